@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dirtytrack top-level build.
+#
+#   make                 module (drivers/dirtytrack/dirtytrack.ko, against
+#                        Debian's 6.12 amd64 headers), libdirtytrack, tools
+#                        and the selftests
+#   make ARCH=arm64      the module and the selftests for the arm64 guest
+#   make KDIR=/path      the module against another kernel tree
+#   make setup           install and cache everything (tools/setup/setup.sh)
+#   make check           set up, build, and run every test suite
+#   make demo            set up, build, and run the live-migration demo
+#
+# Paths to kernels, headers and sources come from $(DT_CACHE)/env.mk, which
+# `make setup` writes.
+
+DT_CACHE ?= $(HOME)/.cache/dirtytrack
+export DT_CACHE
+-include $(DT_CACHE)/env.mk
+
+O ?= $(CURDIR)/build
+ARCH ?= x86_64
+ifeq ($(ARCH),arm64)
+  CROSS_COMPILE ?= aarch64-linux-gnu-
+  KDIR ?= $(DT_KDIR_ARM64)
+  UAPI_DIR := $(DT_UAPI_ARM64)
+  # Cross-builds land beside the sources of a private copy, so an amd64
+  # build of the same tree is never invalidated.
+  KMOD_DIR := $(O)/kmod/arm64
+  export ARCH CROSS_COMPILE
+else
+  override ARCH := x86_64
+  CROSS_COMPILE ?=
+  KDIR ?= $(DT_KDIR_AMD64)
+  UAPI_DIR := $(DT_UAPI_X86)
+  KMOD_DIR := $(CURDIR)
+endif
+TARGET_CC := $(CROSS_COMPILE)gcc
+OUT := $(O)/$(ARCH)
+
+MODULE_SRCS := Kbuild $(wildcard drivers/dirtytrack/Kbuild \
+	drivers/dirtytrack/*.[ch] include/uapi/linux/*.h)
+
+.PHONY: all module selftests tools lib unit setup check demo hygiene \
+	guests clean need-setup FORCE
+.DEFAULT_GOAL := all
+
+ifeq ($(ARCH),arm64)
+all: module selftests tools
+else
+all: module lib selftests tools
+endif
+
+need-setup:
+	@test -n "$(DT_KSFT_DIR)" || { echo "dirtytrack: no set-up found in $(DT_CACHE):" \
+		"run 'make setup' (or 'make check', which runs it)" >&2; exit 1; }
+
+# --- the module ---------------------------------------------------------
+
+# kbuild-module(KDIR, DIR, EXTRA): build the module found in DIR against KDIR.
+kbuild-module = $(MAKE) -C $(1) M=$(2) $(3) modules
+
+module: need-setup
+ifneq ($(KMOD_DIR),$(CURDIR))
+	@mkdir -p $(KMOD_DIR)
+	@rsync -a --relative $(MODULE_SRCS) $(KMOD_DIR)/
+endif
+	+$(call kbuild-module,$(KDIR),$(KMOD_DIR))
+
+# --- userspace ----------------------------------------------------------
+
+include lib/lib.mk
+include tools/testing/selftests/dirtytrack/selftests.mk
+include tools/testguest/testguest.mk
+include tests/unit/unit.mk
+
+# --- set-up, checks, demo ----------------------------------------------
+
+setup:
+	bash tools/setup/setup.sh
+
+check:
+	bash tools/check.sh
+
+demo:
+	bash tools/demo.sh
+
+hygiene: need-setup
+	bash tools/hygiene.sh
+
+clean:
+	rm -rf $(O)
+	$(RM) -r drivers/dirtytrack/*.o drivers/dirtytrack/*.ko \
+		drivers/dirtytrack/*.mod* drivers/dirtytrack/.*.cmd \
+		drivers/dirtytrack/modules.order .*.cmd Module.symvers \
+		modules.order .tmp_versions drivers/dirtytrack/.*.d

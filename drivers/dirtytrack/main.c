@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dirtytrack: the /dev/dirtytrack misc device, its ioctl table and the
+ * module's lifecycle.
+ *
+ * See Documentation/userspace-api/dirtytrack.rst for the interface.
+ */
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+
+#include "dirtytrack_private.h"
+
+#define DT_FEATURES_SUPPORTED 0ULL
+
+static int dt_get_info(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_info *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+
+	cmd->api_version = DIRTYTRACK_API_VERSION;
+	cmd->page_shift = PAGE_SHIFT;
+	cmd->features = DT_FEATURES_SUPPORTED;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static const struct dt_ioctl_op dt_dev_ioctl_ops[] = {
+	DT_IOCTL_OP(DIRTYTRACK_GET_INFO, dt_get_info, struct dirtytrack_info,
+		    features),
+};
+
+static long dt_dev_ioctl(struct file *filp, unsigned int cmd,
+			 unsigned long arg)
+{
+	return dt_ioctl_dispatch(dt_dev_ioctl_ops,
+				 ARRAY_SIZE(dt_dev_ioctl_ops),
+				 filp->private_data, cmd, arg);
+}
+
+static const struct file_operations dt_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = dt_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice dt_misc_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "dirtytrack",
+	.fops = &dt_dev_fops,
+	.mode = 0660,
+};
+
+static int __init dt_init(void)
+{
+	return misc_register(&dt_misc_dev);
+}
+
+static void __exit dt_exit(void)
+{
+	misc_deregister(&dt_misc_dev);
+}
+
+module_init(dt_init);
+module_exit(dt_exit);
+
+MODULE_DESCRIPTION("dirtytrack: merged dirty page tracking for VM live migration");
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The dirtytrack developers");
+MODULE_VERSION("0.1");

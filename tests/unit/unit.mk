@@ -1,0 +1,26 @@
+# SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+# Host unit tests (cmocka) of the library's own logic, built with ASan and
+# UBSan and linked against the library sources compiled the same way.
+
+UNIT_OUT := $(O)/unit
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_OUT)/%,$(wildcard tests/unit/test_*.c))
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+UNIT_CFLAGS := $(filter-out -O2,$(LIB_CFLAGS)) -O1 $(SAN_FLAGS) \
+	-I$(CURDIR)/lib $(shell pkg-config --cflags cmocka 2>/dev/null)
+
+$(UNIT_OUT)/%: tests/unit/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/dirtytrack.h
+	@mkdir -p $(@D)
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(SAN_FLAGS) -lcmocka
+
+unit-build: $(UNIT_TESTS)
+
+# Runs every unit test with TAP output into $(O)/results/unit.tap.
+unit: $(UNIT_TESTS)
+	@mkdir -p $(O)/results
+	@rc=0; : >$(O)/results/unit.tap; \
+	for t in $(UNIT_TESTS); do \
+		CMOCKA_MESSAGE_OUTPUT=TAP $$t >>$(O)/results/unit.tap 2>&1 || rc=1; \
+	done; \
+	cat $(O)/results/unit.tap; exit $$rc
+.PHONY: unit-build

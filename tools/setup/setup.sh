@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Set up everything dirtytrack needs on a Debian 12 host: packages, the
+# Debian 6.12 kernels (amd64, arm64) and 6.1 headers, linux-source-6.12, the
+# 6.12 uapi headers, the kselftest harness and the debug kernel.
+#
+# Idempotent and cached: everything lands in $DIRTYTRACK_CACHE (default
+# ~/.cache/dirtytrack), each step behind a stamp keyed by what it depends on,
+# so a second run downloads and rebuilds nothing.  The resolved paths are
+# written to $DIRTYTRACK_CACHE/env.mk, which is both a make fragment and a
+# shell file (plain VAR=value lines).
+#
+# Usage: setup.sh [--no-debug-kernel]
+
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+cache=${DIRTYTRACK_CACHE:-$HOME/.cache/dirtytrack}
+jobs=${DIRTYTRACK_JOBS:-$(nproc)}
+want_debug=1
+[ "${1:-}" = "--no-debug-kernel" ] && want_debug=0
+
+export DEBIAN_FRONTEND=noninteractive
+mkdir -p "$cache"/{debs,kernel,src,uapi,debug-kernel,busybox}
+
+log() { printf '[setup %(%T)T] %s\n' -1 "$*" >&2; }
+die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+
+# Packages needed on the host.  Kernel images and headers are deliberately
+# not here: installing linux-headers-* pulls a kernel into the host's /boot.
+host_pkgs=(qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils kmod
+	   gcc make perl python3 bc flex bison libelf-dev libssl-dev sparse dwarves
+	   gcc-aarch64-linux-gnu libc6-dev-arm64-cross pkg-config
+	   libnl-3-dev libnl-genl-3-dev libcmocka-dev)
+
+apt_updated=0
+apt_update() {
+	[ $apt_updated = 1 ] && return
+	log "apt-get update"
+	apt-get update -q >/dev/null
+	apt_updated=1
+}
+
+ensure_backports() {
+	if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		return
+	fi
+	log "adding bookworm-backports to apt sources"
+	cat >/etc/apt/sources.list.d/dirtytrack-backports.sources <<-EOF
+	Types: deb
+	URIs: http://deb.debian.org/debian
+	Suites: bookworm-backports
+	Components: main
+	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+	EOF
+	apt_updated=0
+	apt_update
+}
+
+ensure_arm64_arch() {
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		log "dpkg --add-architecture arm64"
+		dpkg --add-architecture arm64
+		apt_updated=0
+		apt_update
+	fi
+}
+
+install_host_pkgs() {
+	local missing=() p
+	for p in "${host_pkgs[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			missing+=("$p")
+	done
+	[ ${#missing[@]} = 0 ] && return
+	apt_update
+	log "apt-get install ${missing[*]}"
+	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The candidate's dependency named like $2 (a sed pattern with one group).
+dep_of() {
+	apt-cache depends "$1" 2>/dev/null | sed -n "s/^ *|\{0,1\}Depends: $2\$/\\1/p" | head -n1
+}
+
+# Download a package (NAME or NAME:ARCH) once; print the .deb's path.
+fetch_deb() {
+	local pkg=$1 name arch ver deb
+	name=${pkg%%:*}
+	arch=$(dpkg --print-architecture)
+	[ "$name" != "$pkg" ] && arch=${pkg#*:}
+	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no candidate for $pkg"
+	deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1 || true)
+	if [ -z "$deb" ]; then
+		log "apt-get download $pkg ($ver)"
+		(cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >/dev/null)
+		deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1)
+	fi
+	[ -n "$deb" ] || die "download of $pkg failed"
+	echo "$deb"
+}
+
+# Extract a set of packages into one root (once, behind a stamp).
+extract_root() {
+	local root=$1 deb
+	shift
+	[ -e "$root/.stamp" ] && return
+	rm -rf "$root"
+	mkdir -p "$root"
+	for deb in "$@"; do
+		dpkg -x "$deb" "$root"
+	done
+	# Debian's headers Makefile includes its -common sibling by absolute
+	# path; point it inside this root (the other links are relative).
+	find "$root/usr/src" -maxdepth 2 -name Makefile -path '*linux-headers-*' \
+		-exec sed -i "s|^include /usr/src/|include $root/usr/src/|" {} + 2>/dev/null || true
+	touch "$root/.stamp"
+}
+
+setup_kernels() {
+	local abi61 kbuild61 kbuild
+	abi=$(dep_of linux-headers-6.12-amd64 'linux-headers-\(6\.12\..*\)-amd64')
+	[ -n "$abi" ] || die "cannot resolve the 6.12 kernel ABI from the archive"
+	kbuild=linux-kbuild-$abi
+	log "Debian 6.12 ABI: $abi"
+
+	amd64_root=$cache/kernel/amd64-$abi
+	extract_root "$amd64_root" \
+		"$(fetch_deb "linux-image-$abi-amd64-unsigned")" \
+		"$(fetch_deb "linux-headers-$abi-amd64")" \
+		"$(fetch_deb "linux-headers-$abi-common")" \
+		"$(fetch_deb "$kbuild")"
+
+	# arm64 headers with the amd64 kbuild (the host tools) beside them.
+	arm64_root=$cache/kernel/arm64-$abi
+	extract_root "$arm64_root" \
+		"$(fetch_deb "linux-image-$abi-arm64-unsigned:arm64")" \
+		"$(fetch_deb "linux-headers-$abi-arm64:arm64")" \
+		"$(fetch_deb "linux-headers-$abi-common")" \
+		"$(fetch_deb "$kbuild")"
+
+	abi61=$(dep_of linux-headers-amd64 'linux-headers-\(6\.1\..*\)-amd64')
+	[ -n "$abi61" ] || die "cannot resolve the 6.1 kernel ABI from the archive"
+	kbuild61=$(dep_of "linux-headers-$abi61-amd64" '\(linux-kbuild-6\.1\)')
+	log "Debian 6.1 ABI: $abi61"
+	h61_root=$cache/kernel/amd64-$abi61
+	extract_root "$h61_root" \
+		"$(fetch_deb "linux-headers-$abi61-amd64")" \
+		"$(fetch_deb "linux-headers-$abi61-common")" \
+		"$(fetch_deb "$kbuild61")"
+	abi61_kv=$abi61-amd64
+
+	for arch in amd64 arm64; do
+		extract_root "$cache/busybox/$arch" "$(fetch_deb "busybox-static:$arch")"
+	done
+}
+
+setup_source() {
+	local deb ver
+	deb=$(fetch_deb linux-source-6.12)
+	ver=$(dpkg-deb -f "$deb" Version)
+	src=$cache/src/linux-source-$ver
+	if [ ! -e "$src/.stamp" ]; then
+		log "extracting linux-source $ver"
+		rm -rf "$src" "$src.tmp"
+		mkdir -p "$src.tmp"
+		dpkg -x "$deb" "$src.tmp"
+		tar -C "$src.tmp" -xaf "$src.tmp"/usr/src/linux-source-6.12.tar.xz
+		mv "$src.tmp"/linux-source-6.12 "$src"
+		rm -rf "$src.tmp"
+		touch "$src/.stamp"
+	fi
+	src_ver=$ver
+}
+
+setup_uapi() {
+	local arch
+	for arch in x86 arm64; do
+		local out=$cache/uapi/$arch-$src_ver
+		[ -e "$out/.stamp" ] && continue
+		log "headers_install ARCH=$arch"
+		rm -rf "$out" "$out.build"
+		make -s -C "$src" O="$out.build" ARCH=$arch \
+			INSTALL_HDR_PATH="$out" headers_install >/dev/null
+		rm -rf "$out.build"
+		touch "$out/.stamp"
+	done
+}
+
+# The debug kernel: tinyconfig + kvm_guest.config + our fragment, built once
+# per (source version, config) and cached.
+setup_debug_kernel() {
+	local frag=$top/tools/testguest/debug-kernel.config key out opt val got
+	key=$( (echo "$src_ver"; gcc --version | head -n1; cat "$frag") | sha256sum | cut -c1-16)
+	debug_kdir=$cache/debug-kernel/$src_ver-$key
+	if [ -e "$debug_kdir/.stamp" ]; then
+		return
+	fi
+	log "building the debug kernel in $debug_kdir (several minutes)"
+	rm -rf "$debug_kdir"
+	mkdir -p "$debug_kdir"
+	make -s -C "$src" O="$debug_kdir" tinyconfig >/dev/null
+	"$src"/scripts/kconfig/merge_config.sh -m -O "$debug_kdir" \
+		"$debug_kdir/.config" "$src/kernel/configs/kvm_guest.config" \
+		"$frag" >/dev/null
+	make -s -C "$src" O="$debug_kdir" olddefconfig >/dev/null
+	# merge_config.sh -m does not check that options survived: do it here.
+	while IFS= read -r opt; do
+		case "$opt" in
+		CONFIG_*=*) ;;
+		"# CONFIG_"*" is not set") ;;
+		*) continue ;;
+		esac
+		if grep -qxF "$opt" "$debug_kdir/.config"; then
+			continue
+		fi
+		case "$opt" in
+		*=n) val=${opt%=n} ;;
+		*"is not set") val=${opt#\# }; val=${val%% *} ;;
+		*) val= ;;
+		esac
+		# An option switched off survives if it is not set to anything.
+		if [ -n "$val" ] && ! grep -q "^$val=" "$debug_kdir/.config"; then
+			continue
+		fi
+		die "debug kernel option '$opt' did not survive olddefconfig"
+	done <"$frag"
+	local t0=$SECONDS
+	make -s -C "$src" O="$debug_kdir" -j"$jobs" all >"$debug_kdir/build.log" 2>&1 ||
+		{ tail -n 40 "$debug_kdir/build.log" >&2; die "debug kernel build failed"; }
+	log "debug kernel built in $((SECONDS - t0)) s"
+	echo $((SECONDS - t0)) >"$debug_kdir/build-seconds"
+	touch "$debug_kdir/.stamp"
+}
+
+write_env() {
+	local kv=$abi-amd64 kva=$abi-arm64 tmp=$cache/env.mk.tmp
+	cat >"$tmp" <<-EOF
+	# Generated by tools/setup/setup.sh; both a make fragment and a shell file.
+	DT_CACHE=$cache
+	DT_LINUX_SRC=$src
+	DT_SRC_VERSION=$src_ver
+	DT_KSFT_DIR=$src/tools/testing/selftests
+	DT_CHECKPATCH=$src/scripts/checkpatch.pl
+	DT_UAPI_X86=$cache/uapi/x86-$src_ver/include
+	DT_UAPI_ARM64=$cache/uapi/arm64-$src_ver/include
+	DT_KV_AMD64=$kv
+	DT_KDIR_AMD64=$amd64_root/usr/src/linux-headers-$kv
+	DT_MODROOT_AMD64=$amd64_root/lib/modules/$kv
+	DT_VMLINUZ_AMD64=$amd64_root/boot/vmlinuz-$kv
+	DT_KV_ARM64=$kva
+	DT_KDIR_ARM64=$arm64_root/usr/src/linux-headers-$kva
+	DT_VMLINUZ_ARM64=$arm64_root/boot/vmlinuz-$kva
+	DT_KDIR_61=$h61_root/usr/src/linux-headers-$abi61_kv
+	DT_BUSYBOX_AMD64=$cache/busybox/amd64/bin/busybox
+	DT_BUSYBOX_ARM64=$cache/busybox/arm64/bin/busybox
+	EOF
+	if [ -n "${debug_kdir:-}" ] && [ -e "$debug_kdir/.stamp" ]; then
+		cat >>"$tmp" <<-EOF
+		DT_KDIR_DEBUG=$debug_kdir
+		DT_BZIMAGE_DEBUG=$debug_kdir/arch/x86/boot/bzImage
+		EOF
+	fi
+	mv "$tmp" "$cache/env.mk"
+}
+
+main() {
+	local t0=$SECONDS
+	[ "$(id -u)" = 0 ] || die "run as root (apt-get, dpkg --add-architecture)"
+	install_host_pkgs
+	ensure_backports
+	ensure_arm64_arch
+	setup_kernels
+	setup_source
+	setup_uapi
+	# Written before the long debug kernel build, so `make` works already.
+	write_env
+	if [ $want_debug = 1 ]; then
+		setup_debug_kernel
+		write_env
+	fi
+	log "set-up complete in $((SECONDS - t0)) s; paths in $cache/env.mk"
+}
+
+main "$@"
