@@ -11,12 +11,12 @@
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
 #
-# Paths to kernels, headers and sources come from $(DT_CACHE)/env.mk, which
+# Paths to kernels, headers and sources come from $(DIRTYTRACK_CACHE)/env.mk, which
 # `make setup` writes.
 
-DT_CACHE ?= $(HOME)/.cache/dirtytrack
-export DT_CACHE
--include $(DT_CACHE)/env.mk
+DIRTYTRACK_CACHE ?= $(HOME)/.cache/dirtytrack
+export DIRTYTRACK_CACHE
+-include $(DIRTYTRACK_CACHE)/env.mk
 
 O ?= $(CURDIR)/build
 ARCH ?= x86_64
@@ -52,7 +52,7 @@ all: module lib selftests tools
 endif
 
 need-setup:
-	@test -n "$(DT_KSFT_DIR)" || { echo "dirtytrack: no set-up found in $(DT_CACHE):" \
+	@test -n "$(DT_KSFT_DIR)" || { echo "dirtytrack: no set-up found in $(DIRTYTRACK_CACHE):" \
 		"run 'make setup' (or 'make check', which runs it)" >&2; exit 1; }
 
 # --- the module ---------------------------------------------------------

@@ -49,13 +49,18 @@ union dt_ucmd_buffer {
 	struct dirtytrack_info info;
 };
 
-#define DT_IOCTL_OP(_ioctl, _fn, _struct, _last)				\
-	[_IOC_NR(_ioctl) - DIRTYTRACK_CMD_BASE] = {				\
+/*
+ * One table row for DIRTYTRACK_<_cmd>: DT_IOCTL_OP(GET_INFO, fn, struct
+ * dirtytrack_info, features) accepts callers whose struct reaches at least
+ * to @_last.
+ */
+#define DT_IOCTL_OP(_cmd, _fn, _struct, _last)				\
+	[DIRTYTRACK_CMD_##_cmd - DIRTYTRACK_CMD_BASE] = {		\
 		.size = sizeof(_struct) +					\
 			BUILD_BUG_ON_ZERO(sizeof(union dt_ucmd_buffer) <	\
 					  sizeof(_struct)),			\
 		.min_size = offsetofend(_struct, _last),			\
-		.ioctl_num = _ioctl,						\
+		.ioctl_num = DIRTYTRACK_##_cmd,					\
 		.execute = _fn,							\
 	}
 

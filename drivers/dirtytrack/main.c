@@ -27,7 +27,7 @@ static int dt_get_info(struct dt_ucmd *ucmd)
 }
 
 static const struct dt_ioctl_op dt_dev_ioctl_ops[] = {
-	DT_IOCTL_OP(DIRTYTRACK_GET_INFO, dt_get_info, struct dirtytrack_info,
+	DT_IOCTL_OP(GET_INFO, dt_get_info, struct dirtytrack_info,
 		    features),
 };
 

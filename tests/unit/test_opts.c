@@ -62,12 +62,12 @@ static void opts_get_reads_only_present_fields(void **state)
 	/* A caller built against a version without .path. */
 	struct dirtytrack_open_opts o = { .sz = sizeof(size_t),
 					  .path = "/must/not/be/read" };
-	const struct dirtytrack_open_opts *none = NULL;
+	const struct dirtytrack_open_opts *op = &o, *none = NULL;
 
 	(void)state;
-	assert_null(DT_OPTS_GET(&o, dirtytrack_open_opts, path, NULL));
+	assert_null(DT_OPTS_GET(op, dirtytrack_open_opts, path, NULL));
 	o.sz = sizeof(o);
-	assert_string_equal(DT_OPTS_GET(&o, dirtytrack_open_opts, path, NULL),
+	assert_string_equal(DT_OPTS_GET(op, dirtytrack_open_opts, path, NULL),
 			    "/must/not/be/read");
 	assert_null(DT_OPTS_GET(none, dirtytrack_open_opts, path, NULL));
 }

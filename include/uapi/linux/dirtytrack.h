@@ -36,6 +36,7 @@ enum {
 
 /**
  * enum dirtytrack_feature - bits of &struct dirtytrack_info.features
+ * @DIRTYTRACK_FEATURE_NONE: no feature (the value of an empty set)
  *
  * Each bit names one capability of the running module, so userspace never
  * probes with errno.  None is defined yet: the sources join here as they

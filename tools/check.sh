@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# `make check`: set up (idempotent, cached), build everything, and run every
+# suite: host unit tests, kernel hygiene gates, and the selftests in each
+# test guest.  Every suite leaves TAP in build/results/; the last line is
+# "N passed, N failed" summed over all of them.  Exits non-zero if anything
+# failed (a failed test, a must-run test that skipped, a guest crash or
+# kernel warning, a leak, a build or set-up failure).
+#
+# DT_GUESTS="x86 arm64 debug" selects the guests (default: all three).
+
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+build=${O:-$top/build}
+results=$build/results
+guests=${DT_GUESTS:-x86 arm64 debug}
+count=$top/tools/testguest/tap-count
+rm -rf "$results"
+mkdir -p "$results"
+timings=$results/timings.txt
+: >"$timings"
+
+stage_t0=0
+stage_begin() { stage_t0=$SECONDS; printf '\n=== %s\n' "$1"; }
+stage_end() { printf '%-28s %5d s\n' "$1" $((SECONDS - stage_t0)) | tee -a "$timings"; }
+
+# fail_tap SUITE WHAT: a suite that could not run is one failure, not zero.
+fail_tap() { echo "not ok - $1: $2" >"$results/$1.tap"; }
+
+stage_begin "set-up"
+if ! bash tools/setup/setup.sh; then
+	fail_tap setup "tools/setup/setup.sh failed"
+fi
+stage_end "set-up"
+
+if [ ! -e "$results/setup.tap" ]; then
+	stage_begin "build (x86_64, arm64)"
+	if make -s all >"$results/build.log" 2>&1 &&
+	   make -s ARCH=arm64 all >>"$results/build.log" 2>&1; then
+		echo "ok - build: module, library, tools and selftests (x86_64, arm64)" >"$results/build.tap"
+	else
+		tail -n 30 "$results/build.log"
+		fail_tap build "make all failed (log: $results/build.log)"
+	fi
+	stage_end "build"
+
+	stage_begin "unit tests (cmocka, ASan+UBSan)"
+	# `make unit` writes its TAP to $results/unit.tap itself.
+	make -s unit >"$results/unit.log" 2>&1 || true
+	grep -E '^(not )?ok' "$results/unit.tap" 2>/dev/null
+	grep -q '^ok' "$results/unit.tap" 2>/dev/null ||
+		echo "not ok - unit: no unit test ran (log: $results/unit.log)" >>"$results/unit.tap"
+	stage_end "unit tests"
+
+	stage_begin "hygiene gates"
+	bash tools/hygiene.sh || true
+	[ -s "$results/hygiene.tap" ] || fail_tap hygiene "hygiene gates did not run"
+	stage_end "hygiene gates"
+
+	for g in $guests; do
+		stage_begin "guest $g"
+		tools/testguest/run-guest "$g" || true
+		if [ -s "$build/guests/$g/guest.tap" ]; then
+			cp "$build/guests/$g/guest.tap" "$results/guest-$g.tap"
+		else
+			fail_tap "guest-$g" "the $g guest did not run (see $build/guests/$g/)"
+		fi
+		stage_end "guest $g"
+	done
+fi
+
+printf '\n=== summary\n'
+total_p=0 total_f=0 total_s=0
+for tap in "$results"/*.tap; do
+	read -r p f s < <("$count" "$tap")
+	printf '%-22s %3d passed, %3d failed, %3d skipped\n' "$(basename "$tap" .tap)" "$p" "$f" "$s"
+	total_p=$((total_p + p)) total_f=$((total_f + f)) total_s=$((total_s + s))
+done
+grep -h '^not ok' "$results"/*.tap | sed 's/^/  FAILED: /'
+echo "timings:"
+sed 's/^/  /' "$timings"
+echo "$total_p passed, $total_f failed, $total_s skipped"
+[ "$total_f" = 0 ] && [ "$total_p" -gt 0 ]

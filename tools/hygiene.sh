@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The kernel hygiene gates, as TAP on stdout (and in build/results/
+# hygiene.tap): checkpatch --strict, kernel-doc, W=1 -Werror + sparse (C=2)
+# builds for amd64 and arm64 with no warning, and a build against Debian
+# bookworm's 6.1 headers (the oldest kernel the module promises).
+
+set -uo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache=${DIRTYTRACK_CACHE:-$HOME/.cache/dirtytrack}
+build=${O:-$top/build}
+# shellcheck disable=SC1091
+. "$cache/env.mk"
+cd "$top" || exit 2
+
+results=$build/results
+logs=$build/hygiene
+mkdir -p "$results" "$logs"
+out=$results/hygiene.tap
+: >"$out"
+n=0
+failed=0
+
+mapfile -t ksrcs < <(git ls-files 'drivers/dirtytrack/*.[ch]' 'include/uapi/linux/*.h')
+
+# gate NAME LOG: record the result of the command that just wrote LOG.
+gate() {
+	local rc=$1 name=$2 log=$3
+	n=$((n + 1))
+	if [ "$rc" = 0 ]; then
+		echo "ok $n hygiene: $name" | tee -a "$out"
+	else
+		echo "not ok $n hygiene: $name (log: $log)" | tee -a "$out"
+		sed 's/^/#   /' "$log" | head -n 30
+		failed=1
+	fi
+}
+
+log=$logs/checkpatch.log
+perl "$DT_CHECKPATCH" --strict --no-tree --quiet --show-types \
+	--ignore FILE_PATH_CHANGES -f "${ksrcs[@]}" >"$log" 2>&1
+gate $? "checkpatch.pl --strict" "$log"
+
+log=$logs/kernel-doc.log
+perl "$DT_LINUX_SRC/scripts/kernel-doc" -none -Wall "${ksrcs[@]}" >"$log" 2>&1 &&
+	! grep -q . "$log"
+gate $? "kernel-doc -Wall" "$log"
+
+# A module build in its own copy of the sources (so no two builds share
+# objects), failing on any compiler or sparse warning.
+kbuild_gate() {
+	local name=$1 kdir=$2 dir=$build/kmod/$1 log=$logs/$1.log
+	shift 2
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	rsync -a --relative Kbuild drivers/dirtytrack include/uapi "$dir/" &&
+		make -C "$kdir" M="$dir" "$@" modules >"$log" 2>&1 &&
+		! grep -Ei '(warning|error):' "$log" >/dev/null
+	gate $? "$name" "$log"
+}
+
+kbuild_gate w1-sparse-amd64 "$DT_KDIR_AMD64" W=1 C=2 KCFLAGS=-Werror
+kbuild_gate w1-sparse-arm64 "$DT_KDIR_ARM64" W=1 C=2 KCFLAGS=-Werror \
+	ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
+kbuild_gate build-6.1-amd64 "$DT_KDIR_61" W=1 KCFLAGS=-Werror
+
+exit $failed
