@@ -72,7 +72,7 @@ endif
 include lib/lib.mk
 include tools/testing/selftests/dirtytrack/selftests.mk
 include tools/testguest/testguest.mk
-include tests/unit/unit.mk
+include tools/testing/unit/unit.mk
 
 # --- set-up, checks, demo ----------------------------------------------
 

@@ -123,6 +123,11 @@ extract_root() {
 setup_kernels() {
 	local abi61 kbuild61 kbuild
 	abi=$(dep_of linux-headers-6.12-amd64 'linux-headers-\(6\.12\..*\)-amd64')
+	if [ -z "$abi" ]; then
+		# Package lists missing or stale: refresh once and ask again.
+		apt_update
+		abi=$(dep_of linux-headers-6.12-amd64 'linux-headers-\(6\.12\..*\)-amd64')
+	fi
 	[ -n "$abi" ] || die "cannot resolve the 6.12 kernel ABI from the archive"
 	kbuild=linux-kbuild-$abi
 	log "Debian 6.12 ABI: $abi"

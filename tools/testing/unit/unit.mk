@@ -3,13 +3,13 @@
 # UBSan and linked against the library sources compiled the same way.
 
 UNIT_OUT := $(O)/unit
-UNIT_TESTS := $(patsubst tests/unit/%.c,$(UNIT_OUT)/%,$(wildcard tests/unit/test_*.c))
+UNIT_TESTS := $(patsubst tools/testing/unit/%.c,$(UNIT_OUT)/%,$(wildcard tools/testing/unit/test_*.c))
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(filter-out -O2,$(LIB_CFLAGS)) -O1 $(SAN_FLAGS) \
 	-I$(CURDIR)/lib $(shell pkg-config --cflags cmocka 2>/dev/null)
 
-$(UNIT_OUT)/%: tests/unit/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/dirtytrack.h
+$(UNIT_OUT)/%: tools/testing/unit/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/dirtytrack.h
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(SAN_FLAGS) -lcmocka
 
