@@ -38,7 +38,7 @@ endif
 TARGET_CC := $(CROSS_COMPILE)gcc
 OUT := $(O)/$(ARCH)
 
-MODULE_SRCS := Kbuild $(wildcard drivers/dirtytrack/Kbuild \
+MODULE_SRCS := Kbuild $(wildcard drivers/dirtytrack/Kbuild drivers/dirtytrack/core/*.[ch] \
 	drivers/dirtytrack/*.[ch] include/uapi/linux/*.h)
 
 .PHONY: all module selftests tools lib unit setup check demo hygiene \

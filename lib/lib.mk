@@ -4,20 +4,33 @@
 
 LIB_VERSION := 0.1.0
 LIB_SONAME := libdirtytrack.so.0
-LIB_SRCS := lib/device.c
+# The core shared with the module (drivers/dirtytrack/core/) is the user
+# backend's harvest and merge logic.
+CORE_DIR := drivers/dirtytrack/core
+CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
+CORE_HDRS := $(wildcard $(CORE_DIR)/*.h) lib/dt_compat_user.h
+LIB_SRCS := lib/device.c $(CORE_SRCS)
 LIB_OUT := $(O)/lib
-LIB_OBJS := $(LIB_SRCS:lib/%.c=$(LIB_OUT)/%.o)
+LIB_OBJS := $(patsubst %.c,$(LIB_OUT)/%.o,$(notdir $(LIB_SRCS)))
 
 USER_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-I$(CURDIR)/include/uapi $(if $(UAPI_DIR),-isystem $(UAPI_DIR))
-LIB_CFLAGS := $(USER_CFLAGS) -fPIC -fvisibility=hidden -I$(CURDIR)/lib/include
+LIB_CFLAGS := $(USER_CFLAGS) -fPIC -fvisibility=hidden -I$(CURDIR)/lib/include \
+	-I$(CURDIR)/lib -I$(CURDIR)/$(CORE_DIR)
 
 LIB_SHARED := $(LIB_OUT)/libdirtytrack.so.$(LIB_VERSION)
 LIB_STATIC := $(LIB_OUT)/libdirtytrack.a
 
 lib: $(LIB_SHARED) $(LIB_STATIC)
 
-$(LIB_OUT)/%.o: lib/%.c $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/dirtytrack.h
+LIB_DEPS := $(wildcard lib/*.h lib/include/*.h) $(CORE_HDRS) \
+	include/uapi/linux/dirtytrack.h
+
+$(LIB_OUT)/%.o: lib/%.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(LIB_OUT)/%.o: $(CORE_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(LIB_CFLAGS) -c -o $@ $<
 

@@ -7,11 +7,11 @@ UNIT_TESTS := $(patsubst tools/testing/unit/%.c,$(UNIT_OUT)/%,$(wildcard tools/t
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 UNIT_CFLAGS := $(filter-out -O2,$(LIB_CFLAGS)) -O1 $(SAN_FLAGS) \
-	-I$(CURDIR)/lib $(shell pkg-config --cflags cmocka 2>/dev/null)
+	$(shell pkg-config --cflags cmocka 2>/dev/null)
 
-$(UNIT_OUT)/%: tools/testing/unit/%.c $(LIB_SRCS) $(wildcard lib/*.h lib/include/*.h) include/uapi/linux/dirtytrack.h
+$(UNIT_OUT)/%: tools/testing/unit/%.c $(LIB_SRCS) $(LIB_DEPS) $(wildcard tools/testing/unit/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(SAN_FLAGS) -lcmocka
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(SAN_FLAGS) -lcmocka -pthread
 
 unit-build: $(UNIT_TESTS)
 

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The dirtytrack core: the merged dirty set with its summary level, the
+ * memslot lookup, and the KVM dirty-ring walk.  Plain C shared by the module
+ * and libdirtytrack's user backend (one core, two homes), so the rules it
+ * enforces are the same whichever side collects.
+ */
+#ifndef DT_CORE_H
+#define DT_CORE_H
+
+#include "dt_compat.h"
+
+/* ---- the merged set ---------------------------------------------------- */
+
+#define DT_WORD_BITS		64
+/* One summary bit covers this many bitmap words (4096 pages). */
+#define DT_SUMMARY_SPAN		64
+#define DT_CHUNK_PAGES		(DT_WORD_BITS * DT_SUMMARY_SPAN)
+
+static inline u64 dt_bitmap_words(u64 npages)
+{
+	return (npages + DT_WORD_BITS - 1) / DT_WORD_BITS;
+}
+
+static inline u64 dt_summary_bits(u64 npages)
+{
+	return (dt_bitmap_words(npages) + DT_SUMMARY_SPAN - 1) / DT_SUMMARY_SPAN;
+}
+
+static inline u64 dt_summary_words(u64 npages)
+{
+	return (dt_summary_bits(npages) + DT_WORD_BITS - 1) / DT_WORD_BITS;
+}
+
+/**
+ * struct dt_bitmap - one region's dirty pages
+ * @words: bit p is page p of the region
+ * @summary: bit c is set whenever a word in [c * 64, c * 64 + 64) may be
+ *           non-zero
+ * @npages: pages in the region
+ *
+ * The claim protocol (sources and a consumer running concurrently, possibly
+ * a VMM through mmap):
+ *  - a source sets a page's word bit, then (ordered after it) its summary
+ *    bit, both with atomic OR;
+ *  - a consumer clears a summary bit with a fully ordered RMW first, then
+ *    takes each word of its chunk with an atomic exchange (or fetch-andnot
+ *    for part of a word), and sets the summary bit again if it leaves bits
+ *    behind.
+ * So every set word bit has its summary bit set, or about to be set by the
+ * source that set it, and a bit set concurrently with a claim is either
+ * claimed or left for the next one: never lost.
+ */
+struct dt_bitmap {
+	u64 *words;
+	u64 *summary;
+	u64 npages;
+};
+
+void dt_bitmap_set(struct dt_bitmap *b, u64 page);
+void dt_bitmap_set_range(struct dt_bitmap *b, u64 first, u64 npages);
+void dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
+			u64 nwords);
+u64 dt_bitmap_claim(struct dt_bitmap *b, u64 first, u64 npages, u64 *out);
+u64 dt_bitmap_move(struct dt_bitmap *dst, struct dt_bitmap *src);
+u64 dt_bitmap_weight(const struct dt_bitmap *b);
+
+/* ---- memslots ------------------------------------------------------------ */
+
+/* KVM's ring slot encoding: (address space << 16) | slot id. */
+#define DT_SLOT(as_id, id)	(((u32)(as_id) << 16) | (u16)(id))
+
+/**
+ * struct dt_slot - one region as the ring walk sees it
+ * @slot: DT_SLOT(as_id, id) of the KVM memslot the region mirrors
+ * @npages: its size in host pages
+ * @dirty: where its dirty bits go
+ */
+struct dt_slot {
+	u32 slot;
+	u64 npages;
+	struct dt_bitmap *dirty;
+};
+
+/**
+ * struct dt_slot_table - the regions, sorted by @slot
+ * @v: the regions
+ * @n: how many
+ * @hint: index of the last hit (ring entries come in runs of one slot)
+ */
+struct dt_slot_table {
+	struct dt_slot *v;
+	u32 n;
+	u32 hint;
+};
+
+struct dt_slot *dt_slot_lookup(struct dt_slot_table *t, u32 slot);
+
+/* ---- the KVM dirty ring ---------------------------------------------- */
+
+/**
+ * struct dt_ring - a collector's view of one vCPU's dirty ring
+ * @gfns: the ring, shared with KVM (and with userspace, so untrusted)
+ * @size: entries, a power of two
+ * @fetch: free-running index of the next entry to harvest
+ * @unreset: entries from @fetch backwards that were marked RESET and not
+ *           yet reset by KVM_RESET_DIRTY_RINGS; the walk never laps them
+ */
+struct dt_ring {
+	struct kvm_dirty_gfn *gfns;
+	u32 size;
+	u32 fetch;
+	u32 unreset;
+};
+
+/**
+ * struct dt_ring_stats - what a harvest found (accumulated)
+ * @harvested: valid entries taken and handed back to KVM
+ * @invalid: entries whose slot or offset matched no region: counted, handed
+ *           back to KVM (which validates them again), never followed
+ * @foreign: entries someone else harvested: RESET already set where we
+ *           expected DIRTY, or skipped by a gap before a dirty entry.
+ *           Their pages are lost to us; the caller must treat every region
+ *           the ring can write as dirty.
+ */
+struct dt_ring_stats {
+	u32 harvested;
+	u32 invalid;
+	u32 foreign;
+};
+
+void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
+		     struct dt_ring_stats *st);
+bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
+void dt_ring_reset_done(struct dt_ring *r);
+
+#endif /* DT_CORE_H */

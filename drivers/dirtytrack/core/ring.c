@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The KVM dirty-ring walk (Documentation/virt/kvm/api.rst, "dirty ring"):
+ *
+ *   KVM (vCPU thread)              collector
+ *   slot, offset = ...             flags = load_acquire(&e->flags)
+ *   smp_wmb()                      if flags != DIRTY: stop
+ *   flags = DIRTY                  slot, offset = e->slot, e->offset
+ *                                  store_release(&e->flags, RESET)
+ *                                  ... KVM_RESET_DIRTY_RINGS
+ *
+ * Entries are taken strictly in order from where the last walk stopped,
+ * none is skipped, and each is validated against the regions before it is
+ * followed: the ring is mapped into the VMM, which can write anything.
+ */
+#include "dt_core.h"
+
+/**
+ * dt_ring_harvest() - take every dirty entry from the fetch index on
+ * @r: the ring
+ * @t: the regions entries are resolved against
+ * @st: counters, accumulated
+ *
+ * Dirty pages go to their region's bitmap; entries are marked RESET, to be
+ * handed back by KVM_RESET_DIRTY_RINGS, after which the caller calls
+ * dt_ring_reset_done().  Stops at the first entry that is not exactly DIRTY,
+ * or when the next entry is one of our own not yet reset.
+ */
+void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
+		     struct dt_ring_stats *st)
+{
+	while (r->unreset < r->size) {
+		struct kvm_dirty_gfn *e = &r->gfns[r->fetch & (r->size - 1)];
+		u32 flags = dt_load_acquire(&e->flags);
+		struct dt_slot *s;
+		u64 offset;
+		u32 slot;
+
+		if (flags == KVM_DIRTY_GFN_F_RESET) {
+			/*
+			 * Harvested by someone else and not yet reset: skip
+			 * it (KVM's next reset frees it), its page is lost.
+			 */
+			st->foreign++;
+			r->fetch++;
+			r->unreset++;
+			continue;
+		}
+		if (flags != KVM_DIRTY_GFN_F_DIRTY)
+			break;
+
+		slot = dt_read_once(e->slot);
+		offset = dt_read_once(e->offset);
+		s = dt_slot_lookup(t, slot);
+		if (s && offset < s->npages) {
+			dt_bitmap_set(s->dirty, offset);
+			st->harvested++;
+		} else {
+			st->invalid++;
+		}
+		dt_store_release(&e->flags, KVM_DIRTY_GFN_F_RESET);
+		r->fetch++;
+		r->unreset++;
+	}
+}
+
+/**
+ * dt_ring_check_gap() - detect entries harvested and reset behind our back
+ * @r: the ring, just harvested (its fetch entry is not DIRTY)
+ * @window: how many entries past the fetch index to look at
+ * @st: counters; @st->foreign grows by the length of a gap found
+ *
+ * A collector that harvested and reset entries at our fetch index leaves
+ * them zero, and KVM goes on pushing after them: a gap, then DIRTY entries
+ * we would never reach.  KVM publishes entries in order (smp_wmb between
+ * them), so once a later entry is seen DIRTY with acquire, an earlier entry
+ * still not DIRTY was taken by someone else, never a race with the push.
+ * On a gap the fetch index moves to the first dirty entry after it.
+ *
+ * Return: true if a gap was found (pages were lost to us).
+ */
+bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
+{
+	u32 limit = r->size - r->unreset, i;
+
+	if (window > limit)
+		window = limit;
+	for (i = 1; i < window; i++) {
+		struct kvm_dirty_gfn *e = &r->gfns[(r->fetch + i) & (r->size - 1)];
+		u32 j;
+
+		if (dt_load_acquire(&e->flags) != KVM_DIRTY_GFN_F_DIRTY)
+			continue;
+		/* Every entry before it was published first. */
+		for (j = 0; j < i; j++) {
+			struct kvm_dirty_gfn *g =
+				&r->gfns[(r->fetch + j) & (r->size - 1)];
+
+			if (dt_load_acquire(&g->flags) == KVM_DIRTY_GFN_F_DIRTY)
+				return false;	/* pushed meanwhile: no gap */
+		}
+		st->foreign += i;
+		r->fetch += i;
+		return true;
+	}
+	return false;
+}
+
+/* KVM_RESET_DIRTY_RINGS completed: our RESET entries are free again. */
+void dt_ring_reset_done(struct dt_ring *r)
+{
+	r->unreset = 0;
+}

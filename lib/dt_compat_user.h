@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The userspace half of drivers/dirtytrack/core/dt_compat.h: the same
+ * primitives the module gets from the kernel, from GCC's __atomic builtins.
+ * The orderings match the kernel's: value-returning RMWs are fully ordered,
+ * dt_word_or() is relaxed and ordered by dt_mb_before_rmw().
+ */
+#ifndef DT_COMPAT_USER_H
+#define DT_COMPAT_USER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+typedef uint32_t u32;
+typedef uint64_t u64;
+typedef uint16_t u16;
+
+#define dt_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
+#define dt_store_release(p, v)		__atomic_store_n(p, v, __ATOMIC_RELEASE)
+#define dt_read_once(x)			(*(const volatile __typeof__(x) *)&(x))
+#define dt_write_once(x, v)		(*(volatile __typeof__(x) *)&(x) = (v))
+#define dt_popcount64(v)		((u64)__builtin_popcountll(v))
+#define dt_ffs64(v)			((unsigned int)__builtin_ctzll(v))
+
+static inline void dt_word_or(u64 *w, u64 bits)
+{
+	__atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
+}
+
+static inline u64 dt_word_fetch_andnot(u64 *w, u64 bits)
+{
+	return __atomic_fetch_and(w, ~bits, __ATOMIC_SEQ_CST);
+}
+
+static inline u64 dt_word_xchg(u64 *w, u64 v)
+{
+	return __atomic_exchange_n(w, v, __ATOMIC_SEQ_CST);
+}
+
+#define dt_mb_before_rmw()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define dt_mb()				__atomic_thread_fence(__ATOMIC_SEQ_CST)
+
+#endif /* DT_COMPAT_USER_H */
