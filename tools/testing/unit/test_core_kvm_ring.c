@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The core's ring walk on a real KVM dirty ring of the host: a real-mode
+ * guest stores to a random set of pages of a second memslot, round after
+ * round; each harvest must report exactly those pages of that slot, and
+ * KVM_RESET_DIRTY_RINGS must hand back exactly the entries the walk marked.
+ *
+ * x86_64 hosts only (the CI host has a working /dev/kvm, TESTING.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dt_core.h"
+
+#define RING_ENTRIES	4096
+#define CODE_SLOT	0		/* GPA 0, 64 KiB: code and stack */
+#define CODE_SIZE	0x10000
+#define CODE_GPA	0x1000
+#define DATA_SLOT	1		/* GPA 0x20000, 512 KiB */
+#define DATA_GPA	0x20000
+#define DATA_PAGES	128
+#define ROUNDS		5
+
+struct vm {
+	int kvm, fd, vcpu;
+	struct kvm_run *run;
+	size_t run_size;
+	uint8_t *code, *data;
+	struct kvm_dirty_gfn *gfns;
+};
+
+static void map_slot(struct vm *vm, u32 slot, u64 gpa, u64 size, uint8_t **mem)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = gpa, .memory_size = size,
+	};
+
+	*mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(*mem != MAP_FAILED);
+	r.userspace_addr = (uintptr_t)*mem;
+	assert_int_equal(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r), 0);
+}
+
+static int setup(void **state)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_DIRTY_LOG_RING,
+		.args[0] = RING_ENTRIES * sizeof(struct kvm_dirty_gfn),
+	};
+	struct vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return -1;
+	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm < 0) {
+		/* Counted as a failure by make check: the host has KVM. */
+		print_error("open /dev/kvm: %s\n", strerror(errno));
+		free(vm);
+		return -1;
+	}
+	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	assert_true(vm->fd >= 0);
+	assert_true(ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) > 0);
+	assert_int_equal(ioctl(vm->fd, KVM_ENABLE_CAP, &cap), 0);
+	map_slot(vm, CODE_SLOT, 0, CODE_SIZE, &vm->code);
+	map_slot(vm, DATA_SLOT, DATA_GPA, DATA_PAGES * 4096, &vm->data);
+	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
+	assert_true(vm->vcpu >= 0);
+	vm->run_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       vm->vcpu, 0);
+	assert_true(vm->run != MAP_FAILED);
+	vm->gfns = mmap(NULL, RING_ENTRIES * sizeof(*vm->gfns),
+			PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu,
+			KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
+	assert_true(vm->gfns != MAP_FAILED);
+	*state = vm;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct vm *vm = *state;
+
+	munmap(vm->gfns, RING_ENTRIES * sizeof(*vm->gfns));
+	munmap(vm->run, vm->run_size);
+	munmap(vm->code, CODE_SIZE);
+	munmap(vm->data, DATA_PAGES * 4096);
+	close(vm->vcpu);
+	close(vm->fd);
+	close(vm->kvm);
+	free(vm);
+	return 0;
+}
+
+/*
+ * Real mode, per page p:  mov ax, (DATA_GPA >> 4) + p * 0x100; mov ds, ax;
+ * mov [0], al; then hlt.  Runs the guest to the hlt.
+ */
+static void run_guest_storing(struct vm *vm, const uint8_t *pages, int n)
+{
+	struct kvm_regs regs = { .rip = CODE_GPA, .rflags = 2, .rax = 0x5a };
+	struct kvm_sregs sregs;
+	uint8_t *c = vm->code + CODE_GPA;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint16_t seg = (DATA_GPA >> 4) + pages[i] * 0x100;
+
+		*c++ = 0xb8;			/* mov ax, imm16 */
+		*c++ = 0x5a;
+		*c++ = 0x00;
+		*c++ = 0xbb;			/* mov bx, imm16 */
+		*c++ = seg & 0xff;
+		*c++ = seg >> 8;
+		*c++ = 0x8e;			/* mov ds, bx */
+		*c++ = 0xdb;
+		*c++ = 0xa2;			/* mov [0], al */
+		*c++ = 0x00;
+		*c++ = 0x00;
+	}
+	*c++ = 0xf4;				/* hlt */
+
+	assert_int_equal(ioctl(vm->vcpu, KVM_GET_SREGS, &sregs), 0);
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	sregs.ds.base = 0;
+	sregs.ds.selector = 0;
+	assert_int_equal(ioctl(vm->vcpu, KVM_SET_SREGS, &sregs), 0);
+	assert_int_equal(ioctl(vm->vcpu, KVM_SET_REGS, &regs), 0);
+	assert_int_equal(ioctl(vm->vcpu, KVM_RUN, 0), 0);
+	assert_int_equal(vm->run->exit_reason, KVM_EXIT_HLT);
+}
+
+static void harvest_matches_the_guests_stores(void **state)
+{
+	struct vm *vm = *state;
+	u64 code_words[1], code_sum[1], data_words[2], data_sum[1];
+	struct dt_bitmap code = { code_words, code_sum, CODE_SIZE / 4096 };
+	struct dt_bitmap data = { data_words, data_sum, DATA_PAGES };
+	struct dt_slot slots[2] = {
+		{ DT_SLOT(0, CODE_SLOT), CODE_SIZE / 4096, &code },
+		{ DT_SLOT(0, DATA_SLOT), DATA_PAGES, &data },
+	};
+	struct dt_slot_table table = { slots, 2, 0 };
+	struct dt_ring ring = { .gfns = vm->gfns, .size = RING_ENTRIES };
+	unsigned int seed = 42;
+	int round;
+
+	for (round = 0; round < ROUNDS; round++) {
+		struct dt_ring_stats st = { 0 };
+		uint8_t pages[DATA_PAGES], want[DATA_PAGES] = { 0 };
+		u64 out[2], p;
+		int n = 1 + rand_r(&seed) % 40, i, reset;
+
+		memset(code_words, 0, sizeof(code_words));
+		memset(code_sum, 0, sizeof(code_sum));
+		for (i = 0; i < n; i++) {
+			pages[i] = rand_r(&seed) % DATA_PAGES;
+			want[pages[i]] = 1;
+		}
+		run_guest_storing(vm, pages, n);
+
+		dt_ring_harvest(&ring, &table, &st);
+		assert_int_equal(st.invalid, 0);
+		assert_int_equal(st.foreign, 0);
+		assert_false(dt_ring_check_gap(&ring, RING_ENTRIES, &st));
+		reset = ioctl(vm->fd, KVM_RESET_DIRTY_RINGS, 0);
+		assert_int_equal(reset, ring.unreset);
+		dt_ring_reset_done(&ring);
+
+		dt_bitmap_claim(&data, 0, DATA_PAGES, out);
+		for (p = 0; p < DATA_PAGES; p++)
+			if ((out[p / 64] >> (p % 64) & 1) != want[p])
+				fail_msg("round %d: page %llu reported %d, stored %d",
+					 round, (unsigned long long)p,
+					 (int)(out[p / 64] >> (p % 64) & 1), want[p]);
+		/* Stores that went nowhere else: the code slot only holds code. */
+		assert_true(dt_bitmap_weight(&code) <= 1);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(harvest_matches_the_guests_stores,
+						setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("core: ring walk on the host's KVM",
+					   tests, NULL, NULL);
+}

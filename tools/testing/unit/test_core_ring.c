@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The ring walk of the shared core on synthetic rings, including hostile
+ * ones: order, validation, our own unreset entries, entries taken by
+ * another collector, gaps, and index wrap-around.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dt_core.h"
+
+#define RING_SIZE	16
+#define SLOT_A		DT_SLOT(0, 1)
+#define SLOT_B		DT_SLOT(1, 7)	/* address space 1 */
+#define PAGES_A		100
+#define PAGES_B		64
+
+struct world {
+	struct kvm_dirty_gfn gfns[RING_SIZE];
+	struct dt_ring ring;
+	u64 words_a[2], sum_a[1], words_b[1], sum_b[1];
+	struct dt_bitmap a, b;
+	struct dt_slot slots[2];
+	struct dt_slot_table table;
+	struct dt_ring_stats st;
+};
+
+static int setup(void **state)
+{
+	struct world *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -1;
+	w->ring = (struct dt_ring){ .gfns = w->gfns, .size = RING_SIZE };
+	w->a = (struct dt_bitmap){ w->words_a, w->sum_a, PAGES_A };
+	w->b = (struct dt_bitmap){ w->words_b, w->sum_b, PAGES_B };
+	w->slots[0] = (struct dt_slot){ SLOT_A, PAGES_A, &w->a };
+	w->slots[1] = (struct dt_slot){ SLOT_B, PAGES_B, &w->b };
+	w->table = (struct dt_slot_table){ w->slots, 2, 0 };
+	*state = w;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	free(*state);
+	return 0;
+}
+
+/* KVM's push: entry at index @i (free-running). */
+static void push(struct world *w, u32 i, u32 slot, u64 offset)
+{
+	struct kvm_dirty_gfn *e = &w->gfns[i % RING_SIZE];
+
+	e->slot = slot;
+	e->offset = offset;
+	__atomic_store_n(&e->flags, KVM_DIRTY_GFN_F_DIRTY, __ATOMIC_RELEASE);
+}
+
+/* KVM_RESET_DIRTY_RINGS: every RESET entry becomes invalid (0). */
+static u32 kvm_reset(struct world *w)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < RING_SIZE; i++)
+		if (w->gfns[i].flags & KVM_DIRTY_GFN_F_RESET) {
+			w->gfns[i].flags = 0;
+			n++;
+		}
+	return n;
+}
+
+static bool dirty(struct dt_bitmap *b, u64 p)
+{
+	return b->words[p / 64] >> (p % 64) & 1;
+}
+
+static void harvests_in_order_and_marks_reset(void **state)
+{
+	struct world *w = *state;
+
+	push(w, 0, SLOT_A, 3);
+	push(w, 1, SLOT_B, 63);
+	push(w, 2, SLOT_A, 99);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 3);
+	assert_int_equal(w->st.invalid, 0);
+	assert_int_equal(w->st.foreign, 0);
+	assert_int_equal(w->ring.fetch, 3);
+	assert_true(dirty(&w->a, 3) && dirty(&w->a, 99) && dirty(&w->b, 63));
+	assert_int_equal(dt_bitmap_weight(&w->a) + dt_bitmap_weight(&w->b), 3);
+	assert_int_equal(w->gfns[0].flags, KVM_DIRTY_GFN_F_RESET);
+	assert_int_equal(w->gfns[2].flags, KVM_DIRTY_GFN_F_RESET);
+	assert_int_equal(w->gfns[3].flags, 0);
+	assert_int_equal(kvm_reset(w), 3);
+	dt_ring_reset_done(&w->ring);
+
+	/* The next walk starts where this one stopped. */
+	push(w, 3, SLOT_A, 4);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 4);
+	assert_int_equal(w->ring.fetch, 4);
+	assert_true(dirty(&w->a, 4));
+}
+
+static void invalid_entries_are_counted_not_followed(void **state)
+{
+	struct world *w = *state;
+
+	push(w, 0, DT_SLOT(0, 2), 0);		/* no such slot */
+	push(w, 1, SLOT_A, PAGES_A);		/* one past the end */
+	push(w, 2, SLOT_B, ~(u64)0);		/* huge offset */
+	push(w, 3, DT_SLOT(1, 1), 5);		/* slot 1 of the wrong AS */
+	push(w, 4, SLOT_A, 7);			/* a good one after them */
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.invalid, 4);
+	assert_int_equal(w->st.harvested, 1);
+	assert_int_equal(dt_bitmap_weight(&w->a), 1);
+	assert_int_equal(dt_bitmap_weight(&w->b), 0);
+	/* Handed back to KVM all the same, so the ring does not jam. */
+	assert_int_equal(kvm_reset(w), 5);
+}
+
+static void only_exactly_dirty_is_taken(void **state)
+{
+	struct world *w = *state;
+
+	push(w, 0, SLOT_A, 1);
+	push(w, 1, SLOT_A, 2);
+	w->gfns[1].flags = KVM_DIRTY_GFN_F_DIRTY | 0x80;	/* garbage bit */
+	push(w, 2, SLOT_A, 3);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 1);
+	assert_int_equal(w->ring.fetch, 1);
+	assert_false(dirty(&w->a, 2));
+	assert_false(dirty(&w->a, 3));
+}
+
+static void never_laps_its_own_unreset_entries(void **state)
+{
+	struct world *w = *state;
+	u32 i;
+
+	for (i = 0; i < RING_SIZE; i++)
+		push(w, i, SLOT_A, i);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, RING_SIZE);
+
+	/* A scribbler marks everything DIRTY again before KVM's reset. */
+	for (i = 0; i < RING_SIZE; i++)
+		push(w, i, SLOT_A, 50);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, RING_SIZE);	/* nothing more */
+	assert_false(dirty(&w->a, 50));
+
+	dt_ring_reset_done(&w->ring);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 2 * RING_SIZE);
+}
+
+static void entries_taken_by_another_collector_are_foreign(void **state)
+{
+	struct world *w = *state;
+
+	push(w, 0, SLOT_A, 1);
+	push(w, 1, SLOT_A, 2);
+	push(w, 2, SLOT_A, 3);
+	/* Someone else harvested the first two (QEMU stores RESET). */
+	w->gfns[0].flags = KVM_DIRTY_GFN_F_RESET;
+	w->gfns[1].flags = KVM_DIRTY_GFN_F_RESET;
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.foreign, 2);
+	assert_int_equal(w->st.harvested, 1);
+	assert_true(dirty(&w->a, 3));
+	assert_false(dirty(&w->a, 1));
+	assert_int_equal(w->ring.fetch, 3);
+	assert_int_equal(kvm_reset(w), 3);
+}
+
+static void a_gap_is_found_and_skipped(void **state)
+{
+	struct world *w = *state;
+
+	/* Three entries harvested and reset behind our back, then more. */
+	push(w, 3, SLOT_A, 10);
+	push(w, 4, SLOT_A, 11);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 0);
+	assert_false(dt_ring_check_gap(&w->ring, 2, &w->st));	/* too narrow */
+	assert_true(dt_ring_check_gap(&w->ring, RING_SIZE, &w->st));
+	assert_int_equal(w->st.foreign, 3);
+	assert_int_equal(w->ring.fetch, 3);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 2);
+	assert_true(dirty(&w->a, 10) && dirty(&w->a, 11));
+}
+
+static void no_gap_on_an_idle_or_caught_up_ring(void **state)
+{
+	struct world *w = *state;
+
+	assert_false(dt_ring_check_gap(&w->ring, RING_SIZE, &w->st));
+	push(w, 0, SLOT_A, 1);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(kvm_reset(w), 1);
+	dt_ring_reset_done(&w->ring);
+	assert_false(dt_ring_check_gap(&w->ring, RING_SIZE, &w->st));
+	assert_int_equal(w->st.foreign, 0);
+}
+
+static void the_index_wraps(void **state)
+{
+	struct world *w = *state;
+	u32 start = 0xfffffffe, i;
+
+	w->ring.fetch = start;
+	for (i = 0; i < 5; i++)
+		push(w, start + i, SLOT_B, i);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, 5);
+	assert_int_equal(w->ring.fetch, 3);
+	assert_int_equal(dt_bitmap_weight(&w->b), 5);
+}
+
+static void slot_lookup_uses_and_survives_its_hint(void **state)
+{
+	struct world *w = *state;
+
+	assert_ptr_equal(dt_slot_lookup(&w->table, SLOT_B), &w->slots[1]);
+	assert_ptr_equal(dt_slot_lookup(&w->table, SLOT_A), &w->slots[0]);
+	assert_null(dt_slot_lookup(&w->table, DT_SLOT(0, 0)));
+	assert_null(dt_slot_lookup(&w->table, 0xffffffff));
+	assert_ptr_equal(dt_slot_lookup(&w->table, SLOT_A), &w->slots[0]);
+	w->table.hint = 12345;	/* stale after a removal: still safe */
+	assert_ptr_equal(dt_slot_lookup(&w->table, SLOT_B), &w->slots[1]);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(harvests_in_order_and_marks_reset),
+		T(invalid_entries_are_counted_not_followed),
+		T(only_exactly_dirty_is_taken),
+		T(never_laps_its_own_unreset_entries),
+		T(entries_taken_by_another_collector_are_foreign),
+		T(a_gap_is_found_and_skipped),
+		T(no_gap_on_an_idle_or_caught_up_ring),
+		T(the_index_wraps),
+		T(slot_lookup_uses_and_survives_its_hint),
+#undef T
+	};
+
+	return cmocka_run_group_tests_name("core: ring walk", tests, NULL, NULL);
+}
