@@ -6,10 +6,18 @@
 #ifndef _DIRTYTRACK_PRIVATE_H
 #define _DIRTYTRACK_PRIVATE_H
 
-#include <linux/types.h>
-#include <linux/stddef.h>
 #include <linux/build_bug.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/stddef.h>
+#include <linux/types.h>
 #include <uapi/linux/dirtytrack.h>
+
+#include "core/dt_core.h"
+
+struct file;
+struct mm_struct;
+struct page;
 
 /*
  * ioctl.c: the size-prefixed ioctl convention shared by every dirtytrack
@@ -47,6 +55,12 @@ struct dt_ioctl_op {
 /* Large enough for any dirtytrack ioctl struct: checked by DT_IOCTL_OP. */
 union dt_ucmd_buffer {
 	struct dirtytrack_info info;
+	struct dirtytrack_create create;
+	struct dirtytrack_region region;
+	struct dirtytrack_region_remove region_remove;
+	struct dirtytrack_attach_ring attach_ring;
+	struct dirtytrack_sync sync;
+	struct dirtytrack_claim claim;
 };
 
 /*
@@ -67,5 +81,93 @@ union dt_ucmd_buffer {
 long dt_ioctl_dispatch(const struct dt_ioctl_op *ops, size_t nr_ops,
 		       void *ctx, unsigned int cmd, unsigned long arg);
 int dt_ucmd_respond(struct dt_ucmd *ucmd, size_t cmd_len);
+
+/* Limits, so a fake region or vCPU count hits a cap, not the allocator. */
+#define DT_MAX_REGIONS		512
+#define DT_MAX_RINGS		1024
+
+/*
+ * kvm.c: talking to KVM through its public uAPI only: ioctls on the files
+ * the VMM hands over, issued in the VMM's context with the same security
+ * checks as the syscall.
+ */
+int dt_kvm_check_vm_file(struct file *file);
+int dt_kvm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
+int dt_kvm_vcpu_id(struct file *file);
+
+/**
+ * struct dt_region - a KVM memslot as the tracker mirrors it
+ * @slot: the ring walk's view of it (slot, size, where bits go)
+ * @first_gfn: the memslot's first guest frame
+ * @merged: published dirty pages, claimed by the VMM
+ * @pending: harvested pages not yet published (their reset has not
+ *           completed: DOMAIN.md rule 3)
+ */
+struct dt_region {
+	struct dt_slot slot;
+	u64 first_gfn;
+	struct dt_bitmap merged;
+	struct dt_bitmap pending;
+};
+
+/**
+ * struct dt_ring_source - one vCPU's dirty ring, pinned
+ * @vcpu_id: the vCPU's id, from its file
+ * @vcpu_file: the vCPU file, held for identity
+ * @pages: the pinned ring pages
+ * @npages: how many
+ * @ring: the walk's state; its entries are the vmap() of @pages
+ * @harvested: entries harvested over the tracker's life
+ */
+struct dt_ring_source {
+	u32 vcpu_id;
+	struct file *vcpu_file;
+	struct page **pages;
+	unsigned long npages;
+	struct dt_ring ring;
+	u64 harvested;
+};
+
+/**
+ * struct dt_tracker - the dirty state of one VM
+ * @lock: serializes every operation: harvest, reset and publish must not
+ *        interleave (a page published before its reset could be copied,
+ *        written again and never reported)
+ * @vm_file: the VM, held
+ * @mm: the VM's mm, the only one allowed to operate the tracker
+ * @node: on the global list of trackers (one per VM)
+ * @regions: the regions, in no order
+ * @table_v: the regions' slots sorted by slot, @table's storage
+ * @table: the slot table the ring walk resolves entries with
+ * @rings: attached rings
+ * @nr_rings: how many
+ */
+struct dt_tracker {
+	struct mutex lock;	/* see above: one operation at a time */
+	struct file *vm_file;
+	struct mm_struct *mm;
+	struct list_head node;
+	struct dt_region *regions[DT_MAX_REGIONS];
+	struct dt_slot table_v[DT_MAX_REGIONS];
+	struct dt_slot_table table;
+	struct dt_ring_source *rings[DT_MAX_RINGS];
+	u32 nr_rings;
+};
+
+/* tracker.c */
+int dt_tracker_create(struct dt_ucmd *ucmd);
+
+/* region.c */
+int dt_region_add(struct dt_tracker *t, const struct dirtytrack_region *cmd);
+int dt_region_remove(struct dt_tracker *t, u32 slot);
+struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
+void dt_regions_free(struct dt_tracker *t);
+void dt_regions_mark_all_dirty(struct dt_tracker *t);
+void dt_regions_publish(struct dt_tracker *t);
+
+/* ring_source.c */
+int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id);
+void dt_rings_free(struct dt_tracker *t);
+int dt_rings_harvest(struct dt_tracker *t, struct dirtytrack_sync *out);
 
 #endif /* _DIRTYTRACK_PRIVATE_H */

@@ -29,6 +29,8 @@ static int dt_get_info(struct dt_ucmd *ucmd)
 static const struct dt_ioctl_op dt_dev_ioctl_ops[] = {
 	DT_IOCTL_OP(GET_INFO, dt_get_info, struct dirtytrack_info,
 		    features),
+	DT_IOCTL_OP(CREATE, dt_tracker_create, struct dirtytrack_create,
+		    out_tracker_fd),
 };
 
 static long dt_dev_ioctl(struct file *filp, unsigned int cmd,

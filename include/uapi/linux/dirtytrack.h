@@ -29,6 +29,12 @@
 enum {
 	DIRTYTRACK_CMD_BASE = 0x80,
 	DIRTYTRACK_CMD_GET_INFO = DIRTYTRACK_CMD_BASE,
+	DIRTYTRACK_CMD_CREATE,
+	DIRTYTRACK_CMD_REGION_ADD,
+	DIRTYTRACK_CMD_REGION_REMOVE,
+	DIRTYTRACK_CMD_ATTACH_RING,
+	DIRTYTRACK_CMD_SYNC,
+	DIRTYTRACK_CMD_CLAIM,
 };
 
 /* The version of the interface described by this header. */
@@ -70,5 +76,155 @@ struct dirtytrack_info {
 };
 
 #define DIRTYTRACK_GET_INFO _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_GET_INFO)
+
+/**
+ * struct dirtytrack_create - ioctl(DIRTYTRACK_CREATE)
+ * @size: sizeof(struct dirtytrack_create)
+ * @flags: Must be 0.
+ * @vm_fd: A KVM VM file descriptor of the calling process.
+ * @out_tracker_fd: Output: the new tracker's file descriptor (O_CLOEXEC).
+ *
+ * Issued on /dev/dirtytrack.  Creates the tracker of one VM; at most one
+ * tracker exists per VM.  The tracker is bound to the calling process's mm
+ * (the only one KVM answers) and holds a reference on the VM file.
+ */
+struct dirtytrack_create {
+	__u32 size;
+	__u32 flags;
+	__s32 vm_fd;
+	__u32 out_tracker_fd;
+};
+
+#define DIRTYTRACK_CREATE _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_CREATE)
+
+/**
+ * struct dirtytrack_region - ioctl(DIRTYTRACK_REGION_ADD)
+ * @size: sizeof(struct dirtytrack_region)
+ * @flags: Must be 0.
+ * @as_id: The KVM address space of the memslot.
+ * @slot_id: The KVM memslot id.
+ * @__reserved: Must be 0.
+ * @first_gfn: The memslot's first guest frame (guest_phys_addr >>
+ *             page_shift).
+ * @npages: The memslot's size in host pages.
+ *
+ * Issued on a tracker.  Mirrors a KVM memslot, added after the memslot is
+ * created.  Ring entries name pages as (slot, offset in the slot), so the
+ * tracker resolves them through its regions.
+ */
+struct dirtytrack_region {
+	__u32 size;
+	__u32 flags;
+	__u16 as_id;
+	__u16 slot_id;
+	__u32 __reserved;
+	__aligned_u64 first_gfn;
+	__aligned_u64 npages;
+};
+
+#define DIRTYTRACK_REGION_ADD _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_REGION_ADD)
+
+/**
+ * struct dirtytrack_region_remove - ioctl(DIRTYTRACK_REGION_REMOVE)
+ * @size: sizeof(struct dirtytrack_region_remove)
+ * @flags: Must be 0.
+ * @as_id: The KVM address space of the memslot.
+ * @slot_id: The KVM memslot id.
+ *
+ * Issued on a tracker, before the memslot is deleted.  Harvests every ring
+ * first (ring entries are relative to the memslot), then drops the region
+ * and its dirty bits.
+ */
+struct dirtytrack_region_remove {
+	__u32 size;
+	__u32 flags;
+	__u16 as_id;
+	__u16 slot_id;
+};
+
+#define DIRTYTRACK_REGION_REMOVE _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_REGION_REMOVE)
+
+/**
+ * struct dirtytrack_attach_ring - ioctl(DIRTYTRACK_ATTACH_RING)
+ * @size: sizeof(struct dirtytrack_attach_ring)
+ * @flags: Must be 0.
+ * @out_vcpu_id: Output: the vCPU id of the ring's vCPU.
+ * @__reserved: Must be 0.
+ * @ring_addr: The start of the caller's mapping of a vCPU's dirty ring:
+ *             mmap(vcpu_fd, ring bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+ *             KVM_DIRTY_LOG_PAGE_OFFSET * page size).  The mapping's length
+ *             is the ring's size.
+ *
+ * Issued on a tracker.  The ring's pages are pinned (FOLL_LONGTERM, counted
+ * against RLIMIT_MEMLOCK) until the tracker is released.  From now on only
+ * the tracker may harvest or reset this ring.
+ */
+struct dirtytrack_attach_ring {
+	__u32 size;
+	__u32 flags;
+	__u32 out_vcpu_id;
+	__u32 __reserved;
+	__aligned_u64 ring_addr;
+};
+
+#define DIRTYTRACK_ATTACH_RING _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_ATTACH_RING)
+
+/**
+ * struct dirtytrack_sync - ioctl(DIRTYTRACK_SYNC)
+ * @size: sizeof(struct dirtytrack_sync)
+ * @flags: Must be 0.
+ * @out_harvested: Output: ring entries harvested into the merged set.
+ * @out_invalid: Output: ring entries that named no region (not followed).
+ * @out_foreign: Output: ring entries someone else harvested or reset; when
+ *               non-zero every region was marked dirty.
+ * @__reserved: Must be 0.
+ *
+ * Issued on a tracker.  Harvests every attached ring, completes
+ * KVM_RESET_DIRTY_RINGS, and only then publishes the harvested pages in the
+ * merged set, so a page read after it is claimed is write-protected again.
+ * If the reset fails the harvested pages stay pending and the sync can be
+ * re-issued.
+ */
+struct dirtytrack_sync {
+	__u32 size;
+	__u32 flags;
+	__u32 out_harvested;
+	__u32 out_invalid;
+	__u32 out_foreign;
+	__u32 __reserved;
+};
+
+#define DIRTYTRACK_SYNC _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_SYNC)
+
+/**
+ * struct dirtytrack_claim - ioctl(DIRTYTRACK_CLAIM)
+ * @size: sizeof(struct dirtytrack_claim)
+ * @flags: Must be 0.
+ * @as_id: The region's KVM address space.
+ * @slot_id: The region's KVM memslot id.
+ * @__reserved: Must be 0.
+ * @first_page: The first page of the range, relative to the region; a
+ *              multiple of 64.
+ * @npages: Pages in the range (clipped to the region).
+ * @bitmap: User pointer to (npages + 63) / 64 __u64 words; bit i of it is
+ *          page first_page + i.
+ * @out_dirty: Output: dirty pages claimed.
+ *
+ * Issued on a tracker.  Copies out and clears the range of the merged set:
+ * a page is reported by exactly one claim after each time it was made dirty.
+ */
+struct dirtytrack_claim {
+	__u32 size;
+	__u32 flags;
+	__u16 as_id;
+	__u16 slot_id;
+	__u32 __reserved;
+	__aligned_u64 first_page;
+	__aligned_u64 npages;
+	__aligned_u64 bitmap;
+	__aligned_u64 out_dirty;
+};
+
+#define DIRTYTRACK_CLAIM _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_CLAIM)
 
 #endif /* _UAPI_LINUX_DIRTYTRACK_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Regions: the tracker's mirror of the VM's memslots, each with its merged
+ * (published) and pending (harvested, reset not yet complete) dirty bits.
+ * Called with the tracker's lock held.
+ */
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vmalloc.h>
+
+#include "dirtytrack_private.h"
+
+static unsigned long max_region_pages = 1UL << 28;	/* 1 TiB of 4 KiB */
+module_param(max_region_pages, ulong, 0444);
+MODULE_PARM_DESC(max_region_pages, "Largest region, in host pages");
+
+static int dt_bitmap_alloc(struct dt_bitmap *b, u64 npages)
+{
+	size_t words = dt_bitmap_words(npages);
+	size_t sums = dt_summary_words(npages);
+
+	b->npages = npages;
+	b->words = kvcalloc(words, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	b->summary = kvcalloc(sums, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	if (!b->words || !b->summary) {
+		kvfree(b->words);
+		kvfree(b->summary);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void dt_bitmap_free(struct dt_bitmap *b)
+{
+	kvfree(b->words);
+	kvfree(b->summary);
+}
+
+static void dt_region_free(struct dt_region *r)
+{
+	dt_bitmap_free(&r->merged);
+	dt_bitmap_free(&r->pending);
+	kfree(r);
+}
+
+static int dt_slot_cmp(const void *a, const void *b)
+{
+	const struct dt_slot *x = a, *y = b;
+
+	return x->slot < y->slot ? -1 : x->slot > y->slot;
+}
+
+/* Rebuild the sorted table the ring walk searches. */
+static void dt_table_rebuild(struct dt_tracker *t)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (t->regions[i])
+			t->table_v[n++] = t->regions[i]->slot;
+	sort(t->table_v, n, sizeof(t->table_v[0]), dt_slot_cmp, NULL);
+	t->table.v = t->table_v;
+	t->table.n = n;
+	t->table.hint = 0;
+}
+
+struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
+{
+	u32 i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (t->regions[i] && t->regions[i]->slot.slot == slot)
+			return t->regions[i];
+	return NULL;
+}
+
+/**
+ * dt_region_add() - mirror a memslot
+ * @t: the tracker
+ * @cmd: the memslot
+ *
+ * Return: 0; -EINVAL for an empty or too large region or a wrapping GFN
+ * range; -EEXIST if the slot is already a region or the GFN range overlaps
+ * one in the same address space; -ENOSPC past DT_MAX_REGIONS; -ENOMEM.
+ */
+int dt_region_add(struct dt_tracker *t, const struct dirtytrack_region *cmd)
+{
+	u32 slot = DT_SLOT(cmd->as_id, cmd->slot_id);
+	struct dt_region *r;
+	int i, free = -1, ret;
+	u64 end;
+
+	if (!cmd->npages || cmd->npages > max_region_pages ||
+	    check_add_overflow(cmd->first_gfn, cmd->npages, &end))
+		return -EINVAL;
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *o = t->regions[i];
+
+		if (!o) {
+			if (free < 0)
+				free = i;
+			continue;
+		}
+		if (o->slot.slot == slot)
+			return -EEXIST;
+		if (o->slot.slot >> 16 == cmd->as_id &&
+		    cmd->first_gfn < o->first_gfn + o->slot.npages &&
+		    o->first_gfn < end)
+			return -EEXIST;
+	}
+	if (free < 0)
+		return -ENOSPC;
+
+	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
+	if (!r)
+		return -ENOMEM;
+	ret = dt_bitmap_alloc(&r->merged, cmd->npages);
+	if (ret)
+		goto err_free;
+	ret = dt_bitmap_alloc(&r->pending, cmd->npages);
+	if (ret)
+		goto err_merged;
+	r->first_gfn = cmd->first_gfn;
+	r->slot.slot = slot;
+	r->slot.npages = cmd->npages;
+	r->slot.dirty = &r->pending;
+	t->regions[free] = r;
+	dt_table_rebuild(t);
+	return 0;
+
+err_merged:
+	dt_bitmap_free(&r->merged);
+err_free:
+	kfree(r);
+	return ret;
+}
+
+/**
+ * dt_region_remove() - drop a region, after harvesting every ring
+ * @t: the tracker
+ * @slot: DT_SLOT(as_id, slot_id)
+ *
+ * Return: 0; -ENOENT if @slot is no region; a harvest's error, in which
+ * case the region stays.
+ */
+int dt_region_remove(struct dt_tracker *t, u32 slot)
+{
+	struct dirtytrack_sync st = {};
+	int i, ret;
+
+	if (!dt_region_find(t, slot))
+		return -ENOENT;
+	/* Ring entries are slot-relative: take them before the slot goes. */
+	ret = dt_rings_harvest(t, &st);
+	if (ret)
+		return ret;
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		if (t->regions[i] && t->regions[i]->slot.slot == slot) {
+			dt_region_free(t->regions[i]);
+			t->regions[i] = NULL;
+		}
+	}
+	dt_table_rebuild(t);
+	return 0;
+}
+
+void dt_regions_free(struct dt_tracker *t)
+{
+	int i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		if (t->regions[i])
+			dt_region_free(t->regions[i]);
+		t->regions[i] = NULL;
+	}
+	t->table.n = 0;
+}
+
+/* Errors mean all dirty (DOMAIN.md rule 10). */
+void dt_regions_mark_all_dirty(struct dt_tracker *t)
+{
+	int i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (t->regions[i])
+			dt_bitmap_set_range(&t->regions[i]->merged, 0,
+					    t->regions[i]->slot.npages);
+}
+
+/* Move every pending page to the merged set: their reset has completed. */
+void dt_regions_publish(struct dt_tracker *t)
+{
+	int i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (t->regions[i])
+			dt_bitmap_move(&t->regions[i]->merged,
+				       &t->regions[i]->pending);
+}

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kvm-ring source: each vCPU's dirty ring, found through the VMM's own
+ * mapping of it, pinned once and walked by the shared core.  Called with
+ * the tracker's lock held.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/kvm.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "dirtytrack_private.h"
+
+/* How far past the fetch index a sync looks for a gap (foreign harvest). */
+static unsigned int ring_gap_window = 64;
+module_param(ring_gap_window, uint, 0644);
+MODULE_PARM_DESC(ring_gap_window,
+		 "Ring entries past the fetch index checked for a gap per sync");
+
+static void dt_ring_source_free(struct mm_struct *mm, struct dt_ring_source *rs)
+{
+	if (rs->ring.gfns)
+		vunmap(rs->ring.gfns);
+	if (rs->pages) {
+		unpin_user_pages(rs->pages, rs->npages);
+		account_locked_vm(mm, rs->npages, false);
+		kvfree(rs->pages);
+	}
+	if (rs->vcpu_file)
+		fput(rs->vcpu_file);
+	kfree(rs);
+}
+
+/*
+ * Check that [@addr, end of its VMA) is a vCPU's dirty ring mapping and
+ * take a reference on the vCPU file.  Return the ring's byte size.
+ */
+static long dt_ring_vma_check(u64 addr, struct file **vcpu_file)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	long len = -EINVAL;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (!vma || vma->vm_start != addr || !vma->vm_file ||
+	    !(vma->vm_flags & VM_SHARED) ||
+	    vma->vm_pgoff != KVM_DIRTY_LOG_PAGE_OFFSET ||
+	    dt_kvm_vcpu_id(vma->vm_file) < 0)
+		goto out;
+	len = vma->vm_end - vma->vm_start;
+	*vcpu_file = get_file(vma->vm_file);
+out:
+	mmap_read_unlock(mm);
+	return len;
+}
+
+/**
+ * dt_ring_attach() - pin a vCPU's dirty ring and start tracking it
+ * @t: the tracker
+ * @addr: the VMM's mapping of the ring
+ * @vcpu_id: output: the ring's vCPU
+ *
+ * Return: 0; -EINVAL if @addr is not the start of a vCPU's ring mapping or
+ * its size is not a power of two; -EEXIST if that vCPU's ring is attached;
+ * -ENOSPC past DT_MAX_RINGS; -ENOMEM when RLIMIT_MEMLOCK or memory runs
+ * out; or the pinning's error.
+ */
+int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
+{
+	struct dt_ring_source *rs;
+	struct file *vcpu_file;
+	long len, pinned;
+	u32 entries, i;
+	int ret;
+
+	len = dt_ring_vma_check(addr, &vcpu_file);
+	if (len < 0)
+		return len;
+	entries = len / sizeof(struct kvm_dirty_gfn);
+	if (len < PAGE_SIZE || !is_power_of_2(entries)) {
+		fput(vcpu_file);
+		return -EINVAL;
+	}
+	for (i = 0; i < t->nr_rings; i++) {
+		if (t->rings[i]->vcpu_file == vcpu_file) {
+			fput(vcpu_file);
+			return -EEXIST;
+		}
+	}
+	if (t->nr_rings == DT_MAX_RINGS) {
+		fput(vcpu_file);
+		return -ENOSPC;
+	}
+
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL_ACCOUNT);
+	if (!rs) {
+		fput(vcpu_file);
+		return -ENOMEM;
+	}
+	rs->vcpu_file = vcpu_file;
+	rs->vcpu_id = dt_kvm_vcpu_id(vcpu_file);
+	rs->pages = kvcalloc(len >> PAGE_SHIFT, sizeof(*rs->pages),
+			     GFP_KERNEL_ACCOUNT);
+	if (!rs->pages) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	ret = account_locked_vm(current->mm, len >> PAGE_SHIFT, true);
+	if (ret) {
+		kvfree(rs->pages);
+		rs->pages = NULL;
+		goto err;
+	}
+	pinned = pin_user_pages_fast(addr, len >> PAGE_SHIFT,
+				     FOLL_WRITE | FOLL_LONGTERM, rs->pages);
+	if (pinned != len >> PAGE_SHIFT) {
+		if (pinned > 0)
+			unpin_user_pages(rs->pages, pinned);
+		account_locked_vm(current->mm, len >> PAGE_SHIFT, false);
+		kvfree(rs->pages);
+		rs->pages = NULL;
+		ret = pinned < 0 ? pinned : -EFAULT;
+		goto err;
+	}
+	rs->npages = len >> PAGE_SHIFT;
+	rs->ring.gfns = vmap(rs->pages, rs->npages, VM_MAP, PAGE_KERNEL);
+	if (!rs->ring.gfns) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	rs->ring.size = entries;
+	t->rings[t->nr_rings++] = rs;
+	*vcpu_id = rs->vcpu_id;
+	return 0;
+
+err:
+	dt_ring_source_free(current->mm, rs);
+	return ret;
+}
+
+void dt_rings_free(struct dt_tracker *t)
+{
+	u32 i;
+
+	for (i = 0; i < t->nr_rings; i++)
+		dt_ring_source_free(t->mm, t->rings[i]);
+	t->nr_rings = 0;
+}
+
+/**
+ * dt_rings_harvest() - harvest every ring, reset, then publish
+ * @t: the tracker
+ * @out: counters, accumulated
+ *
+ * Return: 0, or KVM_RESET_DIRTY_RINGS' error (then the harvested pages stay
+ * pending and a later harvest publishes them after its own reset).
+ */
+int dt_rings_harvest(struct dt_tracker *t, struct dirtytrack_sync *out)
+{
+	struct dt_ring_stats st = {};
+	u32 i, marked = 0;
+	int cleared;
+
+	for (i = 0; i < t->nr_rings; i++) {
+		struct dt_ring_source *rs = t->rings[i];
+		u32 before = st.harvested + st.invalid;
+
+		dt_ring_harvest(&rs->ring, &t->table, &st);
+		if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
+			dt_ring_harvest(&rs->ring, &t->table, &st);
+		rs->harvested += st.harvested + st.invalid - before;
+		marked += rs->ring.unreset;
+	}
+
+	/* Rule 3: the reset completes before any harvested page is copied. */
+	cleared = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
+	if (cleared < 0)
+		return cleared;
+	for (i = 0; i < t->nr_rings; i++)
+		dt_ring_reset_done(&t->rings[i]->ring);
+	/* More entries reset than we marked: someone else harvested too. */
+	if (cleared > marked)
+		st.foreign += cleared - marked;
+
+	if (st.foreign)
+		dt_regions_mark_all_dirty(t);
+	dt_regions_publish(t);
+
+	out->out_harvested += st.harvested;
+	out->out_invalid += st.invalid;
+	out->out_foreign += st.foreign;
+	return 0;
+}

@@ -1,0 +1,242 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tracker: one per VM, a file descriptor whose state dies with it.
+ * Its ioctls run under the tracker's lock and only from the VM's own mm.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+
+#include "dirtytrack_private.h"
+
+/* Every tracker, so that a VM gets at most one. */
+static LIST_HEAD(dt_trackers);
+static DEFINE_MUTEX(dt_trackers_lock);
+
+static int dt_tracker_region_add(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_region *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	return dt_region_add(ucmd->ctx, cmd);
+}
+
+static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_region_remove *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	return dt_region_remove(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id));
+}
+
+static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_attach_ring *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	ret = dt_ring_attach(ucmd->ctx, cmd->ring_addr, &cmd->out_vcpu_id);
+	if (ret)
+		return ret;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int dt_tracker_sync(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_sync *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	cmd->out_harvested = 0;
+	cmd->out_invalid = 0;
+	cmd->out_foreign = 0;
+	ret = dt_rings_harvest(ucmd->ctx, cmd);
+	if (ret)
+		return ret;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+/* Claim in chunks of this many words, through a kernel bounce buffer. */
+#define DT_CLAIM_CHUNK_WORDS	512
+
+static int dt_tracker_claim(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_claim *cmd = ucmd->cmd;
+	u64 __user *ubitmap = u64_to_user_ptr(cmd->bitmap);
+	struct dt_region *r;
+	u64 *buf, done = 0, count = 0, npages;
+	int ret = 0;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved || cmd->first_page % DT_WORD_BITS)
+		return -EINVAL;
+	r = dt_region_find(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id));
+	if (!r)
+		return -ENOENT;
+	if (cmd->first_page >= r->slot.npages || !cmd->npages)
+		return -EINVAL;
+	npages = min(cmd->npages, r->slot.npages - cmd->first_page);
+
+	buf = kmalloc_array(DT_CLAIM_CHUNK_WORDS, sizeof(u64), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (done < npages) {
+		u64 n = min_t(u64, npages - done,
+			      DT_CLAIM_CHUNK_WORDS * DT_WORD_BITS);
+		u64 first = cmd->first_page + done;
+		u64 nw = dt_bitmap_words(n);
+
+		count += dt_bitmap_claim(&r->merged, first, n, buf);
+		if (copy_to_user(ubitmap + done / DT_WORD_BITS, buf,
+				 nw * sizeof(u64))) {
+			/* Never lose a claimed bit: put the chunk back. */
+			dt_bitmap_or_words(&r->merged, first / DT_WORD_BITS,
+					   buf, nw);
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	kfree(buf);
+	if (ret)
+		return ret;
+	cmd->out_dirty = count;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
+	DT_IOCTL_OP(REGION_ADD, dt_tracker_region_add, struct dirtytrack_region,
+		    npages),
+	DT_IOCTL_OP(REGION_REMOVE, dt_tracker_region_remove,
+		    struct dirtytrack_region_remove, slot_id),
+	DT_IOCTL_OP(ATTACH_RING, dt_tracker_attach_ring,
+		    struct dirtytrack_attach_ring, ring_addr),
+	DT_IOCTL_OP(SYNC, dt_tracker_sync, struct dirtytrack_sync, __reserved),
+	DT_IOCTL_OP(CLAIM, dt_tracker_claim, struct dirtytrack_claim,
+		    out_dirty),
+};
+
+static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct dt_tracker *t = filp->private_data;
+	long ret;
+
+	/* KVM answers only the VM's mm; say so before it does. */
+	if (current->mm != t->mm)
+		return -EPERM;
+	mutex_lock(&t->lock);
+	ret = dt_ioctl_dispatch(dt_tracker_ioctl_ops,
+				ARRAY_SIZE(dt_tracker_ioctl_ops), t, cmd, arg);
+	mutex_unlock(&t->lock);
+	return ret;
+}
+
+static int dt_tracker_release(struct inode *inode, struct file *filp)
+{
+	struct dt_tracker *t = filp->private_data;
+
+	mutex_lock(&dt_trackers_lock);
+	list_del(&t->node);
+	mutex_unlock(&dt_trackers_lock);
+
+	dt_rings_free(t);
+	dt_regions_free(t);
+	fput(t->vm_file);
+	mmdrop(t->mm);
+	mutex_destroy(&t->lock);
+	kvfree(t);
+	return 0;
+}
+
+static const struct file_operations dt_tracker_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = dt_tracker_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = dt_tracker_release,
+	.llseek = noop_llseek,
+};
+
+/**
+ * dt_tracker_create() - ioctl(DIRTYTRACK_CREATE)
+ * @ucmd: the call
+ *
+ * Return: 0 with the new fd in out_tracker_fd; -EBADF if vm_fd is not a
+ * KVM VM; -EIO if it is another process's VM; -EOPNOTSUPP for unknown
+ * flags or a KVM without dirty ring; -EEXIST if the VM has a tracker;
+ * -ENOMEM; -EMFILE.
+ */
+int dt_tracker_create(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_create *cmd = ucmd->cmd;
+	struct dt_tracker *t, *o;
+	struct file *vm_file;
+	int fd, ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	vm_file = fget(cmd->vm_fd);
+	if (!vm_file)
+		return -EBADF;
+	ret = dt_kvm_check_vm_file(vm_file);
+	if (ret)
+		goto err_fput;
+
+	t = kvzalloc(sizeof(*t), GFP_KERNEL_ACCOUNT);
+	if (!t) {
+		ret = -ENOMEM;
+		goto err_fput;
+	}
+	mutex_init(&t->lock);
+	t->vm_file = vm_file;
+	t->mm = current->mm;
+	mmgrab(t->mm);
+	t->table.v = t->table_v;
+
+	mutex_lock(&dt_trackers_lock);
+	list_for_each_entry(o, &dt_trackers, node) {
+		if (o->vm_file == vm_file) {
+			mutex_unlock(&dt_trackers_lock);
+			ret = -EEXIST;
+			goto err_free;
+		}
+	}
+	/* Listed before the fd exists: a racing close() finds it listed. */
+	list_add(&t->node, &dt_trackers);
+	fd = anon_inode_getfd("[dirtytrack]", &dt_tracker_fops, t,
+			      O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		list_del(&t->node);
+		mutex_unlock(&dt_trackers_lock);
+		ret = fd;
+		goto err_free;
+	}
+	mutex_unlock(&dt_trackers_lock);
+
+	cmd->out_tracker_fd = fd;
+	ret = dt_ucmd_respond(ucmd, sizeof(*cmd));
+	/* The fd is installed; on -EFAULT the caller can still close it. */
+	return ret;
+
+err_free:
+	mmdrop(t->mm);
+	kvfree(t);
+err_fput:
+	fput(vm_file);
+	return ret;
+}
