@@ -61,6 +61,7 @@ union dt_ucmd_buffer {
 	struct dirtytrack_attach_ring attach_ring;
 	struct dirtytrack_sync sync;
 	struct dirtytrack_claim claim;
+	struct dirtytrack_harvest_vcpu harvest_vcpu;
 };
 
 /*
@@ -118,6 +119,7 @@ struct dt_region {
  * @npages: how many
  * @ring: the walk's state; its entries are the vmap() of @pages
  * @harvested: entries harvested over the tracker's life
+ * @last: entries the last harvest took
  */
 struct dt_ring_source {
 	u32 vcpu_id;
@@ -126,6 +128,7 @@ struct dt_ring_source {
 	unsigned long npages;
 	struct dt_ring ring;
 	u64 harvested;
+	u32 last;
 };
 
 /**
@@ -168,6 +171,8 @@ void dt_regions_publish(struct dt_tracker *t);
 /* ring_source.c */
 int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id);
 void dt_rings_free(struct dt_tracker *t);
-int dt_rings_harvest(struct dt_tracker *t, struct dirtytrack_sync *out);
+int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
+		     struct dirtytrack_sync *out);
+struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id);
 
 #endif /* _DIRTYTRACK_PRIVATE_H */

@@ -153,7 +153,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot)
 	if (!dt_region_find(t, slot))
 		return -ENOENT;
 	/* Ring entries are slot-relative: take them before the slot goes. */
-	ret = dt_rings_harvest(t, &st);
+	ret = dt_rings_harvest(t, NULL, &st);
 	if (ret)
 		return ret;
 	for (i = 0; i < DT_MAX_REGIONS; i++) {

@@ -151,15 +151,27 @@ void dt_rings_free(struct dt_tracker *t)
 	t->nr_rings = 0;
 }
 
+struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
+{
+	u32 i;
+
+	for (i = 0; i < t->nr_rings; i++)
+		if (t->rings[i]->vcpu_id == vcpu_id)
+			return t->rings[i];
+	return NULL;
+}
+
 /**
- * dt_rings_harvest() - harvest every ring, reset, then publish
+ * dt_rings_harvest() - harvest rings, reset, then publish
  * @t: the tracker
+ * @only: the one ring to harvest, or NULL for all of them
  * @out: counters, accumulated
  *
  * Return: 0, or KVM_RESET_DIRTY_RINGS' error (then the harvested pages stay
  * pending and a later harvest publishes them after its own reset).
  */
-int dt_rings_harvest(struct dt_tracker *t, struct dirtytrack_sync *out)
+int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
+		     struct dirtytrack_sync *out)
 {
 	struct dt_ring_stats st = {};
 	u32 i, marked = 0;
@@ -169,10 +181,15 @@ int dt_rings_harvest(struct dt_tracker *t, struct dirtytrack_sync *out)
 		struct dt_ring_source *rs = t->rings[i];
 		u32 before = st.harvested + st.invalid;
 
-		dt_ring_harvest(&rs->ring, &t->table, &st);
-		if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
+		rs->last = 0;
+		if (!only || rs == only) {
 			dt_ring_harvest(&rs->ring, &t->table, &st);
-		rs->harvested += st.harvested + st.invalid - before;
+			if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
+				dt_ring_harvest(&rs->ring, &t->table, &st);
+			rs->last = st.harvested + st.invalid - before;
+			rs->harvested += rs->last;
+		}
+		/* Every ring's marked entries are reset below, not only ours. */
 		marked += rs->ring.unreset;
 	}
 

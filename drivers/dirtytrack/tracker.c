@@ -55,18 +55,55 @@ static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
 static int dt_tracker_sync(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_sync *cmd = ucmd->cmd;
+	struct dirtytrack_vcpu_stat __user *ustats =
+		u64_to_user_ptr(cmd->vcpu_stats);
+	struct dt_tracker *t = ucmd->ctx;
+	u32 i, n;
 	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (cmd->__reserved)
-		return -EINVAL;
 	cmd->out_harvested = 0;
 	cmd->out_invalid = 0;
 	cmd->out_foreign = 0;
-	ret = dt_rings_harvest(ucmd->ctx, cmd);
+	ret = dt_rings_harvest(t, NULL, cmd);
 	if (ret)
 		return ret;
+
+	/* The pages are published: a fault below loses nothing. */
+	n = min(cmd->nr_vcpu_stats, t->nr_rings);
+	if (n && !ustats)
+		return -EFAULT;
+	for (i = 0; i < n; i++) {
+		struct dirtytrack_vcpu_stat st = {
+			.vcpu_id = t->rings[i]->vcpu_id,
+			.harvested = t->rings[i]->last,
+		};
+
+		if (copy_to_user(&ustats[i], &st, sizeof(st)))
+			return -EFAULT;
+	}
+	cmd->nr_vcpu_stats = n;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_harvest_vcpu *cmd = ucmd->cmd;
+	struct dirtytrack_sync st = {};
+	struct dt_tracker *t = ucmd->ctx;
+	struct dt_ring_source *rs;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	rs = dt_ring_find(t, cmd->vcpu_id);
+	if (!rs)
+		return -ENOENT;
+	ret = dt_rings_harvest(t, rs, &st);
+	if (ret)
+		return ret;
+	cmd->out_harvested = rs->last;
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -126,9 +163,11 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 		    struct dirtytrack_region_remove, slot_id),
 	DT_IOCTL_OP(ATTACH_RING, dt_tracker_attach_ring,
 		    struct dirtytrack_attach_ring, ring_addr),
-	DT_IOCTL_OP(SYNC, dt_tracker_sync, struct dirtytrack_sync, __reserved),
+	DT_IOCTL_OP(SYNC, dt_tracker_sync, struct dirtytrack_sync, vcpu_stats),
 	DT_IOCTL_OP(CLAIM, dt_tracker_claim, struct dirtytrack_claim,
 		    out_dirty),
+	DT_IOCTL_OP(HARVEST_VCPU, dt_tracker_harvest_vcpu,
+		    struct dirtytrack_harvest_vcpu, out_harvested),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,

@@ -35,6 +35,7 @@ enum {
 	DIRTYTRACK_CMD_ATTACH_RING,
 	DIRTYTRACK_CMD_SYNC,
 	DIRTYTRACK_CMD_CLAIM,
+	DIRTYTRACK_CMD_HARVEST_VCPU,
 };
 
 /* The version of the interface described by this header. */
@@ -170,6 +171,16 @@ struct dirtytrack_attach_ring {
 #define DIRTYTRACK_ATTACH_RING _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_ATTACH_RING)
 
 /**
+ * struct dirtytrack_vcpu_stat - one vCPU's share of a sync
+ * @vcpu_id: The vCPU.
+ * @harvested: Its ring entries this sync took (valid or not).
+ */
+struct dirtytrack_vcpu_stat {
+	__u32 vcpu_id;
+	__u32 harvested;
+};
+
+/**
  * struct dirtytrack_sync - ioctl(DIRTYTRACK_SYNC)
  * @size: sizeof(struct dirtytrack_sync)
  * @flags: Must be 0.
@@ -177,7 +188,11 @@ struct dirtytrack_attach_ring {
  * @out_invalid: Output: ring entries that named no region (not followed).
  * @out_foreign: Output: ring entries someone else harvested or reset; when
  *               non-zero every region was marked dirty.
- * @__reserved: Must be 0.
+ * @nr_vcpu_stats: In: entries at @vcpu_stats.  Out: entries written
+ *                 (one per attached ring, in attach order, at most the
+ *                 number passed in).
+ * @vcpu_stats: User pointer to @nr_vcpu_stats struct dirtytrack_vcpu_stat,
+ *              or 0.
  *
  * Issued on a tracker.  Harvests every attached ring, completes
  * KVM_RESET_DIRTY_RINGS, and only then publishes the harvested pages in the
@@ -191,7 +206,8 @@ struct dirtytrack_sync {
 	__u32 out_harvested;
 	__u32 out_invalid;
 	__u32 out_foreign;
-	__u32 __reserved;
+	__u32 nr_vcpu_stats;
+	__aligned_u64 vcpu_stats;
 };
 
 #define DIRTYTRACK_SYNC _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_SYNC)
@@ -226,5 +242,26 @@ struct dirtytrack_claim {
 };
 
 #define DIRTYTRACK_CLAIM _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_CLAIM)
+
+/**
+ * struct dirtytrack_harvest_vcpu - ioctl(DIRTYTRACK_HARVEST_VCPU)
+ * @size: sizeof(struct dirtytrack_harvest_vcpu)
+ * @flags: Must be 0.
+ * @vcpu_id: The vCPU whose ring to harvest.
+ * @out_harvested: Output: entries taken.
+ *
+ * Issued on a tracker by a vCPU thread whose KVM_RUN returned
+ * KVM_EXIT_DIRTY_RING_FULL: harvests that vCPU's ring only, completes
+ * KVM_RESET_DIRTY_RINGS and publishes, so the vCPU can run again without
+ * waiting for a full sync.
+ */
+struct dirtytrack_harvest_vcpu {
+	__u32 size;
+	__u32 flags;
+	__u32 vcpu_id;
+	__u32 out_harvested;
+};
+
+#define DIRTYTRACK_HARVEST_VCPU _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_HARVEST_VCPU)
 
 #endif /* _UAPI_LINUX_DIRTYTRACK_H */
