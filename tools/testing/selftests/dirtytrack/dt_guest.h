@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A tiny KVM guest for the dirtytrack selftests, with no firmware: a code
+ * memslot, a data area split over several memslots (one host mapping, so
+ * the test can compare it as a whole), N vCPUs each with a dirty ring, and
+ * a tracker that mirrors it all.
+ *
+ * The guest runs one of two programs:
+ *  - a store list: one store to each listed data page, then stop
+ *    (x86: hlt; arm64: an MMIO store);
+ *  - a sweep: forever, page = (page + stride) & mask, store an increasing
+ *    counter there; each vCPU has its own start and stride.
+ *
+ * x86 runs in flat 32-bit protected mode set up through KVM_SET_SREGS
+ * alone (no GDT, no paging); arm64 runs at EL1 with the MMU off.
+ */
+#ifndef DT_GUEST_H
+#define DT_GUEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/dirtytrack.h>
+#include <linux/kvm.h>
+
+#include "kselftest_harness.h"
+
+#define DTG_PAGE	4096
+#define DTG_MAX_VCPUS	4
+#define DTG_CODE_SLOT	0
+#define DTG_CODE_SIZE	0x10000
+#define DTG_FIRST_DATA_SLOT 1
+
+#if defined(__x86_64__)
+#define DTG_CODE_GPA	0x0
+#define DTG_DATA_GPA	0x100000
+#define DTG_RING_CAP	KVM_CAP_DIRTY_LOG_RING
+#elif defined(__aarch64__)
+#define DTG_CODE_GPA	0x10000000
+#define DTG_DATA_GPA	0x10100000
+#define DTG_RING_CAP	KVM_CAP_DIRTY_LOG_RING_ACQ_REL
+#define DTG_DONE_MMIO	0x20000000
+#else
+#error "unsupported architecture"
+#endif
+#define DTG_ENTRY	(DTG_CODE_GPA + 0x1000)
+
+struct dtg_vcpu {
+	int fd;
+	struct kvm_run *run;
+	void *ring;
+	pthread_t thread;
+	bool running;
+	unsigned long ring_full_exits;
+	struct dt_guest *g;
+};
+
+struct dt_guest {
+	int kvm, vm, dev, tr;
+	int nr_vcpus, nr_slots;
+	uint64_t slot_pages, data_pages;
+	uint32_t ring_entries;
+	size_t run_size;
+	uint8_t *code, *data;
+	struct dtg_vcpu vcpu[DTG_MAX_VCPUS];
+	volatile int stop;
+	volatile int error;	/* first vCPU thread error, as -errno */
+};
+
+static inline uint64_t dtg_slot_gpa(struct dt_guest *g, int i)
+{
+	return DTG_DATA_GPA + i * g->slot_pages * DTG_PAGE;
+}
+
+static inline int dtg_region_add(int tr, uint16_t slot, uint64_t gpa,
+				 uint64_t npages)
+{
+	struct dirtytrack_region r = {
+		.size = sizeof(r), .slot_id = slot,
+		.first_gfn = gpa / DTG_PAGE, .npages = npages,
+	};
+
+	return ioctl(tr, DIRTYTRACK_REGION_ADD, &r) ? -errno : 0;
+}
+
+static inline int dtg_attach_ring(int tr, void *ring)
+{
+	struct dirtytrack_attach_ring a = {
+		.size = sizeof(a), .ring_addr = (uintptr_t)ring,
+	};
+
+	return ioctl(tr, DIRTYTRACK_ATTACH_RING, &a) ? -errno : 0;
+}
+
+static inline int dtg_create_tracker(int dev, int vm)
+{
+	struct dirtytrack_create c = { .size = sizeof(c), .vm_fd = vm };
+
+	return ioctl(dev, DIRTYTRACK_CREATE, &c) ? -errno : (int)c.out_tracker_fd;
+}
+
+static inline int dtg_sync(int tr, struct dirtytrack_sync *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->size = sizeof(*s);
+	return ioctl(tr, DIRTYTRACK_SYNC, s) ? -errno : 0;
+}
+
+static inline int dtg_claim(int tr, uint16_t slot, uint64_t first, uint64_t n,
+			    uint64_t *bitmap, uint64_t *dirty)
+{
+	struct dirtytrack_claim c = {
+		.size = sizeof(c), .slot_id = slot, .first_page = first,
+		.npages = n, .bitmap = (uintptr_t)bitmap,
+	};
+
+	if (ioctl(tr, DIRTYTRACK_CLAIM, &c))
+		return -errno;
+	*dirty = c.out_dirty;
+	return 0;
+}
+
+static inline bool dtg_bit(const uint64_t *bitmap, uint64_t i)
+{
+	return bitmap[i / 64] >> (i % 64) & 1;
+}
+
+static inline void dtg_map_slot(struct __test_metadata *_metadata, struct dt_guest *g,
+			 uint32_t slot, uint64_t gpa, uint64_t size, void *mem)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = slot, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = gpa, .memory_size = size,
+		.userspace_addr = (uintptr_t)mem,
+	};
+
+	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		TH_LOG("memslot %u: %s", slot, strerror(errno));
+}
+
+/*
+ * Create the VM, its memslots and vCPUs with rings, and a tracker that
+ * mirrors every memslot and has every ring attached.
+ */
+static inline void dtg_create(struct __test_metadata *_metadata, struct dt_guest *g,
+		       int nr_vcpus, int nr_slots, uint64_t slot_pages,
+		       uint32_t ring_entries)
+{
+	struct kvm_enable_cap cap = {
+		.cap = DTG_RING_CAP,
+		.args[0] = ring_entries * sizeof(struct kvm_dirty_gfn),
+	};
+	int i;
+
+	memset(g, 0, sizeof(*g));
+	g->nr_vcpus = nr_vcpus;
+	g->nr_slots = nr_slots;
+	g->slot_pages = slot_pages;
+	g->data_pages = nr_slots * slot_pages;
+	g->ring_entries = ring_entries;
+
+	g->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, g->kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
+	g->vm = ioctl(g->kvm, KVM_CREATE_VM, 0);
+	ASSERT_LE(0, g->vm);
+	ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
+		TH_LOG("enable ring: %s", strerror(errno));
+
+	g->code = mmap(NULL, DTG_CODE_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g->code);
+	dtg_map_slot(_metadata, g, DTG_CODE_SLOT, DTG_CODE_GPA, DTG_CODE_SIZE,
+		     g->code);
+	g->data = mmap(NULL, g->data_pages * DTG_PAGE, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g->data);
+	for (i = 0; i < nr_slots; i++)
+		dtg_map_slot(_metadata, g, DTG_FIRST_DATA_SLOT + i,
+			     dtg_slot_gpa(g, i), slot_pages * DTG_PAGE,
+			     g->data + i * slot_pages * DTG_PAGE);
+
+	g->run_size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	for (i = 0; i < nr_vcpus; i++) {
+		struct dtg_vcpu *v = &g->vcpu[i];
+
+		v->g = g;
+		v->fd = ioctl(g->vm, KVM_CREATE_VCPU, i);
+		ASSERT_LE(0, v->fd);
+		v->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE,
+			      MAP_SHARED, v->fd, 0);
+		ASSERT_NE(MAP_FAILED, v->run);
+		v->ring = mmap(NULL, ring_entries * sizeof(struct kvm_dirty_gfn),
+			       PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
+			       KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
+		ASSERT_NE(MAP_FAILED, v->ring);
+	}
+
+	g->dev = open("/dev/dirtytrack", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, g->dev);
+	g->tr = dtg_create_tracker(g->dev, g->vm);
+	ASSERT_LE(0, g->tr) TH_LOG("create tracker: %s", strerror(-g->tr));
+	ASSERT_EQ(0, dtg_region_add(g->tr, DTG_CODE_SLOT, DTG_CODE_GPA,
+				    DTG_CODE_SIZE / DTG_PAGE));
+	for (i = 0; i < nr_slots; i++)
+		ASSERT_EQ(0, dtg_region_add(g->tr, DTG_FIRST_DATA_SLOT + i,
+					    dtg_slot_gpa(g, i), slot_pages));
+	for (i = 0; i < nr_vcpus; i++)
+		ASSERT_EQ(0, dtg_attach_ring(g->tr, g->vcpu[i].ring));
+}
+
+static inline void dtg_destroy(struct dt_guest *g)
+{
+	int i;
+
+	if (g->tr > 0)
+		close(g->tr);
+	if (g->dev > 0)
+		close(g->dev);
+	for (i = 0; i < g->nr_vcpus; i++) {
+		struct dtg_vcpu *v = &g->vcpu[i];
+
+		if (v->ring && v->ring != MAP_FAILED)
+			munmap(v->ring, g->ring_entries * sizeof(struct kvm_dirty_gfn));
+		if (v->run && v->run != MAP_FAILED)
+			munmap(v->run, g->run_size);
+		if (v->fd > 0)
+			close(v->fd);
+	}
+	if (g->vm > 0)
+		close(g->vm);
+	if (g->kvm > 0)
+		close(g->kvm);
+	if (g->code && g->code != MAP_FAILED)
+		munmap(g->code, DTG_CODE_SIZE);
+	if (g->data && g->data != MAP_FAILED)
+		munmap(g->data, g->data_pages * DTG_PAGE);
+}
+
+#if defined(__x86_64__)
+/* Flat 32-bit protected mode, set through the hidden segment state. */
+static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t b,
+			  uint32_t c)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_regs regs = {
+		.rip = DTG_ENTRY, .rflags = 2, .rsi = a, .rbx = b, .rdi = c,
+	};
+	struct kvm_sregs sregs;
+	int fd = g->vcpu[i].fd;
+
+	data.type = 3;
+	data.selector = 16;
+	if (ioctl(fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cr0 |= 1;		/* PE */
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) || ioctl(fd, KVM_SET_REGS, &regs))
+		return -errno;
+	return 0;
+}
+
+/* mov dword [DATA + p * PAGE], esi (per page); hlt */
+static inline void dtg_write_store_list(struct dt_guest *g, const uint32_t *pages,
+				 int n)
+{
+	uint8_t *c = g->code + (DTG_ENTRY - DTG_CODE_GPA);
+	int i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t a = DTG_DATA_GPA + pages[i] * DTG_PAGE;
+
+		*c++ = 0x89;	/* mov [disp32], esi */
+		*c++ = 0x35;
+		memcpy(c, &a, 4);
+		c += 4;
+	}
+	*c = 0xf4;
+}
+
+/*
+ * esi: counter, ebx: page, edi: stride
+ * loop: mov eax, ebx; shl eax, 12; inc esi; mov [eax + DATA], esi;
+ *       add ebx, edi; and ebx, mask; jmp loop
+ */
+static inline void dtg_write_sweep(struct dt_guest *g)
+{
+	uint8_t *c = g->code + (DTG_ENTRY - DTG_CODE_GPA);
+	uint32_t data = DTG_DATA_GPA, mask = g->data_pages - 1;
+	uint8_t prog[] = {
+		0x89, 0xd8, 0xc1, 0xe0, 0x0c, 0x46, 0x89, 0xb0, 0, 0, 0, 0,
+		0x01, 0xfb, 0x81, 0xe3, 0, 0, 0, 0, 0xeb, 0,
+	};
+
+	memcpy(&prog[8], &data, 4);
+	memcpy(&prog[16], &mask, 4);
+	prog[21] = (uint8_t)-(int)sizeof(prog);
+	memcpy(c, prog, sizeof(prog));
+}
+
+static inline bool dtg_stopped_at_end(struct kvm_run *run)
+{
+	return run->exit_reason == KVM_EXIT_HLT;
+}
+#else
+#define DTG_CORE_REG(x) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
+			 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
+
+static inline int dtg_set_reg(int fd, uint64_t id, uint64_t v)
+{
+	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&v };
+
+	return ioctl(fd, KVM_SET_ONE_REG, &reg) ? -errno : 0;
+}
+
+/* x0: counter, x1: page, x2: stride, x3: mask, x4: data base */
+static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t b,
+			  uint32_t c)
+{
+	struct kvm_vcpu_init init;
+	int fd = g->vcpu[i].fd, ret;
+
+	if (ioctl(g->vm, KVM_ARM_PREFERRED_TARGET, &init) ||
+	    ioctl(fd, KVM_ARM_VCPU_INIT, &init))
+		return -errno;
+	ret = dtg_set_reg(fd, DTG_CORE_REG(regs.pc), DTG_ENTRY);
+	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[0]), a);
+	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[1]), b);
+	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[2]), c);
+	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[3]),
+				 g->data_pages - 1);
+	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[4]), DTG_DATA_GPA);
+	return ret;
+}
+
+static inline void dtg_flush(struct dt_guest *g, uint32_t *end)
+{
+	__builtin___clear_cache((char *)g->code, (char *)end);
+}
+
+/*
+ * nop; per page: x1 = address; str x0, [x1]; then an MMIO store.
+ *
+ * The nop first: the previous run ended in an MMIO write KVM completes on
+ * the next KVM_RUN by stepping over the instruction at the PC, which is by
+ * then the first instruction of this program.
+ */
+static inline void dtg_write_store_list(struct dt_guest *g, const uint32_t *pages,
+				 int n)
+{
+	uint32_t *c = (uint32_t *)(g->code + (DTG_ENTRY - DTG_CODE_GPA));
+	int i;
+
+	*c++ = 0xd503201f;				/* nop */
+	for (i = 0; i < n; i++) {
+		uint32_t a = DTG_DATA_GPA + pages[i] * DTG_PAGE;
+
+		*c++ = 0xd2800000 | (a & 0xffff) << 5 | 1;	/* movz x1 */
+		*c++ = 0xf2a00000 | (a >> 16) << 5 | 1;	/* movk x1, lsl 16 */
+		*c++ = 0xf9000020;			/* str x0, [x1] */
+	}
+	*c++ = 0xd2a40003;				/* movz x3, DONE_MMIO */
+	*c++ = 0xf9000060;				/* str x0, [x3] */
+	*c++ = 0x14000000;				/* b . */
+	dtg_flush(g, c);
+}
+
+static inline void dtg_write_sweep(struct dt_guest *g)
+{
+	uint32_t *c = (uint32_t *)(g->code + (DTG_ENTRY - DTG_CODE_GPA));
+	static const uint32_t prog[] = {
+		0x91000400,	/* add x0, x0, #1 */
+		0xd374cc25,	/* lsl x5, x1, #12 */
+		0x8b0400a5,	/* add x5, x5, x4 */
+		0xf90000a0,	/* str x0, [x5] */
+		0x8b020021,	/* add x1, x1, x2 */
+		0x8a030021,	/* and x1, x1, x3 */
+		0x17fffffa,	/* b   loop */
+	};
+
+	memcpy(c, prog, sizeof(prog));
+	dtg_flush(g, c + sizeof(prog) / sizeof(prog[0]));
+}
+
+static inline bool dtg_stopped_at_end(struct kvm_run *run)
+{
+	return run->exit_reason == KVM_EXIT_MMIO &&
+	       run->mmio.phys_addr == DTG_DONE_MMIO;
+}
+#endif
+
+/* Run vCPU 0 through a store list: one store to each listed data page. */
+static inline void dtg_store_pages(struct __test_metadata *_metadata,
+			    struct dt_guest *g, const uint32_t *pages, int n)
+{
+	dtg_write_store_list(g, pages, n);
+	ASSERT_EQ(0, dtg_vcpu_setup(g, 0, 0x5a, 0, 0));
+	ASSERT_EQ(0, ioctl(g->vcpu[0].fd, KVM_RUN, 0));
+	ASSERT_TRUE(dtg_stopped_at_end(g->vcpu[0].run))
+		TH_LOG("exit reason %u", g->vcpu[0].run->exit_reason);
+}
+
+static inline void dtg_kick_handler(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * A sweeping vCPU's thread: run until told to stop, harvesting its own
+ * ring whenever KVM says it is full.
+ */
+static inline void *dtg_vcpu_thread(void *arg)
+{
+	struct dtg_vcpu *v = arg;
+	struct dt_guest *g = v->g;
+	struct dirtytrack_harvest_vcpu h = { .size = sizeof(h) };
+
+	h.vcpu_id = v - g->vcpu;
+	while (!g->stop) {
+		if (ioctl(v->fd, KVM_RUN, 0)) {
+			if (errno == EINTR)
+				continue;
+			g->error = -errno;
+			break;
+		}
+		if (v->run->exit_reason != KVM_EXIT_DIRTY_RING_FULL) {
+			g->error = -EPROTO;
+			break;
+		}
+		v->ring_full_exits++;
+		if (ioctl(g->tr, DIRTYTRACK_HARVEST_VCPU, &h)) {
+			g->error = -errno;
+			break;
+		}
+	}
+	return NULL;
+}
+
+/* Start every vCPU sweeping, each from its own page with its own stride. */
+static inline void dtg_start_sweep(struct __test_metadata *_metadata,
+			    struct dt_guest *g)
+{
+	struct sigaction sa = { .sa_handler = dtg_kick_handler };
+	int i;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
+	dtg_write_sweep(g);
+	for (i = 0; i < g->nr_vcpus; i++) {
+		ASSERT_EQ(0, dtg_vcpu_setup(g, i, i << 24, i * 7, 2 * i + 1));
+		ASSERT_EQ(0, pthread_create(&g->vcpu[i].thread, NULL,
+					    dtg_vcpu_thread, &g->vcpu[i]));
+		g->vcpu[i].running = true;
+	}
+}
+
+/* Stop every vCPU: out of KVM_RUN, and not entering it again. */
+static inline void dtg_stop(struct dt_guest *g)
+{
+	int i;
+
+	g->stop = 1;
+	for (i = 0; i < g->nr_vcpus; i++) {
+		if (!g->vcpu[i].running)
+			continue;
+		g->vcpu[i].run->immediate_exit = 1;
+		pthread_kill(g->vcpu[i].thread, SIGUSR1);
+		pthread_join(g->vcpu[i].thread, NULL);
+		g->vcpu[i].running = false;
+	}
+}
+
+#endif /* DT_GUEST_H */
