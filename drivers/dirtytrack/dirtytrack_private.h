@@ -9,6 +9,7 @@
 #include <linux/build_bug.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/rwsem.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <uapi/linux/dirtytrack.h>
@@ -16,8 +17,10 @@
 #include "core/dt_core.h"
 
 struct file;
+struct inode;
 struct mm_struct;
 struct page;
+struct vm_area_struct;
 
 /*
  * ioctl.c: the size-prefixed ioctl convention shared by every dirtytrack
@@ -100,15 +103,22 @@ int dt_kvm_vcpu_id(struct file *file);
  * struct dt_region - a KVM memslot as the tracker mirrors it
  * @slot: the ring walk's view of it (slot, size, where bits go)
  * @first_gfn: the memslot's first guest frame
- * @merged: published dirty pages, claimed by the VMM
+ * @merged: published dirty pages, claimed by the VMM (also through mmap:
+ *          its words and summary live in @map)
  * @pending: harvested pages not yet published (their reset has not
  *           completed: DOMAIN.md rule 3)
+ * @map: vmalloc()ed words, then summary, each padded to a page
+ * @map_offset: where @map is in the tracker's mapping
+ * @map_size: its size
  */
 struct dt_region {
 	struct dt_slot slot;
 	u64 first_gfn;
 	struct dt_bitmap merged;
 	struct dt_bitmap pending;
+	void *map;
+	u64 map_offset;
+	u64 map_size;
 };
 
 /**
@@ -144,6 +154,12 @@ struct dt_ring_source {
  * @table: the slot table the ring walk resolves entries with
  * @rings: attached rings
  * @nr_rings: how many
+ * @map_lock: taken by the mmap fault handler to find a region's page, and
+ *            for write to add or remove one; nests inside @lock and inside
+ *            mmap_lock, never around either
+ * @next_map_offset: the mapping offset the next region gets
+ * @inode: the tracker file's own inode, whose mappings a region removal
+ *         zaps
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -155,13 +171,24 @@ struct dt_tracker {
 	struct dt_slot_table table;
 	struct dt_ring_source *rings[DT_MAX_RINGS];
 	u32 nr_rings;
+	struct rw_semaphore map_lock;
+	u64 next_map_offset;
+	struct inode *inode;
 };
 
 /* tracker.c */
 int dt_tracker_create(struct dt_ucmd *ucmd);
 
+/* tracker_file.c: the tracker's file, on a pseudo filesystem of our own */
+int dt_fs_init(void);
+void dt_fs_exit(void);
+int dt_tracker_file_install(struct dt_tracker *t,
+			    const struct file_operations *fops);
+int dt_tracker_mmap(struct file *file, struct vm_area_struct *vma);
+
 /* region.c */
-int dt_region_add(struct dt_tracker *t, const struct dirtytrack_region *cmd);
+int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd);
+struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff);
 int dt_region_remove(struct dt_tracker *t, u32 slot);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);

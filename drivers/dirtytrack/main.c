@@ -57,12 +57,20 @@ static struct miscdevice dt_misc_dev = {
 
 static int __init dt_init(void)
 {
-	return misc_register(&dt_misc_dev);
+	int ret = dt_fs_init();
+
+	if (ret)
+		return ret;
+	ret = misc_register(&dt_misc_dev);
+	if (ret)
+		dt_fs_exit();
+	return ret;
 }
 
 static void __exit dt_exit(void)
 {
 	misc_deregister(&dt_misc_dev);
+	dt_fs_exit();
 }
 
 module_init(dt_init);

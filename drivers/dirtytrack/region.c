@@ -4,6 +4,8 @@
  * (published) and pending (harvested, reset not yet complete) dirty bits.
  * Called with the tracker's lock held.
  */
+#include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
@@ -38,9 +40,28 @@ static void dt_bitmap_free(struct dt_bitmap *b)
 	kvfree(b->summary);
 }
 
+/*
+ * The merged set lives in one vmalloc area, words then summary, each padded
+ * to a page, so the VMM can mmap it; memcg-accounted like the rest.
+ */
+static int dt_region_map_alloc(struct dt_region *r, u64 npages)
+{
+	u64 words = PAGE_ALIGN(dt_bitmap_words(npages) * sizeof(u64));
+	u64 sums = PAGE_ALIGN(dt_summary_words(npages) * sizeof(u64));
+
+	r->map_size = words + sums;
+	r->map = __vmalloc(r->map_size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!r->map)
+		return -ENOMEM;
+	r->merged.npages = npages;
+	r->merged.words = r->map;
+	r->merged.summary = r->map + words;
+	return 0;
+}
+
 static void dt_region_free(struct dt_region *r)
 {
-	dt_bitmap_free(&r->merged);
+	vfree(r->map);
 	dt_bitmap_free(&r->pending);
 	kfree(r);
 }
@@ -79,13 +100,13 @@ struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
 /**
  * dt_region_add() - mirror a memslot
  * @t: the tracker
- * @cmd: the memslot
+ * @cmd: the memslot; its out_ fields are filled in
  *
  * Return: 0; -EINVAL for an empty or too large region or a wrapping GFN
  * range; -EEXIST if the slot is already a region or the GFN range overlaps
  * one in the same address space; -ENOSPC past DT_MAX_REGIONS; -ENOMEM.
  */
-int dt_region_add(struct dt_tracker *t, const struct dirtytrack_region *cmd)
+int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 {
 	u32 slot = DT_SLOT(cmd->as_id, cmd->slot_id);
 	struct dt_region *r;
@@ -116,25 +137,60 @@ int dt_region_add(struct dt_tracker *t, const struct dirtytrack_region *cmd)
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
 		return -ENOMEM;
-	ret = dt_bitmap_alloc(&r->merged, cmd->npages);
+	ret = dt_region_map_alloc(r, cmd->npages);
 	if (ret)
 		goto err_free;
 	ret = dt_bitmap_alloc(&r->pending, cmd->npages);
 	if (ret)
-		goto err_merged;
+		goto err_map;
 	r->first_gfn = cmd->first_gfn;
 	r->slot.slot = slot;
 	r->slot.npages = cmd->npages;
 	r->slot.dirty = &r->pending;
+
+	/* Offsets are never reused: a stale mapping can only fault. */
+	down_write(&t->map_lock);
+	r->map_offset = t->next_map_offset;
+	t->next_map_offset += r->map_size;
 	t->regions[free] = r;
+	up_write(&t->map_lock);
 	dt_table_rebuild(t);
+
+	cmd->out_mmap_offset = r->map_offset;
+	cmd->out_mmap_size = r->map_size;
+	cmd->out_summary_offset = (void *)r->merged.summary - r->map;
 	return 0;
 
-err_merged:
-	dt_bitmap_free(&r->merged);
+err_map:
+	vfree(r->map);
 err_free:
 	kfree(r);
 	return ret;
+}
+
+/**
+ * dt_region_map_page() - the page backing an offset of the tracker mapping
+ * @t: the tracker
+ * @pgoff: the page offset in the tracker file
+ *
+ * Called with @t->map_lock held.
+ *
+ * Return: the page, or NULL if no region is mapped there.
+ */
+struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff)
+{
+	u64 off = (u64)pgoff << PAGE_SHIFT;
+	int i;
+
+	lockdep_assert_held(&t->map_lock);
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *r = t->regions[i];
+
+		if (r && off >= r->map_offset &&
+		    off < r->map_offset + r->map_size)
+			return vmalloc_to_page(r->map + (off - r->map_offset));
+	}
+	return NULL;
 }
 
 /**
@@ -157,10 +213,20 @@ int dt_region_remove(struct dt_tracker *t, u32 slot)
 	if (ret)
 		return ret;
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
-		if (t->regions[i] && t->regions[i]->slot.slot == slot) {
-			dt_region_free(t->regions[i]);
-			t->regions[i] = NULL;
-		}
+		struct dt_region *r = t->regions[i];
+
+		if (!r || r->slot.slot != slot)
+			continue;
+		/*
+		 * Unlink, then zap every process's mapping of it, before the
+		 * pages go: the fault handler finds nothing after the unlink.
+		 */
+		down_write(&t->map_lock);
+		t->regions[i] = NULL;
+		unmap_mapping_range(t->inode->i_mapping, r->map_offset,
+				    r->map_size, 1);
+		up_write(&t->map_lock);
+		dt_region_free(r);
 	}
 	dt_table_rebuild(t);
 	return 0;

@@ -3,7 +3,6 @@
  * The tracker: one per VM, a file descriptor whose state dies with it.
  * Its ioctls run under the tracker's lock and only from the VM's own mm.
  */
-#include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
@@ -20,12 +19,16 @@ static DEFINE_MUTEX(dt_trackers_lock);
 static int dt_tracker_region_add(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_region *cmd = ucmd->cmd;
+	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
-	return dt_region_add(ucmd->ctx, cmd);
+	ret = dt_region_add(ucmd->ctx, cmd);
+	if (ret)
+		return ret;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
@@ -208,6 +211,7 @@ static const struct file_operations dt_tracker_fops = {
 	.unlocked_ioctl = dt_tracker_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.release = dt_tracker_release,
+	.mmap = dt_tracker_mmap,
 	.llseek = noop_llseek,
 };
 
@@ -242,6 +246,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 		goto err_fput;
 	}
 	mutex_init(&t->lock);
+	init_rwsem(&t->map_lock);
 	t->vm_file = vm_file;
 	t->mm = current->mm;
 	mmgrab(t->mm);
@@ -257,8 +262,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	}
 	/* Listed before the fd exists: a racing close() finds it listed. */
 	list_add(&t->node, &dt_trackers);
-	fd = anon_inode_getfd("[dirtytrack]", &dt_tracker_fops, t,
-			      O_RDWR | O_CLOEXEC);
+	fd = dt_tracker_file_install(t, &dt_tracker_fops);
 	if (fd < 0) {
 		list_del(&t->node);
 		mutex_unlock(&dt_trackers_lock);

@@ -108,10 +108,21 @@ struct dirtytrack_create {
  * @first_gfn: The memslot's first guest frame (guest_phys_addr >>
  *             page_shift).
  * @npages: The memslot's size in host pages.
+ * @out_mmap_offset: Output: where the region's merged set is in the
+ *                   tracker's mapping (a multiple of the page size, never
+ *                   reused by another region).
+ * @out_mmap_size: Output: its length: the bitmap words, then the summary.
+ * @out_summary_offset: Output: where the summary starts, from
+ *                      @out_mmap_offset.
  *
  * Issued on a tracker.  Mirrors a KVM memslot, added after the memslot is
  * created.  Ring entries name pages as (slot, offset in the slot), so the
  * tracker resolves them through its regions.
+ *
+ * The merged set at @out_mmap_offset is (npages + 63) / 64 __u64 words,
+ * bit p of the array for page p of the region, and at @out_summary_offset
+ * one summary bit per 64 words.  The claim protocol is in
+ * Documentation/userspace-api/dirtytrack.rst.
  */
 struct dirtytrack_region {
 	__u32 size;
@@ -121,6 +132,9 @@ struct dirtytrack_region {
 	__u32 __reserved;
 	__aligned_u64 first_gfn;
 	__aligned_u64 npages;
+	__aligned_u64 out_mmap_offset;
+	__aligned_u64 out_mmap_size;
+	__aligned_u64 out_summary_offset;
 };
 
 #define DIRTYTRACK_REGION_ADD _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_REGION_ADD)

@@ -35,6 +35,7 @@
 
 #define DTG_PAGE	4096
 #define DTG_MAX_VCPUS	4
+#define DTG_MAX_SLOTS	8
 #define DTG_CODE_SLOT	0
 #define DTG_CODE_SIZE	0x10000
 #define DTG_FIRST_DATA_SLOT 1
@@ -71,6 +72,7 @@ struct dt_guest {
 	size_t run_size;
 	uint8_t *code, *data;
 	struct dtg_vcpu vcpu[DTG_MAX_VCPUS];
+	struct dirtytrack_region region[DTG_MAX_SLOTS];	/* data slots */
 	volatile int stop;
 	volatile int error;	/* first vCPU thread error, as -errno */
 };
@@ -80,15 +82,27 @@ static inline uint64_t dtg_slot_gpa(struct dt_guest *g, int i)
 	return DTG_DATA_GPA + i * g->slot_pages * DTG_PAGE;
 }
 
-static inline int dtg_region_add(int tr, uint16_t slot, uint64_t gpa,
-				 uint64_t npages)
+/* Add a region; @out (or NULL) receives the kernel's answer. */
+static inline int dtg_region_add_out(int tr, uint16_t slot, uint64_t gpa,
+				     uint64_t npages,
+				     struct dirtytrack_region *out)
 {
 	struct dirtytrack_region r = {
 		.size = sizeof(r), .slot_id = slot,
 		.first_gfn = gpa / DTG_PAGE, .npages = npages,
 	};
 
-	return ioctl(tr, DIRTYTRACK_REGION_ADD, &r) ? -errno : 0;
+	if (ioctl(tr, DIRTYTRACK_REGION_ADD, &r))
+		return -errno;
+	if (out)
+		*out = r;
+	return 0;
+}
+
+static inline int dtg_region_add(int tr, uint16_t slot, uint64_t gpa,
+				 uint64_t npages)
+{
+	return dtg_region_add_out(tr, slot, gpa, npages, NULL);
 }
 
 static inline int dtg_attach_ring(int tr, void *ring)
@@ -126,6 +140,38 @@ static inline int dtg_claim(int tr, uint16_t slot, uint64_t first, uint64_t n,
 		return -errno;
 	*dirty = c.out_dirty;
 	return 0;
+}
+
+/*
+ * The consumer's side of the claim protocol, through the tracker mapping
+ * @map of region @r: take a summary word (fully ordered), then every word
+ * of its dirty chunks, by atomic exchange.  Summary word j covers words
+ * [j * 4096, (j + 1) * 4096).  Returns the pages claimed into @out.
+ */
+static inline uint64_t dtg_mmap_claim(uint8_t *map,
+				      const struct dirtytrack_region *r,
+				      uint64_t *out)
+{
+	uint64_t *words = (uint64_t *)map;
+	uint64_t *summary = (uint64_t *)(map + r->out_summary_offset);
+	uint64_t nwords = (r->npages + 63) / 64, j, n = 0;
+
+	memset(out, 0, nwords * sizeof(uint64_t));
+	for (j = 0; j * 64 * 64 < nwords; j++) {
+		uint64_t s = __atomic_exchange_n(&summary[j], 0, __ATOMIC_SEQ_CST);
+
+		while (s) {
+			uint64_t c = j * 64 + __builtin_ctzll(s), w;
+
+			s &= s - 1;
+			for (w = c * 64; w < c * 64 + 64 && w < nwords; w++) {
+				out[w] = __atomic_exchange_n(&words[w], 0,
+							     __ATOMIC_SEQ_CST);
+				n += __builtin_popcountll(out[w]);
+			}
+		}
+	}
+	return n;
 }
 
 static inline bool dtg_bit(const uint64_t *bitmap, uint64_t i)
@@ -209,9 +255,11 @@ static inline void dtg_create(struct __test_metadata *_metadata, struct dt_guest
 	ASSERT_LE(0, g->tr) TH_LOG("create tracker: %s", strerror(-g->tr));
 	ASSERT_EQ(0, dtg_region_add(g->tr, DTG_CODE_SLOT, DTG_CODE_GPA,
 				    DTG_CODE_SIZE / DTG_PAGE));
+	ASSERT_GE(DTG_MAX_SLOTS, nr_slots);
 	for (i = 0; i < nr_slots; i++)
-		ASSERT_EQ(0, dtg_region_add(g->tr, DTG_FIRST_DATA_SLOT + i,
-					    dtg_slot_gpa(g, i), slot_pages));
+		ASSERT_EQ(0, dtg_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
+						dtg_slot_gpa(g, i), slot_pages,
+						&g->region[i]));
 	for (i = 0; i < nr_vcpus; i++)
 		ASSERT_EQ(0, dtg_attach_ring(g->tr, g->vcpu[i].ring));
 }

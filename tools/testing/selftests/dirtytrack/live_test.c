@@ -18,6 +18,7 @@ FIXTURE(live) {
 	struct dt_guest g;
 	uint8_t *shadow;
 	uint64_t copied;
+	uint8_t *map[NR_SLOTS];	/* each data region's merged set, mapped */
 };
 
 FIXTURE_VARIANT(live) {
@@ -28,6 +29,7 @@ FIXTURE_VARIANT(live) {
 	int rounds;
 	int syncers;		/* threads syncing concurrently */
 	bool expect_ring_full;
+	bool use_mmap;		/* claim through the mapping, not the ioctl */
 };
 
 /* Syncs often: the rings never fill. */
@@ -54,17 +56,36 @@ FIXTURE_VARIANT_ADD(live, two_syncers) {
 	.sync_every_ms = 3, .rounds = 40, .syncers = 2,
 };
 
+/* The consumer claims through the mapping while the kernel publishes. */
+FIXTURE_VARIANT_ADD(live, mmap_consumer) {
+	.nr_vcpus = 2, .ring_entries = 4096, .slot_pages = 32,
+	.sync_every_ms = 3, .rounds = 40, .syncers = 2, .use_mmap = true,
+};
+
 FIXTURE_SETUP(live)
 {
+	int i;
+
 	dtg_create(_metadata, &self->g, variant->nr_vcpus, NR_SLOTS,
 		   variant->slot_pages, variant->ring_entries);
 	self->shadow = calloc(self->g.data_pages, DTG_PAGE);
 	ASSERT_NE(NULL, self->shadow);
 	self->copied = 0;
+	for (i = 0; i < NR_SLOTS; i++) {
+		self->map[i] = mmap(NULL, self->g.region[i].out_mmap_size,
+				    PROT_READ | PROT_WRITE, MAP_SHARED,
+				    self->g.tr, self->g.region[i].out_mmap_offset);
+		ASSERT_NE(MAP_FAILED, self->map[i]);
+	}
 }
 
 FIXTURE_TEARDOWN(live)
 {
+	int i;
+
+	for (i = 0; i < NR_SLOTS; i++)
+		if (self->map[i] && self->map[i] != MAP_FAILED)
+			munmap(self->map[i], self->g.region[i].out_mmap_size);
 	dtg_stop(&self->g);
 	dtg_destroy(&self->g);
 	free(self->shadow);
@@ -74,6 +95,7 @@ struct syncer {
 	FIXTURE_DATA(live) *self;
 	int rounds, every_ms, err;
 	pthread_mutex_t *copy_lock;
+	bool use_mmap;
 };
 
 static void sleep_ms(int ms)
@@ -84,7 +106,8 @@ static void sleep_ms(int ms)
 }
 
 /* Sync, claim every data slot, copy what was claimed. */
-static int sync_and_copy(FIXTURE_DATA(live) *self, pthread_mutex_t *copy_lock)
+static int sync_and_copy(FIXTURE_DATA(live) *self, pthread_mutex_t *copy_lock,
+			 bool use_mmap)
 {
 	struct dt_guest *g = &self->g;
 	uint64_t bitmap[4096 / 64], dirty, p;
@@ -97,10 +120,14 @@ static int sync_and_copy(FIXTURE_DATA(live) *self, pthread_mutex_t *copy_lock)
 	if (s.out_invalid || s.out_foreign)
 		return -EPROTO;
 	for (slot = 0; slot < g->nr_slots; slot++) {
-		ret = dtg_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0,
-				g->slot_pages, bitmap, &dirty);
-		if (ret)
-			return ret;
+		if (use_mmap) {
+			dtg_mmap_claim(self->map[slot], &g->region[slot], bitmap);
+		} else {
+			ret = dtg_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0,
+					g->slot_pages, bitmap, &dirty);
+			if (ret)
+				return ret;
+		}
 		pthread_mutex_lock(copy_lock);
 		for (p = 0; p < g->slot_pages; p++) {
 			uint64_t off = (slot * g->slot_pages + p) * DTG_PAGE;
@@ -122,7 +149,7 @@ static void *syncer_thread(void *arg)
 
 	for (i = 0; i < s->rounds && !s->err; i++) {
 		sleep_ms(s->every_ms);
-		s->err = sync_and_copy(s->self, s->copy_lock);
+		s->err = sync_and_copy(s->self, s->copy_lock, s->use_mmap);
 	}
 	return NULL;
 }
@@ -140,7 +167,7 @@ TEST_F(live, nothing_is_lost)
 	for (i = 0; i < variant->syncers; i++) {
 		syncers[i] = (struct syncer){ self, variant->rounds,
 					      variant->sync_every_ms, 0,
-					      &copy_lock };
+					      &copy_lock, variant->use_mmap };
 		ASSERT_EQ(0, pthread_create(&threads[i], NULL, syncer_thread,
 					    &syncers[i]));
 	}
@@ -155,7 +182,7 @@ TEST_F(live, nothing_is_lost)
 	ASSERT_EQ(0, self->g.error) TH_LOG("vCPU thread: %s",
 					   strerror(-self->g.error));
 	before_final = self->copied;
-	ASSERT_EQ(0, sync_and_copy(self, &copy_lock));
+	ASSERT_EQ(0, sync_and_copy(self, &copy_lock, variant->use_mmap));
 
 	for (p = 0; p < self->g.data_pages; p++)
 		if (memcmp(self->shadow + p * DTG_PAGE,

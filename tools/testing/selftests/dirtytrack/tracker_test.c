@@ -5,6 +5,8 @@
  * exactly those pages.  And the tracker's refusals: not a VM, a second
  * tracker, a ring mapped wrong or twice, overlapping regions, another mm.
  */
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -196,6 +198,118 @@ TEST_F(tracker, removing_a_region_harvests_first)
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
 	EXPECT_EQ(ENOENT, errno);
 	EXPECT_EQ(-ENOENT, dtg_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
+}
+
+static sigjmp_buf fault_jmp;
+
+static void fault_handler(int sig)
+{
+	siglongjmp(fault_jmp, sig);
+}
+
+/* Read *p; return the signal that stopped it, or 0. */
+static int touch(volatile uint64_t *p)
+{
+	struct sigaction sa = { .sa_handler = fault_handler }, obus, osegv;
+	int sig;
+
+	sigaction(SIGBUS, &sa, &obus);
+	sigaction(SIGSEGV, &sa, &osegv);
+	sig = sigsetjmp(fault_jmp, 1);
+	if (!sig)
+		(void)*p;
+	sigaction(SIGBUS, &obus, NULL);
+	sigaction(SIGSEGV, &osegv, NULL);
+	return sig;
+}
+
+static void *map_region(struct dirtytrack_region *r, int tr)
+{
+	return mmap(NULL, r->out_mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    tr, r->out_mmap_offset);
+}
+
+TEST_F(tracker, claims_through_the_mapping)
+{
+	struct dirtytrack_region *r = &self->g.region[0];
+	uint32_t pages[] = { 0, 63, 64, 127, 77 };
+	uint64_t got[2], bitmap[2], dirty = 0;
+	struct dirtytrack_sync s;
+	uint8_t *map = map_region(r, self->g.tr);
+
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(0, r->out_mmap_offset % getpagesize());
+	EXPECT_LT(0, r->out_summary_offset);
+	dtg_store_pages(_metadata, &self->g, pages, 5);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(5, dtg_mmap_claim(map, r, got));
+	EXPECT_EQ((1ULL << 0) | (1ULL << 63), got[0]);
+	EXPECT_EQ((1ULL << 0) | (1ULL << 63) | (1ULL << 13), got[1]);
+	/* One set, two views: the ioctl finds them claimed. */
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(0, dirty);
+	/* And what the ioctl claims, the mapping no longer shows. */
+	dtg_store_pages(_metadata, &self->g, pages, 2);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(2, dirty);
+	EXPECT_EQ(0, dtg_mmap_claim(map, r, got));
+	munmap(map, r->out_mmap_size);
+}
+
+TEST_F(tracker, removing_a_mapped_region_unmaps_it)
+{
+	struct dirtytrack_region *r = &self->g.region[0];
+	struct dirtytrack_region_remove rm = {
+		.size = sizeof(rm), .slot_id = DATA_SLOT,
+	};
+	volatile uint64_t *map = map_region(r, self->g.tr);
+
+	ASSERT_NE(MAP_FAILED, (void *)map);
+	EXPECT_EQ(0, touch(map));		/* faulted in */
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
+	/* The pages are gone from the mapping before they were freed. */
+	EXPECT_EQ(SIGBUS, touch(map));
+	EXPECT_EQ(SIGBUS, touch(map + r->out_summary_offset / 8));
+	/* A region added again gets a new offset; the old one stays dead. */
+	ASSERT_EQ(0, dtg_region_add(self->g.tr, DATA_SLOT, DTG_DATA_GPA, DATA_PAGES));
+	EXPECT_EQ(SIGBUS, touch(map));
+	munmap((void *)map, r->out_mmap_size);
+}
+
+TEST_F(tracker, mapping_refusals)
+{
+	struct dirtytrack_region *r = &self->g.region[0];
+	volatile uint64_t *map;
+	int status;
+	pid_t pid;
+
+	map = mmap(NULL, r->out_mmap_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		   self->g.tr, r->out_mmap_offset);
+	EXPECT_EQ(MAP_FAILED, (void *)map);
+	EXPECT_EQ(EINVAL, errno);
+	/* Past every region: it maps, but there is nothing to touch. */
+	map = mmap(NULL, 4096, PROT_READ, MAP_SHARED, self->g.tr, 1UL << 40);
+	ASSERT_NE(MAP_FAILED, (void *)map);
+	EXPECT_EQ(SIGBUS, touch(map));
+	munmap((void *)map, 4096);
+
+	map = map_region(r, self->g.tr);
+	ASSERT_NE(MAP_FAILED, (void *)map);
+	EXPECT_EQ(0, touch(map));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Not inherited, and not mappable from here. */
+		if (touch(map) != SIGSEGV)
+			_exit(1);
+		_exit(map_region(r, self->g.tr) == MAP_FAILED && errno == EPERM ?
+		      0 : 2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("status %#x", status);
+	munmap((void *)map, r->out_mmap_size);
 }
 
 TEST_F(tracker, module_unload_is_refused_while_a_tracker_exists)

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The tracker's file: each tracker gets an inode of its own on a small
+ * pseudo filesystem (as VFIO does), so that removing a region can zap every
+ * process's mapping of it with unmap_mapping_range() without touching any
+ * other file.  The mapping itself is faulted in page by page from the
+ * regions' merged sets.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/fs_context.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/mount.h>
+#include <linux/pseudo_fs.h>
+
+#include "dirtytrack_private.h"
+
+#define DIRTYTRACK_MAGIC	0x64747263	/* "dtrc" */
+
+static struct vfsmount *dt_mnt;
+
+static int dt_fs_init_fs_context(struct fs_context *fc)
+{
+	return init_pseudo(fc, DIRTYTRACK_MAGIC) ? 0 : -ENOMEM;
+}
+
+/* No .owner: open tracker files pin the module through their fops. */
+static struct file_system_type dt_fs_type = {
+	.name = "dirtytrack",
+	.init_fs_context = dt_fs_init_fs_context,
+	.kill_sb = kill_anon_super,
+};
+
+int dt_fs_init(void)
+{
+	dt_mnt = kern_mount(&dt_fs_type);
+	return PTR_ERR_OR_ZERO(dt_mnt);
+}
+
+void dt_fs_exit(void)
+{
+	kern_unmount(dt_mnt);
+}
+
+/**
+ * dt_tracker_file_install() - give a tracker its file and fd
+ * @t: the tracker, the file's private data
+ * @fops: the tracker's file operations
+ *
+ * Return: the new fd (O_CLOEXEC), or a negative errno.
+ */
+int dt_tracker_file_install(struct dt_tracker *t,
+			    const struct file_operations *fops)
+{
+	struct inode *inode;
+	struct file *file;
+	int fd, ret;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	inode = alloc_anon_inode(dt_mnt->mnt_sb);
+	if (IS_ERR(inode)) {
+		ret = PTR_ERR(inode);
+		goto err_fd;
+	}
+	/* __fput() drops this with fops_put(), as for anon_inode files. */
+	if (!try_module_get(fops->owner)) {
+		ret = -ENODEV;
+		goto err_inode;
+	}
+	file = alloc_file_pseudo(inode, dt_mnt, "[dirtytrack]", O_RDWR, fops);
+	if (IS_ERR(file)) {
+		ret = PTR_ERR(file);
+		module_put(fops->owner);
+		goto err_inode;
+	}
+	file->private_data = t;
+	t->inode = inode;
+	fd_install(fd, file);
+	return fd;
+
+err_inode:
+	iput(inode);
+err_fd:
+	put_unused_fd(fd);
+	return ret;
+}
+
+static vm_fault_t dt_tracker_fault(struct vm_fault *vmf)
+{
+	struct dt_tracker *t = vmf->vma->vm_file->private_data;
+	struct page *page;
+	vm_fault_t ret;
+
+	/*
+	 * The page is inserted before map_lock is dropped, so a region
+	 * removal (which zaps under map_lock) cannot miss it.
+	 */
+	down_read(&t->map_lock);
+	page = dt_region_map_page(t, vmf->pgoff);
+	ret = page ? vmf_insert_page(vmf->vma, vmf->address, page) :
+		     VM_FAULT_SIGBUS;
+	up_read(&t->map_lock);
+	return ret;
+}
+
+static const struct vm_operations_struct dt_tracker_vm_ops = {
+	.fault = dt_tracker_fault,
+};
+
+static void dt_vma_set_flags(struct vm_area_struct *vma, unsigned long flags)
+{
+#ifdef DT_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+/**
+ * dt_tracker_mmap() - map the regions' merged sets
+ * @file: the tracker file
+ * @vma: a shared mapping (the consumer claims bits by atomic exchange)
+ *
+ * Return: 0; -EINVAL for a private mapping; -EPERM from another mm.
+ */
+int dt_tracker_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct dt_tracker *t = file->private_data;
+
+	if (current->mm != t->mm)
+		return -EPERM;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	/* VM_DONTCOPY: a forked child does not inherit the consumer's view. */
+	dt_vma_set_flags(vma, VM_MIXEDMAP | VM_DONTEXPAND | VM_DONTDUMP |
+			 VM_DONTCOPY);
+	vma->vm_ops = &dt_tracker_vm_ops;
+	return 0;
+}
