@@ -23,7 +23,9 @@ out=$results/hygiene.tap
 n=0
 failed=0
 
-mapfile -t ksrcs < <(git ls-files 'drivers/dirtytrack/*.[ch]' 'include/uapi/linux/*.h')
+# Tracked and new (untracked, not ignored) files alike.
+mapfile -t ksrcs < <(git ls-files --cached --others --exclude-standard \
+	'drivers/dirtytrack/*.[ch]' 'include/uapi/linux/*.h')
 
 # gate NAME LOG: record the result of the command that just wrote LOG.
 gate() {
