@@ -65,6 +65,8 @@ union dt_ucmd_buffer {
 	struct dirtytrack_sync sync;
 	struct dirtytrack_claim claim;
 	struct dirtytrack_harvest_vcpu harvest_vcpu;
+	struct dirtytrack_start start;
+	struct dirtytrack_stop stop;
 };
 
 /*
@@ -160,6 +162,7 @@ struct dt_ring_source {
  * @next_map_offset: the mapping offset the next region gets
  * @inode: the tracker file's own inode, whose mappings a region removal
  *         zaps
+ * @tracking: between DIRTYTRACK_START and DIRTYTRACK_STOP
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -174,6 +177,7 @@ struct dt_tracker {
 	struct rw_semaphore map_lock;
 	u64 next_map_offset;
 	struct inode *inode;
+	bool tracking;
 };
 
 /* tracker.c */

@@ -156,6 +156,10 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	up_write(&t->map_lock);
 	dt_table_rebuild(t);
 
+	/* Hotplugged while tracking: the destination has none of it. */
+	if (t->tracking)
+		dt_bitmap_set_range(&r->merged, 0, r->slot.npages);
+
 	cmd->out_mmap_offset = r->map_offset;
 	cmd->out_mmap_size = r->map_size;
 	cmd->out_summary_offset = (void *)r->merged.summary - r->map;

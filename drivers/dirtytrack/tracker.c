@@ -110,6 +110,44 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int dt_tracker_start(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_start *cmd = ucmd->cmd;
+	struct dirtytrack_sync st = {};
+	struct dt_tracker *t = ucmd->ctx;
+	int ret;
+
+	if (cmd->flags & ~DIRTYTRACK_START_ALL_DIRTY)
+		return -EOPNOTSUPP;
+	if (t->tracking)
+		return -EBUSY;
+	ret = dt_rings_harvest(t, NULL, &st);
+	if (ret)
+		return ret;
+	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
+		dt_regions_mark_all_dirty(t);
+	t->tracking = true;
+	return 0;
+}
+
+static int dt_tracker_stop(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_stop *cmd = ucmd->cmd;
+	struct dirtytrack_sync st = {};
+	struct dt_tracker *t = ucmd->ctx;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (!t->tracking)
+		return -EINVAL;
+	ret = dt_rings_harvest(t, NULL, &st);
+	if (ret)
+		return ret;
+	t->tracking = false;
+	return 0;
+}
+
 /* Claim in chunks of this many words, through a kernel bounce buffer. */
 #define DT_CLAIM_CHUNK_WORDS	512
 
@@ -171,6 +209,8 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 		    out_dirty),
 	DT_IOCTL_OP(HARVEST_VCPU, dt_tracker_harvest_vcpu,
 		    struct dirtytrack_harvest_vcpu, out_harvested),
+	DT_IOCTL_OP(START, dt_tracker_start, struct dirtytrack_start, flags),
+	DT_IOCTL_OP(STOP, dt_tracker_stop, struct dirtytrack_stop, flags),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,

@@ -36,6 +36,8 @@ enum {
 	DIRTYTRACK_CMD_SYNC,
 	DIRTYTRACK_CMD_CLAIM,
 	DIRTYTRACK_CMD_HARVEST_VCPU,
+	DIRTYTRACK_CMD_START,
+	DIRTYTRACK_CMD_STOP,
 };
 
 /* The version of the interface described by this header. */
@@ -277,5 +279,48 @@ struct dirtytrack_harvest_vcpu {
 };
 
 #define DIRTYTRACK_HARVEST_VCPU _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_HARVEST_VCPU)
+
+/**
+ * enum dirtytrack_start_flags - flags of &struct dirtytrack_start
+ * @DIRTYTRACK_START_ALL_DIRTY: Mark every page of every region dirty, so
+ *                              the first precopy round sends everything.
+ */
+enum dirtytrack_start_flags {
+	DIRTYTRACK_START_ALL_DIRTY = 1 << 0,
+};
+
+/**
+ * struct dirtytrack_start - ioctl(DIRTYTRACK_START)
+ * @size: sizeof(struct dirtytrack_start)
+ * @flags: enum dirtytrack_start_flags.
+ *
+ * Issued on a tracker once the VMM has set KVM_MEM_LOG_DIRTY_PAGES on its
+ * memslots.  Harvests what the rings already hold, then starts tracking:
+ * from now on a region added (memory hotplug) starts all dirty, since the
+ * destination has none of it.
+ */
+struct dirtytrack_start {
+	__u32 size;
+	__u32 flags;
+};
+
+#define DIRTYTRACK_START _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_START)
+
+/**
+ * struct dirtytrack_stop - ioctl(DIRTYTRACK_STOP)
+ * @size: sizeof(struct dirtytrack_stop)
+ * @flags: Must be 0.
+ *
+ * Issued on a tracker before the VMM clears KVM_MEM_LOG_DIRTY_PAGES: a last
+ * harvest, then tracking stops.  Unclaimed bits stay claimable, and syncs
+ * and per-vCPU harvests still drain the rings, so a vCPU never stalls on a
+ * full ring.
+ */
+struct dirtytrack_stop {
+	__u32 size;
+	__u32 flags;
+};
+
+#define DIRTYTRACK_STOP _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_STOP)
 
 #endif /* _UAPI_LINUX_DIRTYTRACK_H */

@@ -312,6 +312,76 @@ TEST_F(tracker, mapping_refusals)
 	munmap((void *)map, r->out_mmap_size);
 }
 
+static int start_stop(int tr, unsigned long cmd, uint32_t flags)
+{
+	struct dirtytrack_start st = { .size = sizeof(st), .flags = flags };
+
+	return ioctl(tr, cmd, &st) ? -errno : 0;
+}
+
+TEST_F(tracker, start_and_stop)
+{
+	uint64_t bitmap[2], dirty = 0;
+	int tr = self->g.tr;
+
+	EXPECT_EQ(-EINVAL, start_stop(tr, DIRTYTRACK_STOP, 0));
+	EXPECT_EQ(-EOPNOTSUPP, start_stop(tr, DIRTYTRACK_START, 1u << 1));
+	ASSERT_EQ(0, start_stop(tr, DIRTYTRACK_START, DIRTYTRACK_START_ALL_DIRTY));
+	/* The first round sends everything. */
+	ASSERT_EQ(0, dtg_claim(tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(DATA_PAGES, dirty);
+	EXPECT_EQ(-EBUSY, start_stop(tr, DIRTYTRACK_START, 0));
+	/* Memory hotplugged while tracking starts all dirty... */
+	ASSERT_EQ(0, dtg_region_add(tr, 7, 0x40000000, 100));
+	ASSERT_EQ(0, dtg_claim(tr, 7, 0, 100, bitmap, &dirty));
+	EXPECT_EQ(100, dirty);
+	EXPECT_EQ(-EOPNOTSUPP, start_stop(tr, DIRTYTRACK_STOP, 1));
+	ASSERT_EQ(0, start_stop(tr, DIRTYTRACK_STOP, 0));
+	EXPECT_EQ(-EINVAL, start_stop(tr, DIRTYTRACK_STOP, 0));
+	/* ...and after the stop, clean. */
+	ASSERT_EQ(0, dtg_region_add(tr, 8, 0x50000000, 100));
+	ASSERT_EQ(0, dtg_claim(tr, 8, 0, 100, bitmap, &dirty));
+	EXPECT_EQ(0, dirty);
+	/* Started again without ALL_DIRTY: nothing is made up. */
+	ASSERT_EQ(0, start_stop(tr, DIRTYTRACK_START, 0));
+	ASSERT_EQ(0, dtg_claim(tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(0, dirty);
+}
+
+TEST_F(tracker, unknown_flags_are_eopnotsupp_everywhere)
+{
+	static const struct {
+		unsigned long cmd;
+		uint32_t size;
+	} ops[] = {
+		{ DIRTYTRACK_REGION_ADD, sizeof(struct dirtytrack_region) },
+		{ DIRTYTRACK_REGION_REMOVE, sizeof(struct dirtytrack_region_remove) },
+		{ DIRTYTRACK_ATTACH_RING, sizeof(struct dirtytrack_attach_ring) },
+		{ DIRTYTRACK_SYNC, sizeof(struct dirtytrack_sync) },
+		{ DIRTYTRACK_CLAIM, sizeof(struct dirtytrack_claim) },
+		{ DIRTYTRACK_HARVEST_VCPU, sizeof(struct dirtytrack_harvest_vcpu) },
+		{ DIRTYTRACK_START, sizeof(struct dirtytrack_start) },
+		{ DIRTYTRACK_STOP, sizeof(struct dirtytrack_stop) },
+	};
+	uint32_t buf[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		memset(buf, 0, sizeof(buf));
+		buf[0] = ops[i].size;
+		buf[1] = 1u << 31;
+		EXPECT_EQ(-1, ioctl(self->g.tr, ops[i].cmd, buf));
+		EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("ioctl %zu", i);
+	}
+	/* The device's own ioctls answer only on the device. */
+	buf[0] = sizeof(struct dirtytrack_create);
+	buf[1] = 0;
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_CREATE, buf));
+	EXPECT_EQ(ENOTTY, errno);
+	EXPECT_EQ(-1, ioctl(self->g.dev, DIRTYTRACK_SYNC, buf));
+	EXPECT_EQ(ENOTTY, errno);
+}
+
 TEST_F(tracker, module_unload_is_refused_while_a_tracker_exists)
 {
 	/* Only the tracker holds the module now. */
