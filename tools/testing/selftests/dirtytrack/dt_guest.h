@@ -53,6 +53,8 @@
 #error "unsupported architecture"
 #endif
 #define DTG_ENTRY	(DTG_CODE_GPA + 0x1000)
+/* vCPU i's store list; the sweep, shared by all vCPUs, is at DTG_ENTRY. */
+#define DTG_LIST_ENTRY(i)	(DTG_ENTRY + 0x1000 * (1 + (i)))
 
 struct dtg_vcpu {
 	int fd;
@@ -75,6 +77,9 @@ struct dt_guest {
 	struct dirtytrack_region region[DTG_MAX_SLOTS];	/* data slots */
 	volatile int stop;
 	volatile int error;	/* first vCPU thread error, as -errno */
+	unsigned int bad_exit;	/* the exit reason behind -EPROTO */
+	bool allow_mmio;	/* sweeps may hit an unplugged data slot */
+	unsigned long mmio_exits;
 };
 
 static inline uint64_t dtg_slot_gpa(struct dt_guest *g, int i)
@@ -294,8 +299,8 @@ static inline void dtg_destroy(struct dt_guest *g)
 
 #if defined(__x86_64__)
 /* Flat 32-bit protected mode, set through the hidden segment state. */
-static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t b,
-			  uint32_t c)
+static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint64_t entry,
+				 uint32_t a, uint32_t b, uint32_t c)
 {
 	struct kvm_segment code = {
 		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
@@ -303,7 +308,7 @@ static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t
 	};
 	struct kvm_segment data = code;
 	struct kvm_regs regs = {
-		.rip = DTG_ENTRY, .rflags = 2, .rsi = a, .rbx = b, .rdi = c,
+		.rip = entry, .rflags = 2, .rsi = a, .rbx = b, .rdi = c,
 	};
 	struct kvm_sregs sregs;
 	int fd = g->vcpu[i].fd;
@@ -321,10 +326,10 @@ static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t
 }
 
 /* mov dword [DATA + p * PAGE], esi (per page); hlt */
-static inline void dtg_write_store_list(struct dt_guest *g, const uint32_t *pages,
-				 int n)
+static inline void dtg_write_store_list(struct dt_guest *g, uint64_t entry,
+					const uint32_t *pages, int n)
 {
-	uint8_t *c = g->code + (DTG_ENTRY - DTG_CODE_GPA);
+	uint8_t *c = g->code + (entry - DTG_CODE_GPA);
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -374,8 +379,8 @@ static inline int dtg_set_reg(int fd, uint64_t id, uint64_t v)
 }
 
 /* x0: counter, x1: page, x2: stride, x3: mask, x4: data base */
-static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t b,
-			  uint32_t c)
+static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint64_t entry,
+				 uint32_t a, uint32_t b, uint32_t c)
 {
 	struct kvm_vcpu_init init;
 	int fd = g->vcpu[i].fd, ret;
@@ -383,7 +388,7 @@ static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint32_t a, uint32_t
 	if (ioctl(g->vm, KVM_ARM_PREFERRED_TARGET, &init) ||
 	    ioctl(fd, KVM_ARM_VCPU_INIT, &init))
 		return -errno;
-	ret = dtg_set_reg(fd, DTG_CORE_REG(regs.pc), DTG_ENTRY);
+	ret = dtg_set_reg(fd, DTG_CORE_REG(regs.pc), entry);
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[0]), a);
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[1]), b);
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[2]), c);
@@ -405,10 +410,10 @@ static inline void dtg_flush(struct dt_guest *g, uint32_t *end)
  * the next KVM_RUN by stepping over the instruction at the PC, which is by
  * then the first instruction of this program.
  */
-static inline void dtg_write_store_list(struct dt_guest *g, const uint32_t *pages,
-				 int n)
+static inline void dtg_write_store_list(struct dt_guest *g, uint64_t entry,
+					const uint32_t *pages, int n)
 {
-	uint32_t *c = (uint32_t *)(g->code + (DTG_ENTRY - DTG_CODE_GPA));
+	uint32_t *c = (uint32_t *)(g->code + (entry - DTG_CODE_GPA));
 	int i;
 
 	*c++ = 0xd503201f;				/* nop */
@@ -449,15 +454,59 @@ static inline bool dtg_stopped_at_end(struct kvm_run *run)
 }
 #endif
 
-/* Run vCPU 0 through a store list: one store to each listed data page. */
-static inline void dtg_store_pages(struct __test_metadata *_metadata,
-			    struct dt_guest *g, const uint32_t *pages, int n)
+/* Run vCPU @i through a store list: one store to each listed data page. */
+static inline void dtg_vcpu_store_pages(struct __test_metadata *_metadata,
+					struct dt_guest *g, int i,
+					const uint32_t *pages, int n)
 {
-	dtg_write_store_list(g, pages, n);
-	ASSERT_EQ(0, dtg_vcpu_setup(g, 0, 0x5a, 0, 0));
-	ASSERT_EQ(0, ioctl(g->vcpu[0].fd, KVM_RUN, 0));
-	ASSERT_TRUE(dtg_stopped_at_end(g->vcpu[0].run))
-		TH_LOG("exit reason %u", g->vcpu[0].run->exit_reason);
+	dtg_write_store_list(g, DTG_LIST_ENTRY(i), pages, n);
+	ASSERT_EQ(0, dtg_vcpu_setup(g, i, DTG_LIST_ENTRY(i), 0x5a, 0, 0));
+	ASSERT_EQ(0, ioctl(g->vcpu[i].fd, KVM_RUN, 0));
+	ASSERT_TRUE(dtg_stopped_at_end(g->vcpu[i].run))
+		TH_LOG("exit reason %u", g->vcpu[i].run->exit_reason);
+}
+
+static inline void dtg_store_pages(struct __test_metadata *_metadata,
+				   struct dt_guest *g, const uint32_t *pages,
+				   int n)
+{
+	dtg_vcpu_store_pages(_metadata, g, 0, pages, n);
+}
+
+/*
+ * Unplug (delete) or replug data slot @i, keeping its host memory.  The
+ * tracker's region goes first and comes back after (DOMAIN.md rule 7).
+ */
+static inline int dtg_slot_unplug(struct dt_guest *g, int i)
+{
+	struct dirtytrack_region_remove rm = {
+		.size = sizeof(rm), .slot_id = DTG_FIRST_DATA_SLOT + i,
+	};
+	struct kvm_userspace_memory_region r = {
+		.slot = DTG_FIRST_DATA_SLOT + i,
+		.guest_phys_addr = dtg_slot_gpa(g, i),
+	};
+
+	if (ioctl(g->tr, DIRTYTRACK_REGION_REMOVE, &rm) ||
+	    ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		return -errno;
+	return 0;
+}
+
+static inline int dtg_slot_replug(struct dt_guest *g, int i)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = DTG_FIRST_DATA_SLOT + i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = dtg_slot_gpa(g, i),
+		.memory_size = g->slot_pages * DTG_PAGE,
+		.userspace_addr = (uintptr_t)(g->data + i * g->slot_pages * DTG_PAGE),
+	};
+
+	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
+		return -errno;
+	return dtg_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
+				  dtg_slot_gpa(g, i), g->slot_pages,
+				  &g->region[i]);
 }
 
 static inline void dtg_kick_handler(int sig)
@@ -483,7 +532,13 @@ static inline void *dtg_vcpu_thread(void *arg)
 			g->error = -errno;
 			break;
 		}
+		if (v->run->exit_reason == KVM_EXIT_MMIO && g->allow_mmio) {
+			/* A store into an unplugged slot: drop it, go on. */
+			__atomic_fetch_add(&g->mmio_exits, 1, __ATOMIC_RELAXED);
+			continue;
+		}
 		if (v->run->exit_reason != KVM_EXIT_DIRTY_RING_FULL) {
+			g->bad_exit = v->run->exit_reason;
 			g->error = -EPROTO;
 			break;
 		}
@@ -506,7 +561,8 @@ static inline void dtg_start_sweep(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
 	dtg_write_sweep(g);
 	for (i = 0; i < g->nr_vcpus; i++) {
-		ASSERT_EQ(0, dtg_vcpu_setup(g, i, i << 24, i * 7, 2 * i + 1));
+		ASSERT_EQ(0, dtg_vcpu_setup(g, i, DTG_ENTRY, i << 24, i * 7,
+					    2 * i + 1));
 		ASSERT_EQ(0, pthread_create(&g->vcpu[i].thread, NULL,
 					    dtg_vcpu_thread, &g->vcpu[i]));
 		g->vcpu[i].running = true;

@@ -62,6 +62,56 @@ TEST_F(tracker, each_sync_reports_exactly_the_stored_pages)
 	}
 }
 
+/* Several vCPUs, several memslots: each sync reports exactly the union. */
+TEST(several_vcpus_and_slots)
+{
+	enum { VCPUS = 3, SLOTS = 4, SLOT_PAGES = 32, PAGES = SLOTS * SLOT_PAGES };
+	struct dirtytrack_vcpu_stat stats[VCPUS];
+	unsigned int seed = 99;
+	struct dt_guest g;
+	int round;
+
+	dtg_create(_metadata, &g, VCPUS, SLOTS, SLOT_PAGES, 4096);
+	for (round = 0; round < 5; round++) {
+		struct dirtytrack_sync s = {
+			.size = sizeof(s), .nr_vcpu_stats = VCPUS,
+			.vcpu_stats = (uintptr_t)stats,
+		};
+		uint8_t want[PAGES] = { 0 };
+		uint64_t bitmap[1], dirty, p, sum = 0;
+		int v, i, slot;
+
+		for (v = 0; v < VCPUS; v++) {
+			uint32_t pages[24];
+			int n = 1 + rand_r(&seed) % 24;
+
+			for (i = 0; i < n; i++) {
+				pages[i] = rand_r(&seed) % PAGES;
+				want[pages[i]] = 1;
+			}
+			dtg_vcpu_store_pages(_metadata, &g, v, pages, n);
+		}
+		ASSERT_EQ(0, ioctl(g.tr, DIRTYTRACK_SYNC, &s));
+		EXPECT_EQ(0, s.out_invalid);
+		ASSERT_EQ(VCPUS, s.nr_vcpu_stats);
+		for (v = 0; v < VCPUS; v++) {
+			EXPECT_EQ(v, stats[v].vcpu_id);
+			sum += stats[v].harvested;
+		}
+		EXPECT_EQ(s.out_harvested, sum);
+		for (slot = 0; slot < SLOTS; slot++) {
+			ASSERT_EQ(0, dtg_claim(g.tr, DTG_FIRST_DATA_SLOT + slot, 0,
+					       SLOT_PAGES, bitmap, &dirty));
+			for (p = 0; p < SLOT_PAGES; p++)
+				EXPECT_EQ(want[slot * SLOT_PAGES + p],
+					  dtg_bit(bitmap, p))
+					TH_LOG("round %d slot %d page %lu", round,
+					       slot, (unsigned long)p);
+		}
+	}
+	dtg_destroy(&g);
+}
+
 TEST_F(tracker, unsynced_pages_wait_for_the_next_sync)
 {
 	uint32_t pages[] = { 3, 70, 127 };
@@ -95,6 +145,35 @@ TEST_F(tracker, a_foreign_collector_makes_everything_dirty)
 	EXPECT_LT(0, s.out_foreign);
 	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(DATA_PAGES, dirty);
+}
+
+/* The VMM harvests and resets the ring itself: a gap, then more entries. */
+TEST_F(tracker, a_harvest_and_reset_behind_its_back_is_found)
+{
+	struct kvm_dirty_gfn *gfn = self->g.vcpu[0].ring;
+	uint32_t first[] = { 1, 2, 3 }, later[] = { 40 };
+	uint64_t bitmap[2], dirty = 0;
+	struct dirtytrack_sync s;
+	int i;
+
+	dtg_store_pages(_metadata, &self->g, first, 3);
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(KVM_DIRTY_GFN_F_DIRTY, gfn[i].flags & KVM_DIRTY_GFN_F_DIRTY);
+		__atomic_store_n(&gfn[i].flags, KVM_DIRTY_GFN_F_RESET,
+				 __ATOMIC_RELEASE);
+	}
+	ASSERT_LE(3, ioctl(self->g.vm, KVM_RESET_DIRTY_RINGS, 0));
+	dtg_store_pages(_metadata, &self->g, later, 1);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_LE(3, s.out_foreign);
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(DATA_PAGES, dirty);
+	/* Back in step: the next round is exact again. */
+	dtg_store_pages(_metadata, &self->g, first, 2);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(0, s.out_foreign);
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(2, dirty);
 }
 
 TEST_F(tracker, refusals)

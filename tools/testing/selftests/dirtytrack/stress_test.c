@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Bounded stress: vCPUs sweep every data page while the test, for a fixed
+ * time, syncs and claims (whole regions, parts of them, through the mapping
+ * or the ioctl) and unplugs and replugs random memslots under the running
+ * guest.  At the end the vCPUs stop, a final sync and claim copy the rest,
+ * and the copy of every plugged slot must equal guest memory: no page lost,
+ * and (in the debug guest) no KASAN, lockdep or kmemleak report.
+ */
+#include <stdlib.h>
+#include <time.h>
+
+#include "dt_guest.h"
+
+#define NR_VCPUS	2
+#define NR_SLOTS	8
+#define SLOT_PAGES	32
+#define SECONDS		20
+
+struct world {
+	struct dt_guest g;
+	uint8_t *shadow;
+	uint8_t *map[NR_SLOTS];
+	bool plugged[NR_SLOTS];
+	unsigned long claims, unplugs, replugs, syncs, invalid;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
+}
+
+static int map_slot(struct world *w, int slot)
+{
+	struct dirtytrack_region *r = &w->g.region[slot];
+
+	w->map[slot] = mmap(NULL, r->out_mmap_size, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, w->g.tr, r->out_mmap_offset);
+	return w->map[slot] == MAP_FAILED ? -errno : 0;
+}
+
+/* Claim all or the start of a plugged slot, either way, and copy it. */
+static int claim_and_copy(struct world *w, int slot, unsigned int *seed)
+{
+	struct dt_guest *g = &w->g;
+	uint64_t bitmap[1], dirty, n = SLOT_PAGES, p;
+	int ret;
+
+	switch (rand_r(seed) % 3) {
+	case 0:
+		dtg_mmap_claim(w->map[slot], &g->region[slot], bitmap);
+		break;
+	case 1:
+		n = 1 + rand_r(seed) % SLOT_PAGES;	/* ends mid-word */
+		/* fall through */
+	default:
+		ret = dtg_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0, n,
+				bitmap, &dirty);
+		if (ret)
+			return ret;
+	}
+	for (p = 0; p < n; p++) {
+		uint64_t off = (slot * SLOT_PAGES + p) * DTG_PAGE;
+
+		if (dtg_bit(bitmap, p))
+			memcpy(w->shadow + off, g->data + off, DTG_PAGE);
+	}
+	w->claims++;
+	return 0;
+}
+
+static int sync_and_copy(struct world *w, unsigned int *seed)
+{
+	struct dirtytrack_sync s;
+	int slot, ret;
+
+	ret = dtg_sync(w->g.tr, &s);
+	if (ret)
+		return ret;
+	if (s.out_foreign)
+		return -EPROTO;
+	/* Entries logged between a region's removal and its memslot's. */
+	w->invalid += s.out_invalid;
+	w->syncs++;
+	for (slot = 0; slot < NR_SLOTS; slot++) {
+		if (!w->plugged[slot])
+			continue;
+		ret = claim_and_copy(w, slot, seed);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* The harness has timeouts for fixture tests only. */
+FIXTURE(stress) {
+	int unused;
+};
+
+FIXTURE_SETUP(stress)
+{
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+}
+
+TEST_F_TIMEOUT(stress, loses_nothing, 120)
+{
+	struct dirtytrack_start st = { .size = sizeof(st) };
+	unsigned int seed = 2026;
+	struct world *w = calloc(1, sizeof(*w));
+	uint64_t end, p, lost = 0, compared = 0;
+	int slot;
+
+	ASSERT_NE(NULL, w);
+	dtg_create(_metadata, &w->g, NR_VCPUS, NR_SLOTS, SLOT_PAGES, 4096);
+	w->g.allow_mmio = true;
+	w->shadow = calloc(NR_SLOTS * SLOT_PAGES, DTG_PAGE);
+	ASSERT_NE(NULL, w->shadow);
+	for (slot = 0; slot < NR_SLOTS; slot++) {
+		w->plugged[slot] = true;
+		ASSERT_EQ(0, map_slot(w, slot));
+	}
+	/* Tracking: a replugged slot comes back all dirty. */
+	ASSERT_EQ(0, ioctl(w->g.tr, DIRTYTRACK_START, &st));
+	dtg_start_sweep(_metadata, &w->g);
+
+	end = now_ms() + SECONDS * 1000;
+	while (now_ms() < end && !w->g.error) {
+		int r = rand_r(&seed) % 10;
+
+		slot = rand_r(&seed) % NR_SLOTS;
+		if (r == 0 && w->plugged[slot]) {
+			munmap(w->map[slot], w->g.region[slot].out_mmap_size);
+			ASSERT_EQ(0, dtg_slot_unplug(&w->g, slot));
+			w->plugged[slot] = false;
+			w->unplugs++;
+		} else if (r == 1 && !w->plugged[slot]) {
+			ASSERT_EQ(0, dtg_slot_replug(&w->g, slot));
+			ASSERT_EQ(0, map_slot(w, slot));
+			w->plugged[slot] = true;
+			w->replugs++;
+		} else {
+			ASSERT_EQ(0, sync_and_copy(w, &seed));
+		}
+	}
+
+	dtg_stop(&w->g);
+	ASSERT_EQ(0, w->g.error) TH_LOG("vCPU thread: %s (exit reason %u)",
+					strerror(-w->g.error), w->g.bad_exit);
+	ASSERT_EQ(0, sync_and_copy(w, &seed));
+	/* The final claim must be whole: claim every plugged slot again. */
+	for (slot = 0; slot < NR_SLOTS; slot++) {
+		uint64_t bitmap[1], dirty;
+
+		if (!w->plugged[slot])
+			continue;
+		ASSERT_EQ(0, dtg_claim(w->g.tr, DTG_FIRST_DATA_SLOT + slot, 0,
+				       SLOT_PAGES, bitmap, &dirty));
+		for (p = 0; p < SLOT_PAGES; p++) {
+			uint64_t off = (slot * SLOT_PAGES + p) * DTG_PAGE;
+
+			if (dtg_bit(bitmap, p))
+				memcpy(w->shadow + off, w->g.data + off, DTG_PAGE);
+		}
+		for (p = 0; p < SLOT_PAGES; p++) {
+			uint64_t off = (slot * SLOT_PAGES + p) * DTG_PAGE;
+
+			compared++;
+			if (memcmp(w->shadow + off, w->g.data + off, DTG_PAGE))
+				lost++;
+		}
+	}
+	EXPECT_EQ(0, lost) TH_LOG("%lu of %lu pages differ from the copy",
+				  (unsigned long)lost, (unsigned long)compared);
+	EXPECT_LT(100, w->syncs);
+	EXPECT_LT(5, w->unplugs);
+	EXPECT_LT(5, w->replugs);
+	TH_LOG("%lu syncs, %lu claims, %lu unplugs, %lu replugs, %lu invalid entries, %lu dropped stores, %lu pages compared",
+	       w->syncs, w->claims, w->unplugs, w->replugs, w->invalid,
+	       w->g.mmio_exits, (unsigned long)compared);
+	for (slot = 0; slot < NR_SLOTS; slot++)
+		if (w->plugged[slot])
+			munmap(w->map[slot], w->g.region[slot].out_mmap_size);
+	dtg_destroy(&w->g);
+	free(w->shadow);
+	free(w);
+}
+
+TEST_HARNESS_MAIN
