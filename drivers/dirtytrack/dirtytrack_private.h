@@ -67,6 +67,7 @@ union dt_ucmd_buffer {
 	struct dirtytrack_harvest_vcpu harvest_vcpu;
 	struct dirtytrack_start start;
 	struct dirtytrack_stop stop;
+	struct dirtytrack_region_move region_move;
 };
 
 /*
@@ -194,6 +195,7 @@ int dt_tracker_mmap(struct file *file, struct vm_area_struct *vma);
 int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd);
 struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff);
 int dt_region_remove(struct dt_tracker *t, u32 slot);
+int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);
 void dt_regions_mark_all_dirty(struct dt_tracker *t);

@@ -97,6 +97,22 @@ struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
 	return NULL;
 }
 
+/* Does [@first, @end) of address space @as_id overlap a region but @skip? */
+static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
+			       u16 as_id, u64 first, u64 end)
+{
+	int i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *o = t->regions[i];
+
+		if (o && o != skip && o->slot.slot >> 16 == as_id &&
+		    first < o->first_gfn + o->slot.npages && o->first_gfn < end)
+			return true;
+	}
+	return false;
+}
+
 /**
  * dt_region_add() - mirror a memslot
  * @t: the tracker
@@ -117,20 +133,13 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	    check_add_overflow(cmd->first_gfn, cmd->npages, &end))
 		return -EINVAL;
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
-		struct dt_region *o = t->regions[i];
-
-		if (!o) {
-			if (free < 0)
-				free = i;
-			continue;
-		}
-		if (o->slot.slot == slot)
-			return -EEXIST;
-		if (o->slot.slot >> 16 == cmd->as_id &&
-		    cmd->first_gfn < o->first_gfn + o->slot.npages &&
-		    o->first_gfn < end)
+		if (!t->regions[i] && free < 0)
+			free = i;
+		if (t->regions[i] && t->regions[i]->slot.slot == slot)
 			return -EEXIST;
 	}
+	if (dt_region_overlaps(t, NULL, cmd->as_id, cmd->first_gfn, end))
+		return -EEXIST;
 	if (free < 0)
 		return -ENOSPC;
 
@@ -233,6 +242,38 @@ int dt_region_remove(struct dt_tracker *t, u32 slot)
 		dt_region_free(r);
 	}
 	dt_table_rebuild(t);
+	return 0;
+}
+
+/**
+ * dt_region_move() - a memslot is about to move: harvest, then follow it
+ * @t: the tracker
+ * @slot: DT_SLOT(as_id, slot_id)
+ * @new_first_gfn: where it goes
+ *
+ * The region keeps its bits and its mapping: offsets are slot-relative.
+ *
+ * Return: 0; -ENOENT if @slot is no region; -EINVAL if the new range
+ * wraps; -EEXIST if it overlaps another region; a harvest's error.
+ */
+int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
+{
+	struct dt_region *r = dt_region_find(t, slot);
+	struct dirtytrack_sync st = {};
+	u64 end;
+	int ret;
+
+	if (!r)
+		return -ENOENT;
+	if (check_add_overflow(new_first_gfn, r->slot.npages, &end))
+		return -EINVAL;
+	if (dt_region_overlaps(t, r, slot >> 16, new_first_gfn, end))
+		return -EEXIST;
+	/* Rule 7: no entry may be left to be read against the old place. */
+	ret = dt_rings_harvest(t, NULL, &st);
+	if (ret)
+		return ret;
+	r->first_gfn = new_first_gfn;
 	return 0;
 }
 

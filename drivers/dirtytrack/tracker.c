@@ -40,6 +40,18 @@ static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
 	return dt_region_remove(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id));
 }
 
+static int dt_tracker_region_move(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_region_move *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	return dt_region_move(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id),
+			      cmd->new_first_gfn);
+}
+
 static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_attach_ring *cmd = ucmd->cmd;
@@ -211,6 +223,8 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 		    struct dirtytrack_harvest_vcpu, out_harvested),
 	DT_IOCTL_OP(START, dt_tracker_start, struct dirtytrack_start, flags),
 	DT_IOCTL_OP(STOP, dt_tracker_stop, struct dirtytrack_stop, flags),
+	DT_IOCTL_OP(REGION_MOVE, dt_tracker_region_move,
+		    struct dirtytrack_region_move, new_first_gfn),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,

@@ -38,6 +38,7 @@ enum {
 	DIRTYTRACK_CMD_HARVEST_VCPU,
 	DIRTYTRACK_CMD_START,
 	DIRTYTRACK_CMD_STOP,
+	DIRTYTRACK_CMD_REGION_MOVE,
 };
 
 /* The version of the interface described by this header. */
@@ -160,6 +161,31 @@ struct dirtytrack_region_remove {
 };
 
 #define DIRTYTRACK_REGION_REMOVE _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_REGION_REMOVE)
+
+/**
+ * struct dirtytrack_region_move - ioctl(DIRTYTRACK_REGION_MOVE)
+ * @size: sizeof(struct dirtytrack_region_move)
+ * @flags: Must be 0.
+ * @as_id: The KVM address space of the memslot.
+ * @slot_id: The KVM memslot id.
+ * @__reserved: Must be 0.
+ * @new_first_gfn: The memslot's first guest frame after the move.
+ *
+ * Issued on a tracker just before the VMM moves the memslot
+ * (KVM_SET_USER_MEMORY_REGION with a new guest_phys_addr).  Harvests every
+ * ring first (entries are relative to the memslot), then records the new
+ * place.  The region keeps its dirty bits and its mapping.
+ */
+struct dirtytrack_region_move {
+	__u32 size;
+	__u32 flags;
+	__u16 as_id;
+	__u16 slot_id;
+	__u32 __reserved;
+	__aligned_u64 new_first_gfn;
+};
+
+#define DIRTYTRACK_REGION_MOVE _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_REGION_MOVE)
 
 /**
  * struct dirtytrack_attach_ring - ioctl(DIRTYTRACK_ATTACH_RING)
