@@ -15,7 +15,7 @@
 #define NR_VCPUS	2
 #define NR_SLOTS	8
 #define SLOT_PAGES	32
-#define SECONDS		20
+#define SECONDS		30
 
 struct world {
 	struct dt_guest g;

@@ -8,7 +8,9 @@
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <linux/capability.h>
 #include <sys/wait.h>
 
 #include "dt_guest.h"
@@ -110,6 +112,53 @@ TEST(several_vcpus_and_slots)
 		}
 	}
 	dtg_destroy(&g);
+}
+
+/* A moved memslot keeps its bits, and its entries are read right. */
+TEST_F(tracker, a_moved_slot_keeps_its_bits)
+{
+	const uint64_t shift = 256;	/* pages the slot moves up */
+	struct dirtytrack_region_move mv = {
+		.size = sizeof(mv), .slot_id = DATA_SLOT,
+		.new_first_gfn = DTG_DATA_GPA / PAGE + shift,
+	};
+	struct kvm_userspace_memory_region kr = {
+		.slot = DATA_SLOT, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = DTG_DATA_GPA + shift * PAGE,
+		.memory_size = DATA_PAGES * PAGE,
+		.userspace_addr = (uintptr_t)self->g.data,
+	};
+	uint32_t published[] = { 1 }, pending[] = { 2 };
+	uint32_t after[] = { shift + 3, shift + 127 };
+	uint64_t bitmap[2], dirty = 0;
+	struct dirtytrack_sync s;
+
+	dtg_store_pages(_metadata, &self->g, published, 1);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	dtg_store_pages(_metadata, &self->g, pending, 1);
+	/* Refused moves change nothing. */
+	mv.slot_id = 42;
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_MOVE, &mv));
+	EXPECT_EQ(ENOENT, errno);
+	mv.slot_id = DATA_SLOT;
+	mv.new_first_gfn = DTG_CODE_GPA / PAGE;
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_MOVE, &mv));
+	EXPECT_EQ(EEXIST, errno);
+	mv.new_first_gfn = ~0ULL - 10;
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_MOVE, &mv));
+	EXPECT_EQ(EINVAL, errno);
+
+	mv.new_first_gfn = DTG_DATA_GPA / PAGE + shift;
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_REGION_MOVE, &mv));
+	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &kr))
+		TH_LOG("KVM move: %s", strerror(errno));
+	dtg_store_pages(_metadata, &self->g, after, 2);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(0, s.out_invalid);
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(4, dirty);
+	EXPECT_EQ((1ULL << 1) | (1ULL << 2) | (1ULL << 3), bitmap[0]);
+	EXPECT_EQ(1ULL << 63, bitmap[1]);
 }
 
 TEST_F(tracker, unsynced_pages_wait_for_the_next_sync)
@@ -435,6 +484,7 @@ TEST_F(tracker, unknown_flags_are_eopnotsupp_everywhere)
 	} ops[] = {
 		{ DIRTYTRACK_REGION_ADD, sizeof(struct dirtytrack_region) },
 		{ DIRTYTRACK_REGION_REMOVE, sizeof(struct dirtytrack_region_remove) },
+		{ DIRTYTRACK_REGION_MOVE, sizeof(struct dirtytrack_region_move) },
 		{ DIRTYTRACK_ATTACH_RING, sizeof(struct dirtytrack_attach_ring) },
 		{ DIRTYTRACK_SYNC, sizeof(struct dirtytrack_sync) },
 		{ DIRTYTRACK_CLAIM, sizeof(struct dirtytrack_claim) },
@@ -459,6 +509,64 @@ TEST_F(tracker, unknown_flags_are_eopnotsupp_everywhere)
 	EXPECT_EQ(ENOTTY, errno);
 	EXPECT_EQ(-1, ioctl(self->g.dev, DIRTYTRACK_SYNC, buf));
 	EXPECT_EQ(ENOTTY, errno);
+}
+
+static long vm_locked_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+static int drop_cap_ipc_lock(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		return -errno;
+	data[CAP_IPC_LOCK / 32].effective &= ~(1u << (CAP_IPC_LOCK % 32));
+	return syscall(SYS_capset, &hdr, data) ? -errno : 0;
+}
+
+/* Ring pins count against RLIMIT_MEMLOCK. */
+TEST_F(tracker, ring_pins_count_against_memlock)
+{
+	size_t ring_bytes = self->g.ring_entries * sizeof(struct kvm_dirty_gfn);
+	struct rlimit none = { 0, RLIM_INFINITY }, all = { RLIM_INFINITY, RLIM_INFINITY };
+	long before;
+	void *ring;
+	int vcpu;
+
+	/* The fixture's ring is pinned and counted already. */
+	EXPECT_LE((long)(ring_bytes / 1024), vm_locked_kb());
+
+	vcpu = ioctl(self->g.vm, KVM_CREATE_VCPU, 1);
+	ASSERT_LE(0, vcpu);
+	ring = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
+		    KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
+	ASSERT_NE(MAP_FAILED, ring);
+
+	ASSERT_EQ(0, drop_cap_ipc_lock());
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &none));
+	before = vm_locked_kb();
+	EXPECT_EQ(-ENOMEM, dtg_attach_ring(self->g.tr, ring));
+	EXPECT_EQ(before, vm_locked_kb());	/* nothing left counted */
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &all));
+	EXPECT_EQ(0, dtg_attach_ring(self->g.tr, ring));
+	EXPECT_EQ(before + (long)(ring_bytes / 1024), vm_locked_kb());
+	munmap(ring, ring_bytes);
+	close(vcpu);
 }
 
 TEST_F(tracker, module_unload_is_refused_while_a_tracker_exists)
