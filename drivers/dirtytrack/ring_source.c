@@ -20,6 +20,16 @@ module_param(ring_gap_window, uint, 0644);
 MODULE_PARM_DESC(ring_gap_window,
 		 "Ring entries past the fetch index checked for a gap per sync");
 
+/*
+ * Fault injection for tests: the next this-many ring resets report -EINTR
+ * after KVM_RESET_DIRTY_RINGS ran, the way a 6.17+ reset that a signal
+ * stopped partway does.  The sync then fails with its pages pending.
+ */
+static unsigned int fail_resets;
+module_param(fail_resets, uint, 0600);
+MODULE_PARM_DESC(fail_resets,
+		 "Testing only: fail this many ring resets with -EINTR");
+
 static void dt_ring_source_free(struct mm_struct *mm, struct dt_ring_source *rs)
 {
 	if (rs->ring.gfns)
@@ -195,6 +205,15 @@ int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
 
 	/* Rule 3: the reset completes before any harvested page is copied. */
 	cleared = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
+	if (cleared >= 0 && READ_ONCE(fail_resets)) {
+		WRITE_ONCE(fail_resets, READ_ONCE(fail_resets) - 1);
+		cleared = -EINTR;
+	}
+	/*
+	 * A failed or partial reset: nothing is published, and the marked
+	 * entries stay counted, so the ring walk never laps one KVM may not
+	 * have reset; the next harvest publishes after its own reset.
+	 */
 	if (cleared < 0)
 		return cleared;
 	for (i = 0; i < t->nr_rings; i++)
