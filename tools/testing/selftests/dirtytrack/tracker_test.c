@@ -179,6 +179,39 @@ TEST_F(tracker, unsynced_pages_wait_for_the_next_sync)
 	EXPECT_EQ(1ULL << 3, bitmap[0]);
 }
 
+static int set_fail_resets(int n)
+{
+	FILE *f = fopen("/sys/module/dirtytrack/parameters/fail_resets", "w");
+	int ret;
+
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%d\n", n) > 0 ? 0 : -EIO;
+	return fclose(f) ? -errno : ret;
+}
+
+/* A reset that stops partway: the sync fails, nothing is lost, re-issue. */
+TEST_F(tracker, a_failed_reset_keeps_pages_pending)
+{
+	uint32_t pages[] = { 4, 5, 99 };
+	uint64_t bitmap[2], dirty = 0;
+	struct dirtytrack_sync s;
+
+	dtg_store_pages(_metadata, &self->g, pages, 3);
+	ASSERT_EQ(0, set_fail_resets(2));
+	EXPECT_EQ(-EINTR, dtg_sync(self->g.tr, &s));
+	/* Not published: the reset did not complete. */
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(0, dirty);
+	EXPECT_EQ(-EINTR, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	EXPECT_EQ(3, dirty);
+	EXPECT_EQ((1ULL << 4) | (1ULL << 5), bitmap[0]);
+	EXPECT_EQ(1ULL << 35, bitmap[1]);
+	set_fail_resets(0);
+}
+
 TEST_F(tracker, a_foreign_collector_makes_everything_dirty)
 {
 	uint32_t pages[] = { 9 };
