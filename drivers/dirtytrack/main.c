@@ -11,7 +11,9 @@
 
 #include "dirtytrack_private.h"
 
-#define DT_FEATURES_SUPPORTED 0ULL
+#define DT_FEATURES_SUPPORTED (DIRTYTRACK_FEATURE_TRACKER | \
+			       DIRTYTRACK_FEATURE_KVM_RING | \
+			       DIRTYTRACK_FEATURE_MMAP)
 
 static int dt_get_info(struct dt_ucmd *ucmd)
 {

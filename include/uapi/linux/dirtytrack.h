@@ -46,15 +46,22 @@ enum {
 
 /**
  * enum dirtytrack_feature - bits of &struct dirtytrack_info.features
- * @DIRTYTRACK_FEATURE_NONE: no feature (the value of an empty set)
+ * @DIRTYTRACK_FEATURE_TRACKER: DIRTYTRACK_CREATE and the tracker ioctls:
+ *                              regions (add, remove, move), START/STOP,
+ *                              SYNC, CLAIM.
+ * @DIRTYTRACK_FEATURE_KVM_RING: The KVM dirty-ring source: ATTACH_RING and
+ *                               HARVEST_VCPU.
+ * @DIRTYTRACK_FEATURE_MMAP: The merged set can be mapped (the out_mmap_
+ *                           fields of struct dirtytrack_region).
  *
  * Each bit names one capability of the running module, so userspace never
- * probes with errno.  None is defined yet: the sources join here as they
- * land.  Bits not named in this header may be set by a newer module and
- * must be ignored by older userspace.
+ * probes with errno.  Bits not named in this header may be set by a newer
+ * module and must be ignored by older userspace.
  */
 enum dirtytrack_feature {
-	DIRTYTRACK_FEATURE_NONE = 0,
+	DIRTYTRACK_FEATURE_TRACKER = 1 << 0,
+	DIRTYTRACK_FEATURE_KVM_RING = 1 << 1,
+	DIRTYTRACK_FEATURE_MMAP = 1 << 2,
 };
 
 /**
