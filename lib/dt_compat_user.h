@@ -29,14 +29,25 @@ static inline void dt_word_or(u64 *w, u64 bits)
 	__atomic_fetch_or(w, bits, __ATOMIC_RELAXED);
 }
 
+/*
+ * The kernel's value-returning RMWs are full barriers; a C11 seq_cst RMW
+ * does not order a later plain load after its store (arm64 LL/SC), so the
+ * fence makes the claim's word reads come after its summary clear.
+ */
 static inline u64 dt_word_fetch_andnot(u64 *w, u64 bits)
 {
-	return __atomic_fetch_and(w, ~bits, __ATOMIC_SEQ_CST);
+	u64 old = __atomic_fetch_and(w, ~bits, __ATOMIC_SEQ_CST);
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return old;
 }
 
 static inline u64 dt_word_xchg(u64 *w, u64 v)
 {
-	return __atomic_exchange_n(w, v, __ATOMIC_SEQ_CST);
+	u64 old = __atomic_exchange_n(w, v, __ATOMIC_SEQ_CST);
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return old;
 }
 
 #define dt_mb_before_rmw()		__atomic_thread_fence(__ATOMIC_SEQ_CST)
