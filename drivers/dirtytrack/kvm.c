@@ -10,6 +10,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/kvm.h>
+#include <linux/magic.h>
 #include <linux/security.h>
 #include <linux/string.h>
 
@@ -32,8 +33,11 @@ int dt_kvm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	return vfs_ioctl(file, cmd, arg);
 }
 
+/* An anon-inode file's name, or "" for any other file (tmpfs, FUSE, ...). */
 static const char *dt_anon_name(struct file *file)
 {
+	if (file_inode(file)->i_sb->s_magic != ANON_INODE_FS_MAGIC)
+		return "";
 	return file->f_path.dentry->d_name.name;
 }
 
