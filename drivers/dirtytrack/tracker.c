@@ -194,9 +194,14 @@ static int dt_tracker_claim(struct dt_ucmd *ucmd)
 		count += dt_bitmap_claim(&r->merged, first, n, buf);
 		if (copy_to_user(ubitmap + done / DT_WORD_BITS, buf,
 				 nw * sizeof(u64))) {
-			/* Never lose a claimed bit: put the chunk back. */
+			/*
+			 * Never lose a claimed bit: put this chunk back, and
+			 * mark the chunks already copied out dirty again,
+			 * since the caller gets no result (errors mean dirty).
+			 */
 			dt_bitmap_or_words(&r->merged, first / DT_WORD_BITS,
 					   buf, nw);
+			dt_bitmap_set_range(&r->merged, cmd->first_page, done);
 			ret = -EFAULT;
 			break;
 		}
