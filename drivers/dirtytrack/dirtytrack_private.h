@@ -164,6 +164,8 @@ struct dt_ring_source {
  * @inode: the tracker file's own inode, whose mappings a region removal
  *         zaps
  * @tracking: between DIRTYTRACK_START and DIRTYTRACK_STOP
+ * @reset_failed: the last ring reset failed, maybe partway: the next one
+ *                may reset fewer entries than are marked
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -179,6 +181,7 @@ struct dt_tracker {
 	u64 next_map_offset;
 	struct inode *inode;
 	bool tracking;
+	bool reset_failed;
 };
 
 /* tracker.c */

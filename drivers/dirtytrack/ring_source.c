@@ -14,11 +14,17 @@
 
 #include "dirtytrack_private.h"
 
-/* How far past the fetch index a sync looks for a gap (foreign harvest). */
-static unsigned int ring_gap_window = 64;
+/* KVM_DIRTY_RING_MAX_ENTRIES of include/linux/kvm_host.h, not uapi. */
+#define DT_RING_MAX_ENTRIES	65536
+
+/*
+ * How far past the fetch index a sync looks for a gap left by a foreign
+ * harvest; 0, the default, is the whole ring (a scan of its flags).
+ */
+static unsigned int ring_gap_window;
 module_param(ring_gap_window, uint, 0644);
 MODULE_PARM_DESC(ring_gap_window,
-		 "Ring entries past the fetch index checked for a gap per sync");
+		 "Ring entries past the fetch index checked for a gap per sync (0: all)");
 
 /*
  * Fault injection for tests: the next this-many ring resets report -EINTR
@@ -90,11 +96,14 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 	len = dt_ring_vma_check(addr, &vcpu_file);
 	if (len < 0)
 		return len;
-	entries = len / sizeof(struct kvm_dirty_gfn);
-	if (len < PAGE_SIZE || !is_power_of_2(entries)) {
+	/* KVM's own bound: the mapping's length is not checked by KVM. */
+	if (len < PAGE_SIZE || len > DT_RING_MAX_ENTRIES *
+				     (long)sizeof(struct kvm_dirty_gfn) ||
+	    !is_power_of_2(len / sizeof(struct kvm_dirty_gfn))) {
 		fput(vcpu_file);
 		return -EINVAL;
 	}
+	entries = len / sizeof(struct kvm_dirty_gfn);
 	for (i = 0; i < t->nr_rings; i++) {
 		if (t->rings[i]->vcpu_file == vcpu_file) {
 			fput(vcpu_file);
@@ -113,16 +122,15 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 	}
 	rs->vcpu_file = vcpu_file;
 	rs->vcpu_id = dt_kvm_vcpu_id(vcpu_file);
+	/* RLIMIT_MEMLOCK first, so the limit is hit before the allocator. */
+	ret = account_locked_vm(current->mm, len >> PAGE_SHIFT, true);
+	if (ret)
+		goto err;
 	rs->pages = kvcalloc(len >> PAGE_SHIFT, sizeof(*rs->pages),
 			     GFP_KERNEL_ACCOUNT);
 	if (!rs->pages) {
+		account_locked_vm(current->mm, len >> PAGE_SHIFT, false);
 		ret = -ENOMEM;
-		goto err;
-	}
-	ret = account_locked_vm(current->mm, len >> PAGE_SHIFT, true);
-	if (ret) {
-		kvfree(rs->pages);
-		rs->pages = NULL;
 		goto err;
 	}
 	pinned = pin_user_pages_fast(addr, len >> PAGE_SHIFT,
@@ -214,14 +222,27 @@ int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
 	 * entries stay counted, so the ring walk never laps one KVM may not
 	 * have reset; the next harvest publishes after its own reset.
 	 */
-	if (cleared < 0)
+	if (cleared < 0) {
+		t->reset_failed = true;
 		return cleared;
+	}
 	for (i = 0; i < t->nr_rings; i++)
 		dt_ring_reset_done(&t->rings[i]->ring);
-	/* More entries reset than we marked: someone else harvested too. */
-	if (cleared > marked)
-		st.foreign += cleared - marked;
+	/*
+	 * KVM reset other than what we marked: more, and someone else
+	 * harvested too; fewer, and some entries we marked were not reset
+	 * (their pages are not write-protected again).  Either way we lost
+	 * sync: everything is dirty, and every ring finds KVM again.  After
+	 * a failed reset fewer is expected: that call reset some already.
+	 */
+	if ((u32)cleared > marked ||
+	    ((u32)cleared < marked && !t->reset_failed)) {
+		st.foreign += cleared > marked ? cleared - marked : marked - cleared;
+		for (i = 0; i < t->nr_rings; i++)
+			t->rings[i]->ring.synced = false;
+	}
 
+	t->reset_failed = false;
 	if (st.foreign)
 		dt_regions_mark_all_dirty(t);
 	dt_regions_publish(t);

@@ -105,12 +105,16 @@ struct dt_slot *dt_slot_lookup(struct dt_slot_table *t, u32 slot);
  * @fetch: free-running index of the next entry to harvest
  * @unreset: entries from @fetch backwards that were marked RESET and not
  *           yet reset by KVM_RESET_DIRTY_RINGS; the walk never laps them
+ * @synced: @fetch is where KVM's next entry goes.  False for a ring just
+ *          attached (KVM may be anywhere in it) and after a foreign
+ *          collector was found; dt_ring_harvest() resyncs first.
  */
 struct dt_ring {
 	struct kvm_dirty_gfn *gfns;
 	u32 size;
 	u32 fetch;
 	u32 unreset;
+	bool synced;
 };
 
 /**
@@ -133,5 +137,6 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st);
 bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
 void dt_ring_reset_done(struct dt_ring *r);
+bool dt_ring_resync(struct dt_ring *r);
 
 #endif /* DT_CORE_H */

@@ -15,6 +15,46 @@
  */
 #include "dt_core.h"
 
+static inline u32 dt_gfn_flags(const struct dt_ring *r, u32 i)
+{
+	return dt_load_acquire(&r->gfns[i & (r->size - 1)].flags);
+}
+
+/**
+ * dt_ring_resync() - find where KVM is in a ring we were not following
+ * @r: the ring
+ *
+ * The used entries of a ring (DIRTY, or RESET and not yet reset) form one
+ * run in ring order, from KVM's reset index to its dirty index; every other
+ * entry is zero.  The fetch index moves to the start of that run.  An entry
+ * seen used while the one before it is zero is that start: KVM publishes
+ * entries in order, so a run is never seen with a hole, and an entry pushed
+ * during the scan can only extend it.  A ring with no used entry leaves the
+ * position unknown: the next harvest scans again.
+ *
+ * Return: true if the position is known now.
+ */
+bool dt_ring_resync(struct dt_ring *r)
+{
+	u32 i;
+
+	for (i = 0; i < r->size; i++) {
+		if (dt_gfn_flags(r, i) && !dt_gfn_flags(r, i - 1)) {
+			r->fetch = i;
+			r->unreset = 0;
+			r->synced = true;
+			return true;
+		}
+	}
+	/* Every entry used cannot happen below KVM's soft limit: start at 0. */
+	if (dt_gfn_flags(r, 0)) {
+		r->fetch = 0;
+		r->unreset = 0;
+		r->synced = true;
+	}
+	return r->synced;
+}
+
 /**
  * dt_ring_harvest() - take every dirty entry from the fetch index on
  * @r: the ring
@@ -24,11 +64,14 @@
  * Dirty pages go to their region's bitmap; entries are marked RESET, to be
  * handed back by KVM_RESET_DIRTY_RINGS, after which the caller calls
  * dt_ring_reset_done().  Stops at the first entry that is not exactly DIRTY,
- * or when the next entry is one of our own not yet reset.
+ * or when the next entry is one of our own not yet reset.  A ring whose
+ * position is not known is resynced first.
  */
 void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st)
 {
+	if (!r->synced && !dt_ring_resync(r))
+		return;
 	while (r->unreset < r->size) {
 		struct kvm_dirty_gfn *e = &r->gfns[r->fetch & (r->size - 1)];
 		u32 flags = dt_load_acquire(&e->flags);
@@ -83,7 +126,9 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 {
 	u32 limit = r->size - r->unreset, i;
 
-	if (window > limit)
+	if (!r->synced)
+		return false;
+	if (!window || window > limit)
 		window = limit;
 	for (i = 1; i < window; i++) {
 		struct kvm_dirty_gfn *e = &r->gfns[(r->fetch + i) & (r->size - 1)];

@@ -156,7 +156,7 @@ static void harvest_matches_the_guests_stores(void **state)
 		{ DT_SLOT(0, DATA_SLOT), DATA_PAGES, &data },
 	};
 	struct dt_slot_table table = { slots, 2, 0 };
-	struct dt_ring ring = { .gfns = vm->gfns, .size = RING_ENTRIES };
+	struct dt_ring ring = { .gfns = vm->gfns, .size = RING_ENTRIES };	/* resyncs */
 	unsigned int seed = 42;
 	int round;
 

@@ -37,7 +37,9 @@ static int setup(void **state)
 
 	if (!w)
 		return -1;
-	w->ring = (struct dt_ring){ .gfns = w->gfns, .size = RING_SIZE };
+	/* A ring followed from its creation: KVM starts at entry 0. */
+	w->ring = (struct dt_ring){ .gfns = w->gfns, .size = RING_SIZE,
+				    .synced = true };
 	w->a = (struct dt_bitmap){ w->words_a, w->sum_a, PAGES_A };
 	w->b = (struct dt_bitmap){ w->words_b, w->sum_b, PAGES_B };
 	w->slots[0] = (struct dt_slot){ SLOT_A, PAGES_A, &w->a };
@@ -228,6 +230,57 @@ static void the_index_wraps(void **state)
 	assert_int_equal(dt_bitmap_weight(&w->b), 5);
 }
 
+static void a_ring_attached_late_finds_kvm(void **state)
+{
+	struct world *w = *state;
+
+	/* KVM is at 10: entries before were reset by an earlier collector. */
+	w->ring.synced = false;
+	push(w, 10, SLOT_A, 1);
+	push(w, 11, SLOT_A, 2);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_true(w->ring.synced);
+	assert_int_equal(w->st.harvested, 2);
+	assert_int_equal(w->st.foreign, 0);
+	assert_int_equal(w->ring.fetch % RING_SIZE, 12);
+	assert_true(dirty(&w->a, 1) && dirty(&w->a, 2));
+}
+
+static void an_empty_ring_waits_for_its_first_entry(void **state)
+{
+	struct world *w = *state;
+
+	w->ring.synced = false;
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_false(w->ring.synced);
+	assert_false(dt_ring_check_gap(&w->ring, 0, &w->st));
+	/* The first entry lands wherever KVM is, here wrapping the end. */
+	push(w, 15, SLOT_B, 4);
+	push(w, 16, SLOT_B, 5);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_true(w->ring.synced);
+	assert_int_equal(w->st.harvested, 2);
+	assert_int_equal(w->ring.fetch % RING_SIZE, 1);
+}
+
+static void a_late_ring_with_harvested_entries_reports_them(void **state)
+{
+	struct world *w = *state;
+
+	/* An earlier collector took 4 and 5 but KVM did not reset them yet. */
+	w->ring.synced = false;
+	push(w, 4, SLOT_A, 40);
+	push(w, 5, SLOT_A, 50);
+	push(w, 6, SLOT_A, 60);
+	w->gfns[4].flags = KVM_DIRTY_GFN_F_RESET;
+	w->gfns[5].flags = KVM_DIRTY_GFN_F_RESET;
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.foreign, 2);
+	assert_int_equal(w->st.harvested, 1);
+	assert_int_equal(w->ring.unreset, 3);
+	assert_int_equal(kvm_reset(w), 3);
+}
+
 static void slot_lookup_uses_and_survives_its_hint(void **state)
 {
 	struct world *w = *state;
@@ -253,6 +306,9 @@ int main(void)
 		T(a_gap_is_found_and_skipped),
 		T(no_gap_on_an_idle_or_caught_up_ring),
 		T(the_index_wraps),
+		T(a_ring_attached_late_finds_kvm),
+		T(an_empty_ring_waits_for_its_first_entry),
+		T(a_late_ring_with_harvested_entries_reports_them),
 		T(slot_lookup_uses_and_survives_its_hint),
 #undef T
 	};
