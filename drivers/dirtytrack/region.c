@@ -216,13 +216,12 @@ struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff)
  */
 int dt_region_remove(struct dt_tracker *t, u32 slot)
 {
-	struct dirtytrack_sync st = {};
 	int i, ret;
 
 	if (!dt_region_find(t, slot))
 		return -ENOENT;
 	/* Ring entries are slot-relative: take them before the slot goes. */
-	ret = dt_rings_harvest(t, NULL, &st);
+	ret = dt_rings_harvest(t, NULL, NULL);
 	if (ret)
 		return ret;
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
@@ -259,7 +258,6 @@ int dt_region_remove(struct dt_tracker *t, u32 slot)
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 {
 	struct dt_region *r = dt_region_find(t, slot);
-	struct dirtytrack_sync st = {};
 	u64 end;
 	int ret;
 
@@ -270,7 +268,7 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	if (dt_region_overlaps(t, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;
 	/* Rule 7: no entry may be left to be read against the old place. */
-	ret = dt_rings_harvest(t, NULL, &st);
+	ret = dt_rings_harvest(t, NULL, NULL);
 	if (ret)
 		return ret;
 	r->first_gfn = new_first_gfn;

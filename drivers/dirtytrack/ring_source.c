@@ -183,7 +183,7 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
  * dt_rings_harvest() - harvest rings, reset, then publish
  * @t: the tracker
  * @only: the one ring to harvest, or NULL for all of them
- * @out: counters, accumulated
+ * @out: counters, accumulated; NULL when the caller needs none
  *
  * Return: 0, or KVM_RESET_DIRTY_RINGS' error (then the harvested pages stay
  * pending and a later harvest publishes them after its own reset).
@@ -247,8 +247,10 @@ int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
 		dt_regions_mark_all_dirty(t);
 	dt_regions_publish(t);
 
-	out->out_harvested += st.harvested;
-	out->out_invalid += st.invalid;
-	out->out_foreign += st.foreign;
+	if (out) {
+		out->out_harvested += st.harvested;
+		out->out_invalid += st.invalid;
+		out->out_foreign += st.foreign;
+	}
 	return 0;
 }

@@ -105,7 +105,6 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_harvest_vcpu *cmd = ucmd->cmd;
-	struct dirtytrack_sync st = {};
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_ring_source *rs;
 	int ret;
@@ -115,7 +114,7 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	rs = dt_ring_find(t, cmd->vcpu_id);
 	if (!rs)
 		return -ENOENT;
-	ret = dt_rings_harvest(t, rs, &st);
+	ret = dt_rings_harvest(t, rs, NULL);
 	if (ret)
 		return ret;
 	cmd->out_harvested = rs->last;
@@ -125,7 +124,6 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 static int dt_tracker_start(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_start *cmd = ucmd->cmd;
-	struct dirtytrack_sync st = {};
 	struct dt_tracker *t = ucmd->ctx;
 	int ret;
 
@@ -133,7 +131,7 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (t->tracking)
 		return -EBUSY;
-	ret = dt_rings_harvest(t, NULL, &st);
+	ret = dt_rings_harvest(t, NULL, NULL);
 	if (ret)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
@@ -145,7 +143,6 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 static int dt_tracker_stop(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_stop *cmd = ucmd->cmd;
-	struct dirtytrack_sync st = {};
 	struct dt_tracker *t = ucmd->ctx;
 	int ret;
 
@@ -153,7 +150,7 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 		return -EOPNOTSUPP;
 	if (!t->tracking)
 		return -EINVAL;
-	ret = dt_rings_harvest(t, NULL, &st);
+	ret = dt_rings_harvest(t, NULL, NULL);
 	if (ret)
 		return ret;
 	t->tracking = false;
