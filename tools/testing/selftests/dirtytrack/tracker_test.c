@@ -309,6 +309,7 @@ TEST_F(tracker, a_harvest_and_reset_behind_its_back_is_found)
 
 TEST_F(tracker, refusals)
 {
+	struct dirtytrack_harvest_vcpu hv = { .size = sizeof(hv), .vcpu_id = 3 };
 	struct dirtytrack_claim c = { .size = sizeof(c), .slot_id = DATA_SLOT };
 	uint64_t bitmap[2];
 	int null = open("/dev/null", O_RDWR);
@@ -324,6 +325,9 @@ TEST_F(tracker, refusals)
 	EXPECT_EQ(-EEXIST, dtg_region_add(self->g.tr, 5, DTG_DATA_GPA + PAGE, 1));
 	EXPECT_EQ(-EINVAL, dtg_region_add(self->g.tr, 6, 0x40000000, 0));
 	EXPECT_EQ(-EINVAL, dtg_region_add(self->g.tr, 6, 0x40000000, 1ULL << 40));
+	/* A vCPU whose ring is not attached. */
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_HARVEST_VCPU, &hv));
+	EXPECT_EQ(ENOENT, errno);
 	c.bitmap = (uintptr_t)bitmap;
 	c.npages = 64;
 	c.first_page = 1;
