@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The kernel hygiene gates, as TAP on stdout (and in build/results/
-# hygiene.tap): checkpatch --strict, kernel-doc, W=1 -Werror + sparse (C=2)
-# builds for amd64 and arm64 with no warning, and a build against Debian
-# bookworm's 6.1 headers (the oldest kernel the module promises).
+# hygiene.tap): checkpatch --strict, kernel-doc, the .rst documents, W=1
+# -Werror + sparse (C=2) builds for amd64 and arm64 with no warning, and a
+# build against Debian bookworm's 6.1 headers (the oldest kernel the
+# module promises).
 
 set -uo pipefail
 
@@ -49,6 +50,31 @@ log=$logs/kernel-doc.log
 perl "$DT_LINUX_SRC/scripts/kernel-doc" -none -Wall "${ksrcs[@]}" >"$log" 2>&1 &&
 	! grep -q . "$log"
 gate $? "kernel-doc -Wall" "$log"
+
+# Every reStructuredText document parses with no warning (a malformed
+# table silently renders as a paragraph).
+log=$logs/rst.log
+mapfile -t docs < <(git ls-files --cached --others --exclude-standard \
+	'Documentation/*.rst' 'Documentation/**/*.rst')
+/usr/bin/python3 - "${docs[@]}" >"$log" 2>&1 <<'EOF'
+import sys
+import docutils.core
+import docutils.utils
+
+failed = 0
+for doc in sys.argv[1:]:
+    try:
+        docutils.core.publish_file(source_path=doc,
+                                   destination_path="/dev/null",
+                                   writer_name="null",
+                                   settings_overrides={"halt_level": 2,
+                                                       "report_level": 2})
+    except docutils.utils.SystemMessage as e:
+        print(e)
+        failed = 1
+sys.exit(failed)
+EOF
+gate $? "Documentation parses (docutils, warnings fatal)" "$log"
 
 # A module build in its own copy of the sources (so no two builds share
 # objects), failing on any compiler or sparse warning.
