@@ -184,6 +184,51 @@ struct dt_tracker {
 	bool reset_failed;
 };
 
+/**
+ * enum dt_harvest_kind - which harvest, and so which sources take part
+ * @DT_HARVEST_SYNC: a sync: every source
+ * @DT_HARVEST_VCPU: one vCPU's ring only (KVM_EXIT_DIRTY_RING_FULL)
+ * @DT_HARVEST_REMOVE: before a region goes: every source
+ */
+enum dt_harvest_kind {
+	DT_HARVEST_SYNC,
+	DT_HARVEST_VCPU,
+	DT_HARVEST_REMOVE,
+};
+
+/**
+ * struct dt_harvest - one harvest: what to take, and what it found
+ * @kind: enum dt_harvest_kind
+ * @ring: DT_HARVEST_VCPU: the ring
+ * @region: DT_HARVEST_REMOVE: the region
+ * @ring_entries: ring entries taken (valid or not)
+ * @ring_invalid: ring entries naming no region
+ * @ring_foreign: ring entries someone else took (every region marked)
+ */
+struct dt_harvest {
+	enum dt_harvest_kind kind;
+	struct dt_ring_source *ring;
+	struct dt_region *region;
+	u32 ring_entries;
+	u32 ring_invalid;
+	u32 ring_foreign;
+};
+
+/**
+ * struct dt_source_ops - one source of dirty pages
+ * @name: what statistics and traces call it
+ * @harvest: move what the source holds into the regions' pending sets
+ *           (in the order of dt_sources[]); an error stops the harvest
+ *           with nothing published
+ */
+struct dt_source_ops {
+	const char *name;
+	int (*harvest)(struct dt_tracker *t, struct dt_harvest *h);
+};
+
+/* harvest.c: every source, in order, then publish */
+int dt_harvest(struct dt_tracker *t, struct dt_harvest *h);
+
 /* tracker.c */
 int dt_tracker_create(struct dt_ucmd *ucmd);
 
@@ -205,10 +250,9 @@ void dt_regions_mark_all_dirty(struct dt_tracker *t);
 void dt_regions_publish(struct dt_tracker *t);
 
 /* ring_source.c */
+extern const struct dt_source_ops dt_ring_source_ops;
 int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id);
 void dt_rings_free(struct dt_tracker *t);
-int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
-		     struct dirtytrack_sync *out);
 struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id);
 
 #endif /* _DIRTYTRACK_PRIVATE_H */

@@ -216,12 +216,14 @@ struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff)
  */
 int dt_region_remove(struct dt_tracker *t, u32 slot)
 {
+	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE };
 	int i, ret;
 
-	if (!dt_region_find(t, slot))
+	h.region = dt_region_find(t, slot);
+	if (!h.region)
 		return -ENOENT;
 	/* Ring entries are slot-relative: take them before the slot goes. */
-	ret = dt_rings_harvest(t, NULL, NULL);
+	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
@@ -258,6 +260,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot)
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 {
 	struct dt_region *r = dt_region_find(t, slot);
+	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	u64 end;
 	int ret;
 
@@ -268,7 +271,7 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	if (dt_region_overlaps(t, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;
 	/* Rule 7: no entry may be left to be read against the old place. */
-	ret = dt_rings_harvest(t, NULL, NULL);
+	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
 	r->first_gfn = new_first_gfn;

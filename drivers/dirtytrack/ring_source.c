@@ -179,22 +179,21 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
 	return NULL;
 }
 
-/**
- * dt_rings_harvest() - harvest rings, reset, then publish
- * @t: the tracker
- * @only: the one ring to harvest, or NULL for all of them
- * @out: counters, accumulated; NULL when the caller needs none
- *
- * Return: 0, or KVM_RESET_DIRTY_RINGS' error (then the harvested pages stay
- * pending and a later harvest publishes them after its own reset).
+/*
+ * Harvest the rings @h asks for and reset them.  The harvested pages stay
+ * pending: dt_harvest() publishes them once every source is done.  A
+ * failed reset returns its error with the pages still pending.
  */
-int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
-		     struct dirtytrack_sync *out)
+static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
+	struct dt_ring_source *only = h->kind == DT_HARVEST_VCPU ? h->ring : NULL;
 	struct dt_ring_stats st = {};
 	u32 i, marked = 0;
 	int cleared;
 
+	/* No ring: nothing marked, and KVM refuses the reset of a ringless VM. */
+	if (!t->nr_rings)
+		return 0;
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
 		u32 before = st.harvested + st.invalid;
@@ -245,12 +244,14 @@ int dt_rings_harvest(struct dt_tracker *t, struct dt_ring_source *only,
 	t->reset_failed = false;
 	if (st.foreign)
 		dt_regions_mark_all_dirty(t);
-	dt_regions_publish(t);
 
-	if (out) {
-		out->out_harvested += st.harvested;
-		out->out_invalid += st.invalid;
-		out->out_foreign += st.foreign;
-	}
+	h->ring_entries += st.harvested;
+	h->ring_invalid += st.invalid;
+	h->ring_foreign += st.foreign;
 	return 0;
 }
+
+const struct dt_source_ops dt_ring_source_ops = {
+	.name = "kvm-ring",
+	.harvest = dt_ring_source_harvest,
+};

@@ -73,17 +73,18 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	struct dirtytrack_vcpu_stat __user *ustats =
 		u64_to_user_ptr(cmd->vcpu_stats);
 	struct dt_tracker *t = ucmd->ctx;
+	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	u32 i, n;
 	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	cmd->out_harvested = 0;
-	cmd->out_invalid = 0;
-	cmd->out_foreign = 0;
-	ret = dt_rings_harvest(t, NULL, cmd);
+	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
+	cmd->out_harvested = h.ring_entries;
+	cmd->out_invalid = h.ring_invalid;
+	cmd->out_foreign = h.ring_foreign;
 
 	/* The pages are published: a fault below loses nothing. */
 	n = min(cmd->nr_vcpu_stats, t->nr_rings);
@@ -106,18 +107,18 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_harvest_vcpu *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
-	struct dt_ring_source *rs;
+	struct dt_harvest h = { .kind = DT_HARVEST_VCPU };
 	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	rs = dt_ring_find(t, cmd->vcpu_id);
-	if (!rs)
+	h.ring = dt_ring_find(t, cmd->vcpu_id);
+	if (!h.ring)
 		return -ENOENT;
-	ret = dt_rings_harvest(t, rs, NULL);
+	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
-	cmd->out_harvested = rs->last;
+	cmd->out_harvested = h.ring->last;
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
@@ -125,13 +126,14 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_start *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
+	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	int ret;
 
 	if (cmd->flags & ~DIRTYTRACK_START_ALL_DIRTY)
 		return -EOPNOTSUPP;
 	if (t->tracking)
 		return -EBUSY;
-	ret = dt_rings_harvest(t, NULL, NULL);
+	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
@@ -144,13 +146,14 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_stop *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
+	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	if (!t->tracking)
 		return -EINVAL;
-	ret = dt_rings_harvest(t, NULL, NULL);
+	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
 	t->tracking = false;
