@@ -145,6 +145,21 @@ struct dt_ring_source {
 };
 
 /**
+ * enum dt_state - where a tracker is in a migration
+ * @DT_IDLE: not tracking (before DIRTYTRACK_START, after STOP)
+ * @DT_TRACKING: precopy: syncs harvest every source
+ * @DT_FINAL: between SYNC_FINAL_BEGIN and SYNC_FINAL_END: the rings are
+ *            reaped, the VMM saves device state
+ * @DT_SEALED: after SYNC_FINAL_END: nothing may be harvested until START
+ */
+enum dt_state {
+	DT_IDLE,
+	DT_TRACKING,
+	DT_FINAL,
+	DT_SEALED,
+};
+
+/**
  * struct dt_tracker - the dirty state of one VM
  * @lock: serializes every operation: harvest, reset and publish must not
  *        interleave (a page published before its reset could be copied,
@@ -163,7 +178,7 @@ struct dt_ring_source {
  * @next_map_offset: the mapping offset the next region gets
  * @inode: the tracker file's own inode, whose mappings a region removal
  *         zaps
- * @tracking: between DIRTYTRACK_START and DIRTYTRACK_STOP
+ * @state: enum dt_state
  * @reset_failed: the last ring reset failed, maybe partway: the next one
  *                may reset fewer entries than are marked
  */
@@ -180,19 +195,21 @@ struct dt_tracker {
 	struct rw_semaphore map_lock;
 	u64 next_map_offset;
 	struct inode *inode;
-	bool tracking;
+	enum dt_state state;
 	bool reset_failed;
 };
 
 /**
  * enum dt_harvest_kind - which harvest, and so which sources take part
- * @DT_HARVEST_SYNC: a sync: every source
+ * @DT_HARVEST_SYNC: a precopy sync: every source
  * @DT_HARVEST_VCPU: one vCPU's ring only (KVM_EXIT_DIRTY_RING_FULL)
+ * @DT_HARVEST_FINAL_END: every source, last
  * @DT_HARVEST_REMOVE: before a region goes: every source
  */
 enum dt_harvest_kind {
 	DT_HARVEST_SYNC,
 	DT_HARVEST_VCPU,
+	DT_HARVEST_FINAL_END,
 	DT_HARVEST_REMOVE,
 };
 
@@ -218,8 +235,8 @@ struct dt_harvest {
  * struct dt_source_ops - one source of dirty pages
  * @name: what statistics and traces call it
  * @harvest: move what the source holds into the regions' pending sets
- *           (in the order of dt_sources[]); an error stops the harvest
- *           with nothing published
+ *           (in the order of dt_sources[]: DOMAIN.md rule 5); an error
+ *           stops the harvest with nothing published
  */
 struct dt_source_ops {
 	const char *name;
@@ -242,7 +259,10 @@ int dt_tracker_mmap(struct file *file, struct vm_area_struct *vma);
 /* region.c */
 int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd);
 struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff);
-int dt_region_remove(struct dt_tracker *t, u32 slot);
+int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
+		     u64 *count);
+int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
+			    u64 __user *ubitmap, u64 *count);
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);

@@ -18,6 +18,9 @@ static unsigned long max_region_pages = 1UL << 28;	/* 1 TiB of 4 KiB */
 module_param(max_region_pages, ulong, 0444);
 MODULE_PARM_DESC(max_region_pages, "Largest region, in host pages");
 
+/* No KVM architecture addresses more guest physical memory than this. */
+#define DT_MAX_GPA_BITS		52
+
 static int dt_bitmap_alloc(struct dt_bitmap *b, u64 npages)
 {
 	size_t words = dt_bitmap_words(npages);
@@ -118,9 +121,10 @@ static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
  * @t: the tracker
  * @cmd: the memslot; its out_ fields are filled in
  *
- * Return: 0; -EINVAL for an empty or too large region or a wrapping GFN
- * range; -EEXIST if the slot is already a region or the GFN range overlaps
- * one in the same address space; -ENOSPC past DT_MAX_REGIONS; -ENOMEM.
+ * Return: 0; -EINVAL for an empty or too large region or a GFN range
+ * that wraps or ends above 2^52 bytes; -EEXIST if the slot is already a
+ * region or the GFN range overlaps one in the same address space; -ENOSPC
+ * past DT_MAX_REGIONS; -ENOMEM.
  */
 int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 {
@@ -130,7 +134,8 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	u64 end;
 
 	if (!cmd->npages || cmd->npages > max_region_pages ||
-	    check_add_overflow(cmd->first_gfn, cmd->npages, &end))
+	    check_add_overflow(cmd->first_gfn, cmd->npages, &end) ||
+	    end > 1ULL << (DT_MAX_GPA_BITS - PAGE_SHIFT))
 		return -EINVAL;
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
 		if (!t->regions[i] && free < 0)
@@ -166,7 +171,7 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	dt_table_rebuild(t);
 
 	/* Hotplugged while tracking: the destination has none of it. */
-	if (t->tracking)
+	if (t->state != DT_IDLE)
 		dt_bitmap_set_range(&r->merged, 0, r->slot.npages);
 
 	cmd->out_mmap_offset = r->map_offset;
@@ -206,30 +211,85 @@ struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff)
 	return NULL;
 }
 
+/* Claim in chunks of this many words, through a kernel bounce buffer. */
+#define DT_CLAIM_CHUNK_WORDS	512
+
 /**
- * dt_region_remove() - drop a region, after harvesting every ring
+ * dt_region_claim_to_user() - copy out and clear a range of a region
+ * @r: the region
+ * @first: the first page, a multiple of 64, inside the region
+ * @npages: pages from @first, clipped to the region
+ * @ubitmap: where the bits go, (npages + 63) / 64 words
+ * @count: output: dirty pages claimed
+ *
+ * Return: 0; -ENOMEM; -EFAULT, and then nothing is lost: the chunk that
+ * failed is put back and the chunks already copied out are marked dirty
+ * again, since the caller gets no result (errors mean dirty).
+ */
+int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
+			    u64 __user *ubitmap, u64 *count)
+{
+	u64 *buf, done = 0;
+	int ret = 0;
+
+	npages = min(npages, r->slot.npages - first);
+	*count = 0;
+	buf = kmalloc_array(DT_CLAIM_CHUNK_WORDS, sizeof(u64), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
+	while (done < npages) {
+		u64 n = min_t(u64, npages - done,
+			      DT_CLAIM_CHUNK_WORDS * DT_WORD_BITS);
+		u64 at = first + done;
+		u64 nw = dt_bitmap_words(n);
+
+		*count += dt_bitmap_claim(&r->merged, at, n, buf);
+		if (copy_to_user(ubitmap + done / DT_WORD_BITS, buf,
+				 nw * sizeof(u64))) {
+			dt_bitmap_or_words(&r->merged, at / DT_WORD_BITS, buf,
+					   nw);
+			dt_bitmap_set_range(&r->merged, first, done);
+			ret = -EFAULT;
+			break;
+		}
+		done += n;
+	}
+	kfree(buf);
+	return ret;
+}
+
+/**
+ * dt_region_remove() - drop a region, after harvesting every source for it
  * @t: the tracker
  * @slot: DT_SLOT(as_id, slot_id)
+ * @ubitmap: where the region's last bits go, or NULL to drop them
+ * @count: output: the dirty pages written to @ubitmap
  *
- * Return: 0; -ENOENT if @slot is no region; a harvest's error, in which
- * case the region stays.
+ * Return: 0; -ENOENT if @slot is no region; a harvest's error or -EFAULT,
+ * in which case the region stays with its bits.
  */
-int dt_region_remove(struct dt_tracker *t, u32 slot)
+int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
+		     u64 *count)
 {
-	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE };
+	struct dt_region *r = dt_region_find(t, slot);
+	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
 	int i, ret;
 
-	h.region = dt_region_find(t, slot);
-	if (!h.region)
+	*count = 0;
+	if (!r)
 		return -ENOENT;
-	/* Ring entries are slot-relative: take them before the slot goes. */
+	/* Rule 7: ring entries are slot-relative. */
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
+	if (ubitmap) {
+		ret = dt_region_claim_to_user(r, 0, r->slot.npages, ubitmap,
+					      count);
+		if (ret)
+			return ret;
+	}
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
-		struct dt_region *r = t->regions[i];
-
-		if (!r || r->slot.slot != slot)
+		if (t->regions[i] != r)
 			continue;
 		/*
 		 * Unlink, then zap every process's mapping of it, before the
@@ -255,7 +315,8 @@ int dt_region_remove(struct dt_tracker *t, u32 slot)
  * The region keeps its bits and its mapping: offsets are slot-relative.
  *
  * Return: 0; -ENOENT if @slot is no region; -EINVAL if the new range
- * wraps; -EEXIST if it overlaps another region; a harvest's error.
+ * wraps or ends above 2^52 bytes; -EEXIST if it overlaps another region;
+ * a harvest's error.
  */
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 {
@@ -266,7 +327,8 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 
 	if (!r)
 		return -ENOENT;
-	if (check_add_overflow(new_first_gfn, r->slot.npages, &end))
+	if (check_add_overflow(new_first_gfn, r->slot.npages, &end) ||
+	    end > 1ULL << (DT_MAX_GPA_BITS - PAGE_SHIFT))
 		return -EINVAL;
 	if (dt_region_overlaps(t, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;

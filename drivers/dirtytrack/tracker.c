@@ -31,23 +31,48 @@ static int dt_tracker_region_add(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/*
+ * Operations that harvest are refused during the final sync and while
+ * sealed: nothing may be harvested between FINAL_BEGIN and FINAL_END but
+ * by FINAL_END, and nothing after it until a restart.
+ */
+static int dt_tracker_may_harvest(struct dt_tracker *t)
+{
+	return t->state == DT_FINAL || t->state == DT_SEALED ? -EBUSY : 0;
+}
+
 static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_region_remove *cmd = ucmd->cmd;
-
-	if (cmd->flags)
-		return -EOPNOTSUPP;
-	return dt_region_remove(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id));
-}
-
-static int dt_tracker_region_move(struct dt_ucmd *ucmd)
-{
-	struct dirtytrack_region_move *cmd = ucmd->cmd;
+	struct dt_tracker *t = ucmd->ctx;
+	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
+	ret = dt_tracker_may_harvest(t);
+	if (ret)
+		return ret;
+	ret = dt_region_remove(t, DT_SLOT(cmd->as_id, cmd->slot_id),
+			       u64_to_user_ptr(cmd->bitmap), &cmd->out_dirty);
+	if (ret)
+		return ret;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int dt_tracker_region_move(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_region_move *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	ret = dt_tracker_may_harvest(ucmd->ctx);
+	if (ret)
+		return ret;
 	return dt_region_move(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id),
 			      cmd->new_first_gfn);
 }
@@ -67,21 +92,52 @@ static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/* The sync kinds and the states they are allowed in. */
+static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
+				enum dt_harvest_kind *kind)
+{
+	switch (flags) {
+	case 0:
+	case DIRTYTRACK_SYNC_FINAL_BEGIN:
+		*kind = DT_HARVEST_SYNC;
+		if (t->state == DT_FINAL || t->state == DT_SEALED)
+			return -EBUSY;
+		/* The final sync ends a tracking period. */
+		if (flags && t->state != DT_TRACKING)
+			return -EINVAL;
+		return 0;
+	case DIRTYTRACK_SYNC_FINAL_END:
+		*kind = DT_HARVEST_FINAL_END;
+		if (t->state == DT_SEALED)
+			return -EBUSY;
+		return t->state == DT_FINAL ? 0 : -EINVAL;
+	default:
+		return flags & ~(DIRTYTRACK_SYNC_FINAL_BEGIN |
+				 DIRTYTRACK_SYNC_FINAL_END) ? -EOPNOTSUPP : -EINVAL;
+	}
+}
+
 static int dt_tracker_sync(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_sync *cmd = ucmd->cmd;
 	struct dirtytrack_vcpu_stat __user *ustats =
 		u64_to_user_ptr(cmd->vcpu_stats);
 	struct dt_tracker *t = ucmd->ctx;
-	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
+	struct dt_harvest h = {};
 	u32 i, n;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
+	ret = dt_tracker_sync_kind(t, cmd->flags, &h.kind);
+	if (ret)
+		return ret;
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
+	if (cmd->flags & DIRTYTRACK_SYNC_FINAL_BEGIN)
+		t->state = DT_FINAL;
+	else if (cmd->flags & DIRTYTRACK_SYNC_FINAL_END)
+		t->state = DT_SEALED;
+
 	cmd->out_harvested = h.ring_entries;
 	cmd->out_invalid = h.ring_invalid;
 	cmd->out_foreign = h.ring_foreign;
@@ -112,6 +168,10 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
+	/* A vCPU that runs during the final sync broke its precondition. */
+	ret = dt_tracker_may_harvest(t);
+	if (ret)
+		return ret;
 	h.ring = dt_ring_find(t, cmd->vcpu_id);
 	if (!h.ring)
 		return -ENOENT;
@@ -122,6 +182,10 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+/*
+ * START begins tracking, or restarts a sealed tracker after a failed
+ * migration: the unclaimed bits stay, so the next round sends them.
+ */
 static int dt_tracker_start(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_start *cmd = ucmd->cmd;
@@ -131,14 +195,14 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 
 	if (cmd->flags & ~DIRTYTRACK_START_ALL_DIRTY)
 		return -EOPNOTSUPP;
-	if (t->tracking)
+	if (t->state == DT_TRACKING || t->state == DT_FINAL)
 		return -EBUSY;
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
 		dt_regions_mark_all_dirty(t);
-	t->tracking = true;
+	t->state = DT_TRACKING;
 	return 0;
 }
 
@@ -151,25 +215,23 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
-	if (!t->tracking)
+	if (t->state == DT_IDLE)
 		return -EINVAL;
-	ret = dt_harvest(t, &h);
-	if (ret)
-		return ret;
-	t->tracking = false;
+	/* Sealed: everything was harvested, and nothing more may be. */
+	if (t->state != DT_SEALED) {
+		ret = dt_harvest(t, &h);
+		if (ret)
+			return ret;
+	}
+	t->state = DT_IDLE;
 	return 0;
 }
-
-/* Claim in chunks of this many words, through a kernel bounce buffer. */
-#define DT_CLAIM_CHUNK_WORDS	512
 
 static int dt_tracker_claim(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_claim *cmd = ucmd->cmd;
-	u64 __user *ubitmap = u64_to_user_ptr(cmd->bitmap);
 	struct dt_region *r;
-	u64 *buf, done = 0, count = 0, npages;
-	int ret = 0;
+	int ret;
 
 	if (cmd->flags)
 		return -EOPNOTSUPP;
@@ -180,37 +242,11 @@ static int dt_tracker_claim(struct dt_ucmd *ucmd)
 		return -ENOENT;
 	if (cmd->first_page >= r->slot.npages || !cmd->npages)
 		return -EINVAL;
-	npages = min(cmd->npages, r->slot.npages - cmd->first_page);
-
-	buf = kmalloc_array(DT_CLAIM_CHUNK_WORDS, sizeof(u64), GFP_KERNEL);
-	if (!buf)
-		return -ENOMEM;
-	while (done < npages) {
-		u64 n = min_t(u64, npages - done,
-			      DT_CLAIM_CHUNK_WORDS * DT_WORD_BITS);
-		u64 first = cmd->first_page + done;
-		u64 nw = dt_bitmap_words(n);
-
-		count += dt_bitmap_claim(&r->merged, first, n, buf);
-		if (copy_to_user(ubitmap + done / DT_WORD_BITS, buf,
-				 nw * sizeof(u64))) {
-			/*
-			 * Never lose a claimed bit: put this chunk back, and
-			 * mark the chunks already copied out dirty again,
-			 * since the caller gets no result (errors mean dirty).
-			 */
-			dt_bitmap_or_words(&r->merged, first / DT_WORD_BITS,
-					   buf, nw);
-			dt_bitmap_set_range(&r->merged, cmd->first_page, done);
-			ret = -EFAULT;
-			break;
-		}
-		done += n;
-	}
-	kfree(buf);
+	ret = dt_region_claim_to_user(r, cmd->first_page, cmd->npages,
+				      u64_to_user_ptr(cmd->bitmap),
+				      &cmd->out_dirty);
 	if (ret)
 		return ret;
-	cmd->out_dirty = count;
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 

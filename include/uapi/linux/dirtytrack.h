@@ -53,6 +53,11 @@ enum {
  *                               HARVEST_VCPU.
  * @DIRTYTRACK_FEATURE_MMAP: The merged set can be mapped (the out_mmap_
  *                           fields of struct dirtytrack_region).
+ * @DIRTYTRACK_FEATURE_FINAL_SYNC: The two-phase final sync (SYNC flags
+ *                                 FINAL_BEGIN and FINAL_END) and the
+ *                                 sealed state.
+ * @DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM: REGION_REMOVE can hand the
+ *                                          region's last bits back.
  *
  * Each bit names one capability of the running module, so userspace never
  * probes with errno.  Bits not named in this header may be set by a newer
@@ -62,6 +67,8 @@ enum dirtytrack_feature {
 	DIRTYTRACK_FEATURE_TRACKER = 1 << 0,
 	DIRTYTRACK_FEATURE_KVM_RING = 1 << 1,
 	DIRTYTRACK_FEATURE_MMAP = 1 << 2,
+	DIRTYTRACK_FEATURE_FINAL_SYNC = 1 << 4,
+	DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM = 1 << 6,
 };
 
 /**
@@ -155,16 +162,26 @@ struct dirtytrack_region {
  * @flags: Must be 0.
  * @as_id: The KVM address space of the memslot.
  * @slot_id: The KVM memslot id.
+ * @__reserved: Must be 0.
+ * @bitmap: User pointer to (npages + 63) / 64 __u64 words that receive the
+ *          region's last dirty bits (claimed, as by DIRTYTRACK_CLAIM), or
+ *          0 to drop them (memory that is going away).
+ * @out_dirty: Output: dirty pages written to @bitmap.
  *
- * Issued on a tracker, before the memslot is deleted.  Harvests every ring
- * first (ring entries are relative to the memslot), then drops the region
- * and its dirty bits.
+ * Issued on a tracker, before the memslot is deleted.  Harvests every
+ * source for the slot first (ring entries are relative to the memslot),
+ * then drops the region.  A VMM that deletes a
+ * memslot only to re-create it (a resize, a split) passes @bitmap and
+ * carries the bits over, so none is lost.
  */
 struct dirtytrack_region_remove {
 	__u32 size;
 	__u32 flags;
 	__u16 as_id;
 	__u16 slot_id;
+	__u32 __reserved;
+	__aligned_u64 bitmap;
+	__aligned_u64 out_dirty;
 };
 
 #define DIRTYTRACK_REGION_REMOVE _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_REGION_REMOVE)
@@ -230,9 +247,30 @@ struct dirtytrack_vcpu_stat {
 };
 
 /**
+ * enum dirtytrack_sync_flags - flags of &struct dirtytrack_sync
+ * @DIRTYTRACK_SYNC_FINAL_BEGIN: First half of the final sync, issued once
+ *                               every vCPU is out of KVM_RUN and will not
+ *                               enter it again: reaps and resets every
+ *                               ring.  The VMM then saves the state that
+ *                               writes guest memory (ITS tables, pending
+ *                               tables).
+ * @DIRTYTRACK_SYNC_FINAL_END: Second half: harvests every source once
+ *                             more, last, and seals the tracker.
+ *
+ * The order is enforced: FINAL_BEGIN only while tracking, FINAL_END only
+ * after FINAL_BEGIN; a plain sync between them is refused.  A sealed
+ * tracker refuses every harvest until DIRTYTRACK_START restarts it (the
+ * migration failed and the guest resumes here); its unclaimed bits stay.
+ */
+enum dirtytrack_sync_flags {
+	DIRTYTRACK_SYNC_FINAL_BEGIN = 1 << 0,
+	DIRTYTRACK_SYNC_FINAL_END = 1 << 1,
+};
+
+/**
  * struct dirtytrack_sync - ioctl(DIRTYTRACK_SYNC)
  * @size: sizeof(struct dirtytrack_sync)
- * @flags: Must be 0.
+ * @flags: enum dirtytrack_sync_flags: 0 for a precopy round.
  * @out_harvested: Output: ring entries harvested into the merged set.
  * @out_invalid: Output: ring entries that named no region (not followed).
  * @out_foreign: Output: ring entries someone else harvested or reset; when
@@ -243,11 +281,11 @@ struct dirtytrack_vcpu_stat {
  * @vcpu_stats: User pointer to @nr_vcpu_stats struct dirtytrack_vcpu_stat,
  *              or 0.
  *
- * Issued on a tracker.  Harvests every attached ring, completes
- * KVM_RESET_DIRTY_RINGS, and only then publishes the harvested pages in the
- * merged set, so a page read after it is claimed is write-protected again.
- * If the reset fails the harvested pages stay pending and the sync can be
- * re-issued.
+ * Issued on a tracker.  Harvests every source into the merged set: every
+ * attached ring, then KVM_RESET_DIRTY_RINGS.  The pages are published only
+ * after the ring reset completed, so a page read after it is claimed is
+ * write-protected again.  If the reset fails the harvested pages stay
+ * pending and the sync can be re-issued.
  */
 struct dirtytrack_sync {
 	__u32 size;
@@ -328,9 +366,11 @@ enum dirtytrack_start_flags {
  * @flags: enum dirtytrack_start_flags.
  *
  * Issued on a tracker once the VMM has set KVM_MEM_LOG_DIRTY_PAGES on its
- * memslots.  Harvests what the rings already hold, then starts tracking:
+ * memslots.  Harvests what the sources already hold, then starts tracking:
  * from now on a region added (memory hotplug) starts all dirty, since the
- * destination has none of it.
+ * destination has none of it.  On a sealed tracker (the migration failed
+ * after its final sync, the guest resumes here) it restarts tracking and
+ * keeps every bit that was not claimed.
  */
 struct dirtytrack_start {
 	__u32 size;
@@ -345,9 +385,9 @@ struct dirtytrack_start {
  * @flags: Must be 0.
  *
  * Issued on a tracker before the VMM clears KVM_MEM_LOG_DIRTY_PAGES: a last
- * harvest, then tracking stops.  Unclaimed bits stay claimable, and syncs
- * and per-vCPU harvests still drain the rings, so a vCPU never stalls on a
- * full ring.
+ * harvest (none when sealed), then tracking stops.  Unclaimed bits stay
+ * claimable, and syncs and per-vCPU harvests still drain the rings, so a
+ * vCPU never stalls on a full ring.
  */
 struct dirtytrack_stop {
 	__u32 size;

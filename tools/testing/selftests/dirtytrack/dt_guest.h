@@ -126,11 +126,25 @@ static inline int dtg_create_tracker(int dev, int vm)
 	return ioctl(dev, DIRTYTRACK_CREATE, &c) ? -errno : (int)c.out_tracker_fd;
 }
 
-static inline int dtg_sync(int tr, struct dirtytrack_sync *s)
+static inline int dtg_sync_flags(int tr, uint32_t flags,
+				 struct dirtytrack_sync *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->size = sizeof(*s);
+	s->flags = flags;
 	return ioctl(tr, DIRTYTRACK_SYNC, s) ? -errno : 0;
+}
+
+static inline int dtg_sync(int tr, struct dirtytrack_sync *s)
+{
+	return dtg_sync_flags(tr, 0, s);
+}
+
+static inline int dtg_start(int tr, uint32_t flags)
+{
+	struct dirtytrack_start st = { .size = sizeof(st), .flags = flags };
+
+	return ioctl(tr, DIRTYTRACK_START, &st) ? -errno : 0;
 }
 
 static inline int dtg_claim(int tr, uint16_t slot, uint64_t first, uint64_t n,
@@ -182,6 +196,23 @@ static inline uint64_t dtg_mmap_claim(uint8_t *map,
 static inline bool dtg_bit(const uint64_t *bitmap, uint64_t i)
 {
 	return bitmap[i / 64] >> (i % 64) & 1;
+}
+
+/* Claim data slot @i: exactly the pages with @want[page] set are dirty. */
+static inline void dtg_expect_slot(struct __test_metadata *_metadata,
+				   int tr, int i, uint64_t npages,
+				   const uint8_t *want)
+{
+	uint64_t words[(npages + 63) / 64], dirty = 0, p, nwant = 0;
+
+	ASSERT_EQ(0, dtg_claim(tr, DTG_FIRST_DATA_SLOT + i, 0, npages, words,
+			       &dirty));
+	for (p = 0; p < npages; p++) {
+		nwant += want[p];
+		EXPECT_EQ(want[p], dtg_bit(words, p))
+			TH_LOG("slot %d page %lu", i, (unsigned long)p);
+	}
+	EXPECT_EQ(nwant, dirty);
 }
 
 static inline void dtg_map_slot(struct __test_metadata *_metadata, struct dt_guest *g,

@@ -442,6 +442,35 @@ TEST_F(tracker, removing_a_region_harvests_first)
 	EXPECT_EQ(-ENOENT, dtg_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
 }
 
+/*
+ * A memslot deleted only to be created again: the removal hands back the
+ * region's last bits, the ring's unsynced entries included; a bitmap the
+ * kernel cannot write keeps the region, bits and all.
+ */
+TEST_F(tracker, removal_hands_back_the_last_bits)
+{
+	uint64_t bitmap[DATA_PAGES / 64] = { 0 }, dirty = 0;
+	struct dirtytrack_region_remove rm = {
+		.size = sizeof(rm), .slot_id = DATA_SLOT,
+		.bitmap = (uintptr_t)8,
+	};
+	uint32_t pages[] = { 3, 64, 100 };
+	struct dirtytrack_sync s;
+
+	dtg_store_pages(_metadata, &self->g, pages, 2);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	dtg_store_pages(_metadata, &self->g, pages + 2, 1);
+	/* Unwritable bitmap: refused, the region and its bits stay. */
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
+	EXPECT_EQ(EFAULT, errno);
+	rm.bitmap = (uintptr_t)bitmap;
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
+	EXPECT_EQ(3, rm.out_dirty);
+	EXPECT_EQ(1ULL << 3, bitmap[0]);
+	EXPECT_EQ(1ULL | 1ULL << (100 - 64), bitmap[1]);
+	EXPECT_EQ(-ENOENT, dtg_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
+}
+
 static sigjmp_buf fault_jmp;
 
 static void fault_handler(int sig)
