@@ -68,6 +68,7 @@ union dt_ucmd_buffer {
 	struct dirtytrack_start start;
 	struct dirtytrack_stop stop;
 	struct dirtytrack_region_move region_move;
+	struct dirtytrack_attach_kvm_bitmap attach_kvm_bitmap;
 };
 
 /*
@@ -113,6 +114,8 @@ int dt_kvm_vcpu_id(struct file *file);
  * @map: vmalloc()ed words, then summary, each padded to a page
  * @map_offset: where @map is in the tracker's mapping
  * @map_size: its size
+ * @bitmap_checked: KVM confirmed that the memslot's bitmap fits the
+ *                  scratch (kvm-bitmap source)
  */
 struct dt_region {
 	struct dt_slot slot;
@@ -122,6 +125,7 @@ struct dt_region {
 	void *map;
 	u64 map_offset;
 	u64 map_size;
+	bool bitmap_checked;
 };
 
 /**
@@ -145,9 +149,24 @@ struct dt_ring_source {
 };
 
 /**
+ * struct dt_kvm_bitmap - the kvm-bitmap source
+ * @flags: the VM's dirty-log configuration, enum dirtytrack_kvm_bitmap_flags
+ * @scratch: the VMM's scratch: DIRTYTRACK_SCRATCH_HEADER bytes of ioctl
+ *           arguments, then the bitmap KVM writes (untrusted)
+ * @scratch_words: bitmap words the scratch holds after the header
+ * @bounce: a kernel copy of one chunk of the scratch bitmap
+ */
+struct dt_kvm_bitmap {
+	u32 flags;
+	u8 __user *scratch;
+	u64 scratch_words;
+	u64 *bounce;
+};
+
+/**
  * enum dt_state - where a tracker is in a migration
  * @DT_IDLE: not tracking (before DIRTYTRACK_START, after STOP)
- * @DT_TRACKING: precopy: syncs harvest every source
+ * @DT_TRACKING: precopy: syncs harvest every source but the backup bitmap
  * @DT_FINAL: between SYNC_FINAL_BEGIN and SYNC_FINAL_END: the rings are
  *            reaped, the VMM saves device state
  * @DT_SEALED: after SYNC_FINAL_END: nothing may be harvested until START
@@ -181,6 +200,7 @@ enum dt_state {
  * @state: enum dt_state
  * @reset_failed: the last ring reset failed, maybe partway: the next one
  *                may reset fewer entries than are marked
+ * @kbm: the kvm-bitmap source, or NULL
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -197,14 +217,16 @@ struct dt_tracker {
 	struct inode *inode;
 	enum dt_state state;
 	bool reset_failed;
+	struct dt_kvm_bitmap *kbm;
 };
 
 /**
  * enum dt_harvest_kind - which harvest, and so which sources take part
- * @DT_HARVEST_SYNC: a precopy sync: every source
+ * @DT_HARVEST_SYNC: a precopy sync: every source but the backup bitmap
  * @DT_HARVEST_VCPU: one vCPU's ring only (KVM_EXIT_DIRTY_RING_FULL)
- * @DT_HARVEST_FINAL_END: every source, last
- * @DT_HARVEST_REMOVE: before a region goes: every source
+ * @DT_HARVEST_FINAL_END: every source, the backup bitmap last
+ * @DT_HARVEST_REMOVE: before a region goes: every source, and the
+ *                     region's KVM bitmap (backup or plain) only
  */
 enum dt_harvest_kind {
 	DT_HARVEST_SYNC,
@@ -221,6 +243,8 @@ enum dt_harvest_kind {
  * @ring_entries: ring entries taken (valid or not)
  * @ring_invalid: ring entries naming no region
  * @ring_foreign: ring entries someone else took (every region marked)
+ * @bitmap_pages: pages the KVM bitmap reported
+ * @bitmap_errors: memslots whose bitmap could not be read (marked dirty)
  */
 struct dt_harvest {
 	enum dt_harvest_kind kind;
@@ -229,6 +253,8 @@ struct dt_harvest {
 	u32 ring_entries;
 	u32 ring_invalid;
 	u32 ring_foreign;
+	u64 bitmap_pages;
+	u32 bitmap_errors;
 };
 
 /**
@@ -274,5 +300,12 @@ extern const struct dt_source_ops dt_ring_source_ops;
 int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id);
 void dt_rings_free(struct dt_tracker *t);
 struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id);
+
+/* bitmap_source.c */
+extern const struct dt_source_ops dt_kvm_bitmap_source_ops;
+int dt_kvm_bitmap_attach(struct dt_tracker *t,
+			 struct dirtytrack_attach_kvm_bitmap *cmd);
+int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages);
+void dt_kvm_bitmap_free(struct dt_tracker *t);
 
 #endif /* _DIRTYTRACK_PRIVATE_H */

@@ -45,8 +45,11 @@ static const char *dt_anon_name(struct file *file)
  * dt_kvm_check_vm_file() - is @file a KVM VM of the calling process?
  * @file: the file the VMM says is its VM
  *
+ * Whether the VM uses a dirty ring shows later: at DIRTYTRACK_ATTACH_RING
+ * (a ring mapping exists only if it does) or DIRTYTRACK_ATTACH_KVM_BITMAP.
+ *
  * Return: 0; -EBADF if it is not a KVM VM file; -EIO if it is another
- * process's VM (KVM's own answer); -EOPNOTSUPP if its KVM has no dirty ring.
+ * process's VM (KVM's own answer).
  */
 int dt_kvm_check_vm_file(struct file *file)
 {
@@ -55,16 +58,8 @@ int dt_kvm_check_vm_file(struct file *file)
 	if (strcmp(dt_anon_name(file), "kvm-vm"))
 		return -EBADF;
 	/* A VM answers KVM_CHECK_EXTENSION, and only to its own mm. */
-	ret = dt_kvm_ioctl(file, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING);
-	if (ret < 0)
-		return ret;
-	if (ret > 0)
-		return 0;
-	ret = dt_kvm_ioctl(file, KVM_CHECK_EXTENSION,
-			   KVM_CAP_DIRTY_LOG_RING_ACQ_REL);
-	if (ret < 0)
-		return ret;
-	return ret > 0 ? 0 : -EOPNOTSUPP;
+	ret = dt_kvm_ioctl(file, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY);
+	return ret < 0 ? ret : 0;
 }
 
 /**

@@ -124,7 +124,8 @@ static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
  * Return: 0; -EINVAL for an empty or too large region or a GFN range
  * that wraps or ends above 2^52 bytes; -EEXIST if the slot is already a
  * region or the GFN range overlaps one in the same address space; -ENOSPC
- * past DT_MAX_REGIONS; -ENOMEM.
+ * past DT_MAX_REGIONS; -ENOBUFS if the kvm-bitmap scratch cannot hold its
+ * bitmap; -ENOMEM.
  */
 int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 {
@@ -147,6 +148,9 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 		return -EEXIST;
 	if (free < 0)
 		return -ENOSPC;
+	ret = dt_kvm_bitmap_check_region(t, cmd->npages);
+	if (ret)
+		return ret;
 
 	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
 	if (!r)
@@ -278,7 +282,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 	*count = 0;
 	if (!r)
 		return -ENOENT;
-	/* Rule 7: ring entries are slot-relative. */
+	/* Rule 7 and rule 5: ring entries and KVM's bitmap go with the slot. */
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;

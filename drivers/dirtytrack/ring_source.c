@@ -81,7 +81,8 @@ out:
  * @vcpu_id: output: the ring's vCPU
  *
  * Return: 0; -EINVAL if @addr is not the start of a vCPU's ring mapping or
- * its size is not a power of two; -EEXIST if that vCPU's ring is attached;
+ * its size is not a power of two, or if the VMM declared a VM without ring
+ * (DIRTYTRACK_ATTACH_KVM_BITMAP); -EEXIST if that vCPU's ring is attached;
  * -ENOSPC past DT_MAX_RINGS; -ENOMEM when RLIMIT_MEMLOCK or memory runs
  * out; or the pinning's error.
  */
@@ -93,6 +94,8 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 	u32 entries, i;
 	int ret;
 
+	if (t->kbm && !(t->kbm->flags & DIRTYTRACK_KVM_RING))
+		return -EINVAL;
 	len = dt_ring_vma_check(addr, &vcpu_file);
 	if (len < 0)
 		return len;

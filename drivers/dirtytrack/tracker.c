@@ -141,6 +141,9 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	cmd->out_harvested = h.ring_entries;
 	cmd->out_invalid = h.ring_invalid;
 	cmd->out_foreign = h.ring_foreign;
+	cmd->out_bitmap_pages = h.bitmap_pages;
+	cmd->out_bitmap_errors = h.bitmap_errors;
+	cmd->__reserved = 0;
 
 	/* The pages are published: a fault below loses nothing. */
 	n = min(cmd->nr_vcpu_stats, t->nr_rings);
@@ -250,6 +253,11 @@ static int dt_tracker_claim(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
+static int dt_tracker_attach_kvm_bitmap(struct dt_ucmd *ucmd)
+{
+	return dt_kvm_bitmap_attach(ucmd->ctx, ucmd->cmd);
+}
+
 static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 	DT_IOCTL_OP(REGION_ADD, dt_tracker_region_add, struct dirtytrack_region,
 		    npages),
@@ -266,6 +274,8 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 	DT_IOCTL_OP(STOP, dt_tracker_stop, struct dirtytrack_stop, flags),
 	DT_IOCTL_OP(REGION_MOVE, dt_tracker_region_move,
 		    struct dirtytrack_region_move, new_first_gfn),
+	DT_IOCTL_OP(ATTACH_KVM_BITMAP, dt_tracker_attach_kvm_bitmap,
+		    struct dirtytrack_attach_kvm_bitmap, scratch_size),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
@@ -293,6 +303,7 @@ static int dt_tracker_release(struct inode *inode, struct file *filp)
 	mutex_unlock(&dt_trackers_lock);
 
 	dt_rings_free(t);
+	dt_kvm_bitmap_free(t);
 	dt_regions_free(t);
 	fput(t->vm_file);
 	mmdrop(t->mm);
@@ -316,8 +327,7 @@ static const struct file_operations dt_tracker_fops = {
  *
  * Return: 0 with the new fd in out_tracker_fd; -EBADF if vm_fd is not a
  * KVM VM; -EIO if it is another process's VM; -EOPNOTSUPP for unknown
- * flags or a KVM without dirty ring; -EEXIST if the VM has a tracker;
- * -ENOMEM; -EMFILE.
+ * flags; -EEXIST if the VM has a tracker; -ENOMEM; -EMFILE.
  */
 int dt_tracker_create(struct dt_ucmd *ucmd)
 {

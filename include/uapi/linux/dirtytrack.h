@@ -39,6 +39,7 @@ enum {
 	DIRTYTRACK_CMD_START,
 	DIRTYTRACK_CMD_STOP,
 	DIRTYTRACK_CMD_REGION_MOVE,
+	DIRTYTRACK_CMD_ATTACH_KVM_BITMAP,
 };
 
 /* The version of the interface described by this header. */
@@ -53,6 +54,9 @@ enum {
  *                               HARVEST_VCPU.
  * @DIRTYTRACK_FEATURE_MMAP: The merged set can be mapped (the out_mmap_
  *                           fields of struct dirtytrack_region).
+ * @DIRTYTRACK_FEATURE_KVM_BITMAP: The KVM bitmap source: ATTACH_KVM_BITMAP
+ *                                 (the arm64 backup bitmap beside the
+ *                                 rings, or the plain per-memslot bitmap).
  * @DIRTYTRACK_FEATURE_FINAL_SYNC: The two-phase final sync (SYNC flags
  *                                 FINAL_BEGIN and FINAL_END) and the
  *                                 sealed state.
@@ -67,6 +71,7 @@ enum dirtytrack_feature {
 	DIRTYTRACK_FEATURE_TRACKER = 1 << 0,
 	DIRTYTRACK_FEATURE_KVM_RING = 1 << 1,
 	DIRTYTRACK_FEATURE_MMAP = 1 << 2,
+	DIRTYTRACK_FEATURE_KVM_BITMAP = 1 << 3,
 	DIRTYTRACK_FEATURE_FINAL_SYNC = 1 << 4,
 	DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM = 1 << 6,
 };
@@ -169,8 +174,8 @@ struct dirtytrack_region {
  * @out_dirty: Output: dirty pages written to @bitmap.
  *
  * Issued on a tracker, before the memslot is deleted.  Harvests every
- * source for the slot first (ring entries are relative to the memslot),
- * then drops the region.  A VMM that deletes a
+ * source for the slot first (ring entries are relative to the memslot, and
+ * KVM's bitmap goes with it), then drops the region.  A VMM that deletes a
  * memslot only to re-create it (a resize, a split) passes @bitmap and
  * carries the bits over, so none is lost.
  */
@@ -255,7 +260,8 @@ struct dirtytrack_vcpu_stat {
  *                               writes guest memory (ITS tables, pending
  *                               tables).
  * @DIRTYTRACK_SYNC_FINAL_END: Second half: harvests every source once
- *                             more, last, and seals the tracker.
+ *                             more, then KVM's backup bitmap last, and
+ *                             seals the tracker.
  *
  * The order is enforced: FINAL_BEGIN only while tracking, FINAL_END only
  * after FINAL_BEGIN; a plain sync between them is refused.  A sealed
@@ -280,12 +286,19 @@ enum dirtytrack_sync_flags {
  *                 number passed in).
  * @vcpu_stats: User pointer to @nr_vcpu_stats struct dirtytrack_vcpu_stat,
  *              or 0.
+ * @out_bitmap_pages: Output: dirty pages the KVM bitmap source reported.
+ * @out_bitmap_errors: Output: memslots whose KVM bitmap could not be read
+ *                     completely; each was marked dirty as a whole.
+ * @__reserved: Set to 0 on output.
  *
  * Issued on a tracker.  Harvests every source into the merged set: every
- * attached ring, then KVM_RESET_DIRTY_RINGS.  The pages are published only
- * after the ring reset completed, so a page read after it is claimed is
- * write-protected again.  If the reset fails the harvested pages stay
- * pending and the sync can be re-issued.
+ * attached ring, then KVM_RESET_DIRTY_RINGS, then the plain KVM bitmap
+ * (the backup bitmap only with FINAL_END).  The pages are
+ * published only after the ring reset completed, so a page read after it
+ * is claimed is write-protected again.  If the reset fails the harvested
+ * pages stay pending and the sync can be re-issued.  A page several
+ * sources report is one bit of the merged set; the per-source counts
+ * count it once per source.
  */
 struct dirtytrack_sync {
 	__u32 size;
@@ -295,6 +308,9 @@ struct dirtytrack_sync {
 	__u32 out_foreign;
 	__u32 nr_vcpu_stats;
 	__aligned_u64 vcpu_stats;
+	__aligned_u64 out_bitmap_pages;
+	__u32 out_bitmap_errors;
+	__u32 __reserved;
 };
 
 #define DIRTYTRACK_SYNC _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_SYNC)
@@ -395,5 +411,59 @@ struct dirtytrack_stop {
 };
 
 #define DIRTYTRACK_STOP _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_STOP)
+
+/**
+ * enum dirtytrack_kvm_bitmap_flags - the VM's KVM dirty-log configuration
+ * @DIRTYTRACK_KVM_RING: The VM uses the dirty ring and enabled
+ *                       KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP: the bitmap is
+ *                       the backup bitmap of writes made with no vCPU
+ *                       running, read by the final sync and by region
+ *                       removal only.  Without it the bitmap is the plain
+ *                       per-memslot log, read by every sync.
+ * @DIRTYTRACK_KVM_MANUAL_PROTECT: KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2 is
+ *                                 enabled with
+ *                                 KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE:
+ *                                 the tracker clears exactly the bits it
+ *                                 read, with KVM_CLEAR_DIRTY_LOG.
+ * @DIRTYTRACK_KVM_INITIALLY_SET: ... and KVM_DIRTY_LOG_INITIALLY_SET.
+ *
+ * KVM does not tell these; the VMM declares them.  A ring with manual
+ * protect or INITIALLY_SET loses pages silently and is refused.
+ */
+enum dirtytrack_kvm_bitmap_flags {
+	DIRTYTRACK_KVM_RING = 1 << 0,
+	DIRTYTRACK_KVM_MANUAL_PROTECT = 1 << 1,
+	DIRTYTRACK_KVM_INITIALLY_SET = 1 << 2,
+};
+
+/* Bytes at the start of the scratch that hold KVM's ioctl arguments. */
+#define DIRTYTRACK_SCRATCH_HEADER 64
+
+/**
+ * struct dirtytrack_attach_kvm_bitmap - ioctl(DIRTYTRACK_ATTACH_KVM_BITMAP)
+ * @size: sizeof(struct dirtytrack_attach_kvm_bitmap)
+ * @flags: enum dirtytrack_kvm_bitmap_flags.
+ * @scratch_addr: Start of scratch memory in the VMM (8-byte aligned, e.g.
+ *                an anonymous mapping) that KVM_GET_DIRTY_LOG and
+ *                KVM_CLEAR_DIRTY_LOG, which only work on user memory, use:
+ *                DIRTYTRACK_SCRATCH_HEADER bytes of ioctl arguments, then
+ *                a bitmap.  The VMM must not touch it while attached.
+ * @scratch_size: Its size, a multiple of 8: DIRTYTRACK_SCRATCH_HEADER plus
+ *                at least one 8-byte word more than the largest region's
+ *                bitmap ((npages + 63) / 64 words).
+ *
+ * Issued on a tracker.  Attaches the KVM bitmap source: the arm64 backup
+ * bitmap beside the rings (DIRTYTRACK_KVM_RING), or the plain per-memslot
+ * bitmap of a VM that uses no ring.  From now on only the tracker may call
+ * KVM_GET_DIRTY_LOG and KVM_CLEAR_DIRTY_LOG on the tracked memslots.
+ */
+struct dirtytrack_attach_kvm_bitmap {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 scratch_addr;
+	__aligned_u64 scratch_size;
+};
+
+#define DIRTYTRACK_ATTACH_KVM_BITMAP _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_ATTACH_KVM_BITMAP)
 
 #endif /* _UAPI_LINUX_DIRTYTRACK_H */

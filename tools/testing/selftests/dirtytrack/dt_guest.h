@@ -53,6 +53,16 @@
 #error "unsupported architecture"
 #endif
 #define DTG_ENTRY	(DTG_CODE_GPA + 0x1000)
+/*
+ * How the VM logs dirty pages (dtg_create_mode()); the tracker gets the
+ * matching kvm-bitmap source.
+ */
+#define DTG_RING		0	/* dirty rings only */
+#define DTG_RING_BITMAP		(1 << 0)	/* rings + backup bitmap (arm64) */
+#define DTG_BITMAP		(1 << 1)	/* no ring: the plain bitmap */
+#define DTG_MANUAL		(1 << 2)	/* DTG_BITMAP + manual protect */
+#define DTG_INIT_SET		(1 << 3)	/* DTG_MANUAL + INITIALLY_SET */
+
 /* vCPU i's store list; the sweep, shared by all vCPUs, is at DTG_ENTRY. */
 #define DTG_LIST_ENTRY(i)	(DTG_ENTRY + 0x1000 * (1 + (i)))
 
@@ -80,6 +90,9 @@ struct dt_guest {
 	unsigned int bad_exit;	/* the exit reason behind -EPROTO */
 	bool allow_mmio;	/* sweeps may hit an unplugged data slot */
 	unsigned long mmio_exits;
+	unsigned int mode;	/* DTG_RING, DTG_BITMAP, ... */
+	uint8_t *scratch;	/* the kvm-bitmap source's scratch */
+	size_t scratch_size;
 };
 
 static inline uint64_t dtg_slot_gpa(struct dt_guest *g, int i)
@@ -117,6 +130,23 @@ static inline int dtg_attach_ring(int tr, void *ring)
 	};
 
 	return ioctl(tr, DIRTYTRACK_ATTACH_RING, &a) ? -errno : 0;
+}
+
+/* The scratch a region of @npages pages needs, header and guard included. */
+static inline size_t dtg_scratch_size(uint64_t npages)
+{
+	return DIRTYTRACK_SCRATCH_HEADER + ((npages + 63) / 64 + 1) * 8;
+}
+
+static inline int dtg_attach_bitmap(int tr, uint32_t flags, void *scratch,
+				    size_t size)
+{
+	struct dirtytrack_attach_kvm_bitmap a = {
+		.size = sizeof(a), .flags = flags,
+		.scratch_addr = (uintptr_t)scratch, .scratch_size = size,
+	};
+
+	return ioctl(tr, DIRTYTRACK_ATTACH_KVM_BITMAP, &a) ? -errno : 0;
 }
 
 static inline int dtg_create_tracker(int dev, int vm)
@@ -228,18 +258,62 @@ static inline void dtg_map_slot(struct __test_metadata *_metadata, struct dt_gue
 		TH_LOG("memslot %u: %s", slot, strerror(errno));
 }
 
-/*
- * Create the VM, its memslots and vCPUs with rings, and a tracker that
- * mirrors every memslot and has every ring attached.
- */
-static inline void dtg_create(struct __test_metadata *_metadata, struct dt_guest *g,
-		       int nr_vcpus, int nr_slots, uint64_t slot_pages,
-		       uint32_t ring_entries)
+/* The VM's dirty-log capabilities for @mode, before any memslot. */
+static inline void dtg_enable_logging(struct __test_metadata *_metadata,
+				      struct dt_guest *g)
 {
 	struct kvm_enable_cap cap = {
 		.cap = DTG_RING_CAP,
-		.args[0] = ring_entries * sizeof(struct kvm_dirty_gfn),
+		.args[0] = g->ring_entries * sizeof(struct kvm_dirty_gfn),
 	};
+
+	if (g->mode & DTG_BITMAP) {
+		if (!(g->mode & DTG_MANUAL))
+			return;
+		cap.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
+		cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+		if (g->mode & DTG_INIT_SET)
+			cap.args[0] |= KVM_DIRTY_LOG_INITIALLY_SET;
+		ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
+			TH_LOG("manual protect: %s", strerror(errno));
+		return;
+	}
+	ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
+		TH_LOG("enable ring: %s", strerror(errno));
+	if (g->mode & DTG_RING_BITMAP) {
+		cap = (struct kvm_enable_cap){
+			.cap = KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP,
+		};
+		ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
+			TH_LOG("ring with bitmap: %s", strerror(errno));
+	}
+}
+
+/* The kvm-bitmap flags that declare @mode to the tracker. */
+static inline uint32_t dtg_bitmap_flags(unsigned int mode)
+{
+	uint32_t f = 0;
+
+	if (mode & DTG_RING_BITMAP)
+		f |= DIRTYTRACK_KVM_RING;
+	if (mode & DTG_MANUAL)
+		f |= DIRTYTRACK_KVM_MANUAL_PROTECT;
+	if (mode & DTG_INIT_SET)
+		f |= DIRTYTRACK_KVM_INITIALLY_SET;
+	return f;
+}
+
+/*
+ * Create the VM, its memslots and vCPUs (with rings unless DTG_BITMAP),
+ * and a tracker that mirrors every memslot and has every ring, and for
+ * DTG_RING_BITMAP or DTG_BITMAP the kvm-bitmap source, attached.
+ */
+static inline void dtg_create_mode(struct __test_metadata *_metadata,
+				   struct dt_guest *g, int nr_vcpus,
+				   int nr_slots, uint64_t slot_pages,
+				   uint32_t ring_entries, unsigned int mode)
+{
+	bool rings = !(mode & DTG_BITMAP);
 	int i;
 
 	memset(g, 0, sizeof(*g));
@@ -247,14 +321,14 @@ static inline void dtg_create(struct __test_metadata *_metadata, struct dt_guest
 	g->nr_slots = nr_slots;
 	g->slot_pages = slot_pages;
 	g->data_pages = nr_slots * slot_pages;
-	g->ring_entries = ring_entries;
+	g->ring_entries = rings ? ring_entries : 0;
+	g->mode = mode;
 
 	g->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, g->kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
 	g->vm = ioctl(g->kvm, KVM_CREATE_VM, 0);
 	ASSERT_LE(0, g->vm);
-	ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
-		TH_LOG("enable ring: %s", strerror(errno));
+	dtg_enable_logging(_metadata, g);
 
 	g->code = mmap(NULL, DTG_CODE_SIZE, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -279,6 +353,8 @@ static inline void dtg_create(struct __test_metadata *_metadata, struct dt_guest
 		v->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, v->fd, 0);
 		ASSERT_NE(MAP_FAILED, v->run);
+		if (!rings)
+			continue;
 		v->ring = mmap(NULL, ring_entries * sizeof(struct kvm_dirty_gfn),
 			       PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
 			       KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
@@ -296,8 +372,25 @@ static inline void dtg_create(struct __test_metadata *_metadata, struct dt_guest
 		ASSERT_EQ(0, dtg_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
 						dtg_slot_gpa(g, i), slot_pages,
 						&g->region[i]));
-	for (i = 0; i < nr_vcpus; i++)
+	for (i = 0; rings && i < nr_vcpus; i++)
 		ASSERT_EQ(0, dtg_attach_ring(g->tr, g->vcpu[i].ring));
+	if (mode == DTG_RING)
+		return;
+	g->scratch_size = dtg_scratch_size(slot_pages > DTG_CODE_SIZE / DTG_PAGE ?
+					   slot_pages : DTG_CODE_SIZE / DTG_PAGE);
+	g->scratch = mmap(NULL, g->scratch_size, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, g->scratch);
+	ASSERT_EQ(0, dtg_attach_bitmap(g->tr, dtg_bitmap_flags(mode), g->scratch,
+				       g->scratch_size));
+}
+
+static inline void dtg_create(struct __test_metadata *_metadata,
+			      struct dt_guest *g, int nr_vcpus, int nr_slots,
+			      uint64_t slot_pages, uint32_t ring_entries)
+{
+	dtg_create_mode(_metadata, g, nr_vcpus, nr_slots, slot_pages,
+			ring_entries, DTG_RING);
 }
 
 static inline void dtg_destroy(struct dt_guest *g)
@@ -326,6 +419,8 @@ static inline void dtg_destroy(struct dt_guest *g)
 		munmap(g->code, DTG_CODE_SIZE);
 	if (g->data && g->data != MAP_FAILED)
 		munmap(g->data, g->data_pages * DTG_PAGE);
+	if (g->scratch && g->scratch != MAP_FAILED)
+		munmap(g->scratch, g->scratch_size);
 }
 
 #if defined(__x86_64__)

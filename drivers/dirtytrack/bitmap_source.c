@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kvm-bitmap source: KVM's per-memslot dirty bitmap, either the arm64
+ * backup bitmap beside the rings (writes made with no vCPU running: vGIC
+ * and ITS table saves) or the plain bitmap of a VM that uses no ring.
+ *
+ * KVM_GET_DIRTY_LOG and KVM_CLEAR_DIRTY_LOG read their arguments from user
+ * memory and write the bitmap there, so they run on scratch memory the VMM
+ * lends: a header of ioctl arguments, then the bitmap.  Its contents are
+ * untrusted: they are read in bounded chunks through a kernel bounce
+ * buffer, masked to the region, and never used as an index or a length.
+ * Called with the tracker's lock held.
+ */
+#include <linux/kvm.h>
+#include <linux/minmax.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dirtytrack_private.h"
+
+/* Bitmap words read (and, under manual protect, cleared) per chunk. */
+#define DT_BITMAP_CHUNK_WORDS	512
+
+/* Never more than one region's worth, plus the guard word and header. */
+static u64 dt_scratch_max(void)
+{
+	return DIRTYTRACK_SCRATCH_HEADER +
+	       (dt_bitmap_words(1ULL << 28) + 1) * sizeof(u64);
+}
+
+static int dt_kvm_ioctl_scratch(struct dt_tracker *t, unsigned int cmd,
+				const void *arg, size_t len)
+{
+	if (copy_to_user(t->kbm->scratch, arg, len))
+		return -EFAULT;
+	return dt_kvm_ioctl(t->vm_file, cmd, (unsigned long)t->kbm->scratch);
+}
+
+static u64 __user *dt_scratch_bitmap(struct dt_kvm_bitmap *kbm)
+{
+	return (u64 __user *)(kbm->scratch + DIRTYTRACK_SCRATCH_HEADER);
+}
+
+/*
+ * Does the bitmap KVM keeps for @r's memslot fit the scratch?  KVM copies a
+ * whole memslot's bitmap, whatever size the VMM declared for the region.
+ * KVM_CLEAR_DIRTY_LOG of no page at first_page = scratch bits succeeds
+ * only if the memslot has at least that many pages, and changes nothing.
+ */
+static int dt_kvm_bitmap_fits(struct dt_tracker *t, struct dt_region *r)
+{
+	struct dt_kvm_bitmap *kbm = t->kbm;
+	struct kvm_clear_dirty_log clr = {
+		.slot = r->slot.slot,
+		.first_page = kbm->scratch_words * DT_WORD_BITS,
+		.num_pages = 0,
+		.dirty_bitmap = dt_scratch_bitmap(kbm),
+	};
+	int ret;
+
+	if (r->bitmap_checked)
+		return 0;
+	ret = dt_kvm_ioctl_scratch(t, KVM_CLEAR_DIRTY_LOG, &clr, sizeof(clr));
+	if (!ret)
+		return -ENOBUFS;
+	/* -EINVAL: first_page is past the memslot's end, as it must be. */
+	if (ret != -EINVAL)
+		return ret;
+	r->bitmap_checked = true;
+	return 0;
+}
+
+/*
+ * Under manual protect, hand KVM back exactly the bits of one chunk we
+ * read, so it write-protects those pages again before they are published.
+ */
+static int dt_kvm_bitmap_clear(struct dt_tracker *t, struct dt_region *r,
+			       u64 first_word, u64 nwords)
+{
+	u64 first = first_word * DT_WORD_BITS;
+	struct kvm_clear_dirty_log clr = {
+		.slot = r->slot.slot,
+		.first_page = first,
+		.num_pages = min(nwords * DT_WORD_BITS, r->slot.npages - first),
+		.dirty_bitmap = dt_scratch_bitmap(t->kbm) + first_word,
+	};
+
+	return dt_kvm_ioctl_scratch(t, KVM_CLEAR_DIRTY_LOG, &clr, sizeof(clr));
+}
+
+/*
+ * Read one memslot's bitmap into @r's pending set.  Any error marks the
+ * whole region dirty (rule 10): without manual protect KVM may already
+ * have cleared bits it could not hand over.
+ */
+static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
+			       struct dt_harvest *h)
+{
+	struct dt_kvm_bitmap *kbm = t->kbm;
+	bool manual = kbm->flags & DIRTYTRACK_KVM_MANUAL_PROTECT;
+	u64 nwords = dt_bitmap_words(r->slot.npages), w, i;
+	struct kvm_dirty_log log = {
+		.slot = r->slot.slot,
+		.dirty_bitmap = dt_scratch_bitmap(kbm),
+	};
+	int ret;
+
+	ret = dt_kvm_bitmap_fits(t, r);
+	if (!ret)
+		ret = dt_kvm_ioctl_scratch(t, KVM_GET_DIRTY_LOG, &log,
+					   sizeof(log));
+	for (w = 0; !ret && w < nwords; w += DT_BITMAP_CHUNK_WORDS) {
+		u64 n = min_t(u64, nwords - w, DT_BITMAP_CHUNK_WORDS);
+		u64 any = 0;
+
+		if (copy_from_user(kbm->bounce, dt_scratch_bitmap(kbm) + w,
+				   n * sizeof(u64))) {
+			ret = -EFAULT;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			any |= kbm->bounce[i];
+			h->bitmap_pages += hweight64(kbm->bounce[i]);
+		}
+		if (!any)
+			continue;
+		dt_bitmap_or_words(&r->pending, w, kbm->bounce, n);
+		/* A failed clear leaves the bits set in KVM: reported again. */
+		if (manual && dt_kvm_bitmap_clear(t, r, w, n))
+			h->bitmap_errors++;
+	}
+	if (ret) {
+		dt_bitmap_set_range(&r->pending, 0, r->slot.npages);
+		h->bitmap_errors++;
+	}
+}
+
+static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
+{
+	bool backup;
+	int i;
+
+	if (!t->kbm || h->kind == DT_HARVEST_VCPU)
+		return 0;
+	backup = t->kbm->flags & DIRTYTRACK_KVM_RING;
+	if (h->kind == DT_HARVEST_REMOVE) {
+		/* Rule 5: a deleted memslot takes its bitmap with it. */
+		dt_kvm_bitmap_read(t, h->region, h);
+		return 0;
+	}
+	/* The backup bitmap is read once, last, by the final sync (rule 5). */
+	if (backup && h->kind != DT_HARVEST_FINAL_END)
+		return 0;
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (t->regions[i])
+			dt_kvm_bitmap_read(t, t->regions[i], h);
+	return 0;
+}
+
+const struct dt_source_ops dt_kvm_bitmap_source_ops = {
+	.name = "kvm-bitmap",
+	.harvest = dt_kvm_bitmap_harvest,
+};
+
+/**
+ * dt_kvm_bitmap_check_region() - can the scratch hold a region's bitmap?
+ * @t: the tracker
+ * @npages: the region's size
+ *
+ * Return: 0, or -ENOBUFS if the kvm-bitmap source is attached and its
+ * scratch is too small (one guard word stays free: dt_kvm_bitmap_fits()).
+ */
+int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages)
+{
+	if (t->kbm && dt_bitmap_words(npages) + 1 > t->kbm->scratch_words)
+		return -ENOBUFS;
+	return 0;
+}
+
+/*
+ * What does KVM_GET_DIRTY_LOG answer for an address space no VM has?
+ * -ENXIO if the VM keeps no bitmap (a ring without WITH_BITMAP), -EINVAL
+ * if it keeps one; nothing is read or cleared either way.
+ */
+static int dt_kvm_bitmap_probe(struct dt_tracker *t)
+{
+	struct kvm_dirty_log log = {
+		.slot = DT_SLOT(0xffff, 0),
+		.dirty_bitmap = dt_scratch_bitmap(t->kbm),
+	};
+
+	return dt_kvm_ioctl_scratch(t, KVM_GET_DIRTY_LOG, &log, sizeof(log));
+}
+
+/**
+ * dt_kvm_bitmap_attach() - ioctl(DIRTYTRACK_ATTACH_KVM_BITMAP)
+ * @t: the tracker
+ * @cmd: the call
+ *
+ * Return: 0; -EOPNOTSUPP for unknown flags; -EINVAL for a configuration
+ * that loses pages (a ring with manual protect or INITIALLY_SET), for
+ * INITIALLY_SET without manual protect, for no ring declared while rings
+ * are attached or while the VM uses one, and for a misaligned, too small
+ * or too large scratch; -EFAULT for a scratch outside user memory; -EEXIST
+ * if attached already; -ENXIO if the VM uses a ring without
+ * KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP; -ENOBUFS if a region does not fit
+ * the scratch; -ENOMEM.
+ */
+int dt_kvm_bitmap_attach(struct dt_tracker *t,
+			 struct dirtytrack_attach_kvm_bitmap *cmd)
+{
+	const u32 all = DIRTYTRACK_KVM_RING | DIRTYTRACK_KVM_MANUAL_PROTECT |
+			DIRTYTRACK_KVM_INITIALLY_SET;
+	bool ring = cmd->flags & DIRTYTRACK_KVM_RING;
+	struct dt_kvm_bitmap *kbm;
+	int i, ret;
+
+	if (cmd->flags & ~all)
+		return -EOPNOTSUPP;
+	/* Rule 6: a ring with either of these loses pages silently. */
+	if (ring && cmd->flags & ~DIRTYTRACK_KVM_RING)
+		return -EINVAL;
+	/* KVM itself only allows INITIALLY_SET with manual protect. */
+	if ((cmd->flags & DIRTYTRACK_KVM_INITIALLY_SET) &&
+	    !(cmd->flags & DIRTYTRACK_KVM_MANUAL_PROTECT))
+		return -EINVAL;
+	/* A VM with rings attached uses rings: its bitmap is the backup. */
+	if (!ring && t->nr_rings)
+		return -EINVAL;
+	if (cmd->scratch_addr % sizeof(u64) || cmd->scratch_size % sizeof(u64) ||
+	    cmd->scratch_size < DIRTYTRACK_SCRATCH_HEADER + 2 * sizeof(u64) ||
+	    cmd->scratch_size > dt_scratch_max())
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(cmd->scratch_addr), cmd->scratch_size))
+		return -EFAULT;
+	if (t->kbm)
+		return -EEXIST;
+
+	kbm = kzalloc(sizeof(*kbm), GFP_KERNEL_ACCOUNT);
+	if (!kbm)
+		return -ENOMEM;
+	kbm->bounce = kmalloc_array(DT_BITMAP_CHUNK_WORDS, sizeof(u64),
+				    GFP_KERNEL_ACCOUNT);
+	if (!kbm->bounce) {
+		kfree(kbm);
+		return -ENOMEM;
+	}
+	kbm->flags = cmd->flags;
+	kbm->scratch = u64_to_user_ptr(cmd->scratch_addr);
+	kbm->scratch_words = (cmd->scratch_size - DIRTYTRACK_SCRATCH_HEADER) /
+			     sizeof(u64);
+	t->kbm = kbm;
+
+	ret = dt_kvm_bitmap_probe(t);
+	if (ret == -ENXIO)
+		/* No bitmap: a ring VM without WITH_BITMAP, or a lie. */
+		ret = ring ? -ENXIO : -EINVAL;
+	else if (ret == -EINVAL)
+		ret = 0;
+	else if (ret >= 0)
+		ret = -EIO;
+	for (i = 0; !ret && i < DT_MAX_REGIONS; i++)
+		if (t->regions[i])
+			ret = dt_kvm_bitmap_check_region(t,
+							 t->regions[i]->slot.npages);
+	if (ret)
+		dt_kvm_bitmap_free(t);
+	return ret;
+}
+
+void dt_kvm_bitmap_free(struct dt_tracker *t)
+{
+	if (!t->kbm)
+		return;
+	kfree(t->kbm->bounce);
+	kfree(t->kbm);
+	t->kbm = NULL;
+}
