@@ -69,6 +69,8 @@ union dt_ucmd_buffer {
 	struct dirtytrack_stop stop;
 	struct dirtytrack_region_move region_move;
 	struct dirtytrack_attach_kvm_bitmap attach_kvm_bitmap;
+	struct dirtytrack_vmm_log_fd vmm_log_fd;
+	struct dirtytrack_vmm_mark vmm_mark;
 };
 
 /*
@@ -163,6 +165,8 @@ struct dt_kvm_bitmap {
 	u64 *bounce;
 };
 
+struct dt_vmm_log;
+
 /**
  * enum dt_state - where a tracker is in a migration
  * @DT_IDLE: not tracking (before DIRTYTRACK_START, after STOP)
@@ -201,6 +205,7 @@ enum dt_state {
  * @reset_failed: the last ring reset failed, maybe partway: the next one
  *                may reset fewer entries than are marked
  * @kbm: the kvm-bitmap source, or NULL
+ * @vmm: the vmm source's log, always there (shared with its files)
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -218,6 +223,7 @@ struct dt_tracker {
 	enum dt_state state;
 	bool reset_failed;
 	struct dt_kvm_bitmap *kbm;
+	struct dt_vmm_log *vmm;
 };
 
 /**
@@ -245,6 +251,8 @@ enum dt_harvest_kind {
  * @ring_foreign: ring entries someone else took (every region marked)
  * @bitmap_pages: pages the KVM bitmap reported
  * @bitmap_errors: memslots whose bitmap could not be read (marked dirty)
+ * @vmm_pages: pages the vmm log reported
+ * @vmm_outside: vmm log pages in no region
  */
 struct dt_harvest {
 	enum dt_harvest_kind kind;
@@ -255,6 +263,8 @@ struct dt_harvest {
 	u32 ring_foreign;
 	u64 bitmap_pages;
 	u32 bitmap_errors;
+	u64 vmm_pages;
+	u64 vmm_outside;
 };
 
 /**
@@ -278,9 +288,10 @@ int dt_tracker_create(struct dt_ucmd *ucmd);
 /* tracker_file.c: the tracker's file, on a pseudo filesystem of our own */
 int dt_fs_init(void);
 void dt_fs_exit(void);
-int dt_tracker_file_install(struct dt_tracker *t,
-			    const struct file_operations *fops);
+int dt_file_install(void *priv, const struct file_operations *fops,
+		    const char *name, struct inode **inode);
 int dt_tracker_mmap(struct file *file, struct vm_area_struct *vma);
+void dt_vma_set_flags(struct vm_area_struct *vma, unsigned long flags);
 
 /* region.c */
 int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd);
@@ -289,6 +300,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		     u64 *count);
 int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
 			    u64 __user *ubitmap, u64 *count);
+struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn);
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);
@@ -307,5 +319,13 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 			 struct dirtytrack_attach_kvm_bitmap *cmd);
 int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages);
 void dt_kvm_bitmap_free(struct dt_tracker *t);
+
+/* vmm_source.c */
+extern const struct dt_source_ops dt_vmm_source_ops;
+int dt_vmm_log_create(struct dt_tracker *t);
+void dt_vmm_log_put_tracker(struct dt_tracker *t);
+void dt_vmm_log_grow(struct dt_tracker *t, u64 end_gfn);
+int dt_vmm_log_fd(struct dt_tracker *t, u64 *log_size);
+int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd);
 
 #endif /* _DIRTYTRACK_PRIVATE_H */

@@ -11,6 +11,7 @@
  * The order is the rules':
  *  - the rings first, their reset completed before anything is published
  *    (rule 3) and before a memslot goes (rule 7);
+ *  - the vmm log, which needs no reset;
  *  - KVM's bitmap last: in ring mode it is the backup bitmap, which the
  *    final sync reads only after every state save (rule 5).
  * Each source writes its own buffers and sets pending bits with atomic OR
@@ -18,6 +19,7 @@
  */
 static const struct dt_source_ops *const dt_sources[] = {
 	&dt_ring_source_ops,
+	&dt_vmm_source_ops,
 	&dt_kvm_bitmap_source_ops,
 };
 

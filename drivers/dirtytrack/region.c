@@ -100,6 +100,27 @@ struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
 	return NULL;
 }
 
+/**
+ * dt_region_find_gfn() - the region of address space 0 holding a frame
+ * @t: the tracker
+ * @gfn: the guest frame
+ *
+ * Return: the region, or NULL.
+ */
+struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn)
+{
+	u32 i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *r = t->regions[i];
+
+		if (r && !(r->slot.slot >> 16) && gfn >= r->first_gfn &&
+		    gfn - r->first_gfn < r->slot.npages)
+			return r;
+	}
+	return NULL;
+}
+
 /* Does [@first, @end) of address space @as_id overlap a region but @skip? */
 static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
 			       u16 as_id, u64 first, u64 end)
@@ -173,6 +194,8 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	t->regions[free] = r;
 	up_write(&t->map_lock);
 	dt_table_rebuild(t);
+	if (!cmd->as_id)
+		dt_vmm_log_grow(t, end);
 
 	/* Hotplugged while tracking: the destination has none of it. */
 	if (t->state != DT_IDLE)
@@ -341,6 +364,8 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	if (ret)
 		return ret;
 	r->first_gfn = new_first_gfn;
+	if (!(slot >> 16))
+		dt_vmm_log_grow(t, end);
 	return 0;
 }
 

@@ -143,7 +143,8 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	cmd->out_foreign = h.ring_foreign;
 	cmd->out_bitmap_pages = h.bitmap_pages;
 	cmd->out_bitmap_errors = h.bitmap_errors;
-	cmd->__reserved = 0;
+	cmd->out_vmm_pages = h.vmm_pages;
+	cmd->out_vmm_outside = min_t(u64, h.vmm_outside, U32_MAX);
 
 	/* The pages are published: a fault below loses nothing. */
 	n = min(cmd->nr_vcpu_stats, t->nr_rings);
@@ -258,6 +259,38 @@ static int dt_tracker_attach_kvm_bitmap(struct dt_ucmd *ucmd)
 	return dt_kvm_bitmap_attach(ucmd->ctx, ucmd->cmd);
 }
 
+static int dt_tracker_vmm_log_fd(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_vmm_log_fd *cmd = ucmd->cmd;
+	int fd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	fd = dt_vmm_log_fd(ucmd->ctx, &cmd->out_log_size);
+	if (fd < 0)
+		return fd;
+	cmd->out_fd = fd;
+	/* The fd is installed; on -EFAULT the caller can still close it. */
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int dt_tracker_vmm_mark(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_vmm_mark *cmd = ucmd->cmd;
+	struct dt_tracker *t = ucmd->ctx;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	/* A write after the final sync would never reach the destination. */
+	if (t->state == DT_SEALED)
+		return -EBUSY;
+	return dt_vmm_mark(t, cmd);
+}
+
 static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 	DT_IOCTL_OP(REGION_ADD, dt_tracker_region_add, struct dirtytrack_region,
 		    npages),
@@ -276,6 +309,10 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 		    struct dirtytrack_region_move, new_first_gfn),
 	DT_IOCTL_OP(ATTACH_KVM_BITMAP, dt_tracker_attach_kvm_bitmap,
 		    struct dirtytrack_attach_kvm_bitmap, scratch_size),
+	DT_IOCTL_OP(VMM_LOG_FD, dt_tracker_vmm_log_fd,
+		    struct dirtytrack_vmm_log_fd, out_log_size),
+	DT_IOCTL_OP(VMM_MARK, dt_tracker_vmm_mark, struct dirtytrack_vmm_mark,
+		    ranges),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
@@ -304,6 +341,7 @@ static int dt_tracker_release(struct inode *inode, struct file *filp)
 
 	dt_rings_free(t);
 	dt_kvm_bitmap_free(t);
+	dt_vmm_log_put_tracker(t);
 	dt_regions_free(t);
 	fput(t->vm_file);
 	mmdrop(t->mm);
@@ -350,6 +388,11 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 		ret = -ENOMEM;
 		goto err_fput;
 	}
+	ret = dt_vmm_log_create(t);
+	if (ret) {
+		kvfree(t);
+		goto err_fput;
+	}
 	mutex_init(&t->lock);
 	init_rwsem(&t->map_lock);
 	t->vm_file = vm_file;
@@ -367,7 +410,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	}
 	/* Listed before the fd exists: a racing close() finds it listed. */
 	list_add(&t->node, &dt_trackers);
-	fd = dt_tracker_file_install(t, &dt_tracker_fops);
+	fd = dt_file_install(t, &dt_tracker_fops, "[dirtytrack]", &t->inode);
 	if (fd < 0) {
 		list_del(&t->node);
 		mutex_unlock(&dt_trackers_lock);
@@ -383,6 +426,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 
 err_free:
 	mmdrop(t->mm);
+	dt_vmm_log_put_tracker(t);
 	kvfree(t);
 err_fput:
 	fput(vm_file);

@@ -44,14 +44,16 @@ void dt_fs_exit(void)
 }
 
 /**
- * dt_tracker_file_install() - give a tracker its file and fd
- * @t: the tracker, the file's private data
- * @fops: the tracker's file operations
+ * dt_file_install() - a new file with an inode of its own, and its fd
+ * @priv: the file's private data
+ * @fops: its file operations
+ * @name: its name
+ * @inode_out: output: the inode, for unmap_mapping_range(); may be NULL
  *
  * Return: the new fd (O_CLOEXEC), or a negative errno.
  */
-int dt_tracker_file_install(struct dt_tracker *t,
-			    const struct file_operations *fops)
+int dt_file_install(void *priv, const struct file_operations *fops,
+		    const char *name, struct inode **inode_out)
 {
 	struct inode *inode;
 	struct file *file;
@@ -70,14 +72,15 @@ int dt_tracker_file_install(struct dt_tracker *t,
 		ret = -ENODEV;
 		goto err_inode;
 	}
-	file = alloc_file_pseudo(inode, dt_mnt, "[dirtytrack]", O_RDWR, fops);
+	file = alloc_file_pseudo(inode, dt_mnt, name, O_RDWR, fops);
 	if (IS_ERR(file)) {
 		ret = PTR_ERR(file);
 		module_put(fops->owner);
 		goto err_inode;
 	}
-	file->private_data = t;
-	t->inode = inode;
+	file->private_data = priv;
+	if (inode_out)
+		*inode_out = inode;
 	fd_install(fd, file);
 	return fd;
 
@@ -110,7 +113,7 @@ static const struct vm_operations_struct dt_tracker_vm_ops = {
 	.fault = dt_tracker_fault,
 };
 
-static void dt_vma_set_flags(struct vm_area_struct *vma, unsigned long flags)
+void dt_vma_set_flags(struct vm_area_struct *vma, unsigned long flags)
 {
 #ifdef DT_HAVE_VM_FLAGS_SET
 	vm_flags_set(vma, flags);

@@ -40,6 +40,8 @@ enum {
 	DIRTYTRACK_CMD_STOP,
 	DIRTYTRACK_CMD_REGION_MOVE,
 	DIRTYTRACK_CMD_ATTACH_KVM_BITMAP,
+	DIRTYTRACK_CMD_VMM_LOG_FD,
+	DIRTYTRACK_CMD_VMM_MARK,
 };
 
 /* The version of the interface described by this header. */
@@ -60,6 +62,7 @@ enum {
  * @DIRTYTRACK_FEATURE_FINAL_SYNC: The two-phase final sync (SYNC flags
  *                                 FINAL_BEGIN and FINAL_END) and the
  *                                 sealed state.
+ * @DIRTYTRACK_FEATURE_VMM_LOG: The vmm source: VMM_LOG_FD and VMM_MARK.
  * @DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM: REGION_REMOVE can hand the
  *                                          region's last bits back.
  *
@@ -73,6 +76,7 @@ enum dirtytrack_feature {
 	DIRTYTRACK_FEATURE_MMAP = 1 << 2,
 	DIRTYTRACK_FEATURE_KVM_BITMAP = 1 << 3,
 	DIRTYTRACK_FEATURE_FINAL_SYNC = 1 << 4,
+	DIRTYTRACK_FEATURE_VMM_LOG = 1 << 5,
 	DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM = 1 << 6,
 };
 
@@ -289,11 +293,13 @@ enum dirtytrack_sync_flags {
  * @out_bitmap_pages: Output: dirty pages the KVM bitmap source reported.
  * @out_bitmap_errors: Output: memslots whose KVM bitmap could not be read
  *                     completely; each was marked dirty as a whole.
- * @__reserved: Set to 0 on output.
+ * @out_vmm_outside: Output: 4 KiB pages marked in the vmm log that fall in
+ *                   no region (dropped).
+ * @out_vmm_pages: Output: 4 KiB pages the vmm source reported.
  *
  * Issued on a tracker.  Harvests every source into the merged set: every
- * attached ring, then KVM_RESET_DIRTY_RINGS, then the plain KVM bitmap
- * (the backup bitmap only with FINAL_END).  The pages are
+ * attached ring, then KVM_RESET_DIRTY_RINGS, then the vmm log, then the
+ * plain KVM bitmap (the backup bitmap only with FINAL_END).  The pages are
  * published only after the ring reset completed, so a page read after it
  * is claimed is write-protected again.  If the reset fails the harvested
  * pages stay pending and the sync can be re-issued.  A page several
@@ -310,7 +316,8 @@ struct dirtytrack_sync {
 	__aligned_u64 vcpu_stats;
 	__aligned_u64 out_bitmap_pages;
 	__u32 out_bitmap_errors;
-	__u32 __reserved;
+	__u32 out_vmm_outside;
+	__aligned_u64 out_vmm_pages;
 };
 
 #define DIRTYTRACK_SYNC _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_SYNC)
@@ -465,5 +472,69 @@ struct dirtytrack_attach_kvm_bitmap {
 };
 
 #define DIRTYTRACK_ATTACH_KVM_BITMAP _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_ATTACH_KVM_BITMAP)
+
+/* The vhost log layout: one bit per 4 KiB of guest physical address. */
+#define DIRTYTRACK_VMM_LOG_PAGE_SHIFT 12
+
+/**
+ * struct dirtytrack_vmm_log_fd - ioctl(DIRTYTRACK_VMM_LOG_FD)
+ * @size: sizeof(struct dirtytrack_vmm_log_fd)
+ * @flags: Must be 0.
+ * @out_fd: Output: a new file descriptor (O_CLOEXEC) of the tracker's vmm
+ *          log.  It maps the log and nothing else, so it can be handed to
+ *          a vhost-user backend; it has no ioctls.
+ * @__reserved: Must be 0.
+ * @out_log_size: Output: the log's size in bytes now, enough for every
+ *                region of address space 0.  It grows when a region is
+ *                added above it; a larger mapping then reaches the new
+ *                part, and the old part keeps its bits.
+ *
+ * Issued on a tracker.  The log is the vhost layout: bit (gpa >> 12) of
+ * the little-endian bit array, set atomically (an atomic OR of a 64-bit
+ * word, or VHOST_SET_LOG_BASE pointing at a MAP_SHARED mapping of the fd).
+ * Every sync takes the bits with an atomic exchange.
+ */
+struct dirtytrack_vmm_log_fd {
+	__u32 size;
+	__u32 flags;
+	__s32 out_fd;
+	__u32 __reserved;
+	__aligned_u64 out_log_size;
+};
+
+#define DIRTYTRACK_VMM_LOG_FD _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_VMM_LOG_FD)
+
+/**
+ * struct dirtytrack_gpa_range - a range of guest physical addresses
+ * @gpa: The first byte.
+ * @len: Bytes, not 0.  Every 4 KiB page the range touches is marked.
+ */
+struct dirtytrack_gpa_range {
+	__aligned_u64 gpa;
+	__aligned_u64 len;
+};
+
+/**
+ * struct dirtytrack_vmm_mark - ioctl(DIRTYTRACK_VMM_MARK)
+ * @size: sizeof(struct dirtytrack_vmm_mark)
+ * @flags: Must be 0.
+ * @nr_ranges: Entries at @ranges, at most 4096.
+ * @__reserved: Must be 0.
+ * @ranges: User pointer to @nr_ranges struct dirtytrack_gpa_range.
+ *
+ * Issued on a tracker by a VMM that wrote guest memory itself (device
+ * emulation): marks the ranges in the vmm log, which the next sync
+ * harvests.  Every range must lie in regions of address space 0;
+ * otherwise nothing is marked.
+ */
+struct dirtytrack_vmm_mark {
+	__u32 size;
+	__u32 flags;
+	__u32 nr_ranges;
+	__u32 __reserved;
+	__aligned_u64 ranges;
+};
+
+#define DIRTYTRACK_VMM_MARK _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_VMM_MARK)
 
 #endif /* _UAPI_LINUX_DIRTYTRACK_H */

@@ -51,6 +51,16 @@ static int move_region(int tr, uint16_t slot, uint64_t gfn)
 	return ioctl(tr, DIRTYTRACK_REGION_MOVE, &mv) ? -errno : 0;
 }
 
+static int mark(int tr, uint64_t gpa, uint64_t len)
+{
+	struct dirtytrack_gpa_range r = { .gpa = gpa, .len = len };
+	struct dirtytrack_vmm_mark m = {
+		.size = sizeof(m), .nr_ranges = 1, .ranges = (uintptr_t)&r,
+	};
+
+	return ioctl(tr, DIRTYTRACK_VMM_MARK, &m) ? -errno : 0;
+}
+
 static int stop(int tr)
 {
 	struct dirtytrack_stop st = { .size = sizeof(st) };
@@ -82,15 +92,20 @@ TEST_F(final, the_order_is_enforced)
 	EXPECT_EQ(-EBUSY, remove_region(tr, SLOT));
 	EXPECT_EQ(-EBUSY, move_region(tr, SLOT, 1 << 20));
 	EXPECT_EQ(-EBUSY, dtg_start(tr, 0));
+	/* The VMM's own state saves still mark what they write. */
+	EXPECT_EQ(0, mark(tr, DTG_DATA_GPA, 1));
 
 	ASSERT_EQ(0, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
-	/* Sealed: no harvest; claims go on. */
+	EXPECT_EQ(1, s.out_vmm_pages);
+	/* Sealed: no harvest, no write; claims go on. */
 	EXPECT_EQ(-EBUSY, dtg_sync(tr, &s));
 	EXPECT_EQ(-EBUSY, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_EQ(-EBUSY, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	EXPECT_EQ(-EBUSY, harvest_vcpu(tr));
 	EXPECT_EQ(-EBUSY, remove_region(tr, SLOT));
+	EXPECT_EQ(-EBUSY, mark(tr, DTG_DATA_GPA, 1));
 	ASSERT_EQ(0, dtg_claim(tr, SLOT, 0, SLOT_PAGES, words, &n));
+	EXPECT_EQ(1, n);
 
 	/* The migration is done: stop, and stop again is wrong. */
 	EXPECT_EQ(0, stop(tr));
@@ -112,7 +127,7 @@ TEST_F(final, a_restart_keeps_what_was_not_claimed)
 	uint32_t pages[64];
 	struct dirtytrack_sync s;
 	unsigned int seed = 5;
-	int i;
+	int i, p;
 
 	memset(all, 1, sizeof(all));
 	ASSERT_EQ(0, dtg_start(g->tr, DIRTYTRACK_START_ALL_DIRTY));
@@ -128,18 +143,22 @@ TEST_F(final, a_restart_keeps_what_was_not_claimed)
 		if (pages[i] >= 128)
 			want[pages[i]] = 1;
 
-	/* Stop-copy. */
+	/* Stop-copy: rings, a device save the VMM marks, the end. */
 	for (i = 0; i < 64; i++)
 		pages[i] = rand_r(&seed) % SLOT_PAGES;
 	dtg_store_pages(_metadata, g, pages, 64);
 	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_LE(1, s.out_harvested);
+	ASSERT_EQ(0, mark(g->tr, DTG_DATA_GPA + 200 * DTG_PAGE, 3 * DTG_PAGE));
 	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	EXPECT_EQ(3, s.out_vmm_pages);
 	/* Only the first quarter reaches the destination, then it fails. */
 	ASSERT_EQ(0, dtg_claim(g->tr, SLOT, 0, 64, words, &n));
 	for (i = 0; i < 64; i++)
 		if (pages[i] >= 64)
 			want[pages[i]] = 1;
+	for (p = 200; p < 203; p++)
+		want[p] = 1;
 
 	/* The guest resumes on the source and writes on. */
 	ASSERT_EQ(0, dtg_start(g->tr, 0));

@@ -1,0 +1,328 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vmm source: a dirty log the tracker owns for writers KVM never sees
+ * (the VMM's device emulation, vhost and vhost-user backends), in the vhost
+ * log layout: bit (gpa >> 12) of a little-endian bit array, set atomically.
+ *
+ * The log is sparse: its pages are allocated when first marked or faulted
+ * in, so it covers the whole guest physical address space below the
+ * highest region for the price of the parts that are written.  Its pages
+ * are never freed or moved while the log lives, so it grows with memory
+ * hotplug without losing a bit: a larger mapping reaches the new part and
+ * sees the old part unchanged.
+ *
+ * Lifetimes: the log is shared by the tracker and by every file that maps
+ * it (a vhost-user backend may outlive the tracker), so it is reference
+ * counted.  Its fault handler takes no tracker lock.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/kref.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/xarray.h>
+
+#include "dirtytrack_private.h"
+
+/* Log bits per host page (1 on 4 KiB hosts, 16 on 64 KiB ones). */
+#define DT_LOG_SHIFT		(PAGE_SHIFT - DIRTYTRACK_VMM_LOG_PAGE_SHIFT)
+/* Log bits held by one page of the log. */
+#define DT_LOG_BITS_PER_PAGE	((u64)PAGE_SIZE * BITS_PER_BYTE)
+/* Ranges one DIRTYTRACK_VMM_MARK may carry. */
+#define DT_MAX_MARK_RANGES	4096
+
+/**
+ * struct dt_vmm_log - the vmm source's log
+ * @ref: one for the tracker, one per file
+ * @pages: the log's pages, by page index; present once written or mapped
+ * @size: bytes of log the regions need; grows only, read by the fault
+ *        handler without a lock
+ */
+struct dt_vmm_log {
+	struct kref ref;
+	struct xarray pages;
+	u64 size;
+};
+
+static void dt_vmm_log_release(struct kref *ref)
+{
+	struct dt_vmm_log *log = container_of(ref, struct dt_vmm_log, ref);
+	unsigned long idx;
+	struct page *page;
+
+	/* Mappings hold their own page references: these are ours. */
+	xa_for_each(&log->pages, idx, page)
+		__free_page(page);
+	xa_destroy(&log->pages);
+	kfree(log);
+}
+
+/* The log page @idx, allocated zeroed if it is not there yet. */
+static struct page *dt_vmm_log_page(struct dt_vmm_log *log, unsigned long idx)
+{
+	struct page *page = xa_load(&log->pages, idx), *old;
+
+	if (page)
+		return page;
+	page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!page)
+		return ERR_PTR(-ENOMEM);
+	old = xa_cmpxchg(&log->pages, idx, NULL, page, GFP_KERNEL_ACCOUNT);
+	if (old) {
+		/* Lost a race with another fault or mark, or no memory. */
+		__free_page(page);
+		return xa_is_err(old) ? ERR_PTR(xa_err(old)) : old;
+	}
+	return page;
+}
+
+static vm_fault_t dt_vmm_log_fault(struct vm_fault *vmf)
+{
+	struct dt_vmm_log *log = vmf->vma->vm_file->private_data;
+	struct page *page;
+
+	/* Past what the regions need: no memory for a stray address. */
+	if ((u64)vmf->pgoff << PAGE_SHIFT >= READ_ONCE(log->size))
+		return VM_FAULT_SIGBUS;
+	page = dt_vmm_log_page(log, vmf->pgoff);
+	if (IS_ERR(page))
+		return vmf_error(PTR_ERR(page));
+	return vmf_insert_page(vmf->vma, vmf->address, page);
+}
+
+static const struct vm_operations_struct dt_vmm_log_vm_ops = {
+	.fault = dt_vmm_log_fault,
+};
+
+/* Any process may map the log: that is what the fd is for. */
+static int dt_vmm_log_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
+	dt_vma_set_flags(vma, VM_MIXEDMAP | VM_DONTDUMP);
+	vma->vm_ops = &dt_vmm_log_vm_ops;
+	return 0;
+}
+
+static int dt_vmm_log_file_release(struct inode *inode, struct file *file)
+{
+	struct dt_vmm_log *log = file->private_data;
+
+	kref_put(&log->ref, dt_vmm_log_release);
+	return 0;
+}
+
+static const struct file_operations dt_vmm_log_fops = {
+	.owner = THIS_MODULE,
+	.mmap = dt_vmm_log_mmap,
+	.release = dt_vmm_log_file_release,
+	.llseek = noop_llseek,
+};
+
+int dt_vmm_log_create(struct dt_tracker *t)
+{
+	struct dt_vmm_log *log = kzalloc(sizeof(*log), GFP_KERNEL_ACCOUNT);
+
+	if (!log)
+		return -ENOMEM;
+	kref_init(&log->ref);
+	xa_init(&log->pages);
+	t->vmm = log;
+	return 0;
+}
+
+void dt_vmm_log_put_tracker(struct dt_tracker *t)
+{
+	if (t->vmm)
+		kref_put(&t->vmm->ref, dt_vmm_log_release);
+	t->vmm = NULL;
+}
+
+/**
+ * dt_vmm_log_grow() - make the log cover guest frames below @end_gfn
+ * @t: the tracker
+ * @end_gfn: the end of a region of address space 0, at most 2^52 bytes
+ *
+ * The pages come later, on first use.
+ */
+void dt_vmm_log_grow(struct dt_tracker *t, u64 end_gfn)
+{
+	u64 bits = end_gfn << DT_LOG_SHIFT;
+	u64 size = PAGE_ALIGN(DIV_ROUND_UP(bits, BITS_PER_BYTE));
+
+	if (size > t->vmm->size)
+		WRITE_ONCE(t->vmm->size, size);
+}
+
+/**
+ * dt_vmm_log_fd() - ioctl(DIRTYTRACK_VMM_LOG_FD): a file mapping the log
+ * @t: the tracker
+ * @log_size: output: the log's size now
+ *
+ * Return: the new fd (O_CLOEXEC), or a negative errno.
+ */
+int dt_vmm_log_fd(struct dt_tracker *t, u64 *log_size)
+{
+	int fd;
+
+	kref_get(&t->vmm->ref);
+	fd = dt_file_install(t->vmm, &dt_vmm_log_fops, "[dirtytrack-vmm-log]",
+			     NULL);
+	if (fd < 0) {
+		kref_put(&t->vmm->ref, dt_vmm_log_release);
+		return fd;
+	}
+	*log_size = t->vmm->size;
+	return fd;
+}
+
+/* Set log bits [@first, @end), allocating pages as needed. */
+static int dt_vmm_log_set(struct dt_vmm_log *log, u64 first, u64 end)
+{
+	while (first < end) {
+		unsigned long idx = first / DT_LOG_BITS_PER_PAGE;
+		u64 pend = min(end, (u64)(idx + 1) * DT_LOG_BITS_PER_PAGE);
+		struct page *page = dt_vmm_log_page(log, idx);
+		u64 *words;
+
+		if (IS_ERR(page))
+			return PTR_ERR(page);
+		words = kmap_local_page(page);
+		for (; first < pend; first = round_down(first, 64) + 64) {
+			u64 lo = first % 64;
+			u64 hi = min_t(u64, 64, lo + (pend - first));
+			u64 mask = GENMASK_ULL(hi - 1, lo);
+
+			atomic64_or(mask, (atomic64_t *)&words[(first %
+					DT_LOG_BITS_PER_PAGE) / 64]);
+		}
+		kunmap_local(words);
+	}
+	return 0;
+}
+
+/* Is every host page of [@first, @end) in a region of address space 0? */
+static bool dt_vmm_range_in_regions(struct dt_tracker *t, u64 first, u64 end)
+{
+	while (first < end) {
+		struct dt_region *r = dt_region_find_gfn(t, first);
+
+		if (!r)
+			return false;
+		first = r->first_gfn + r->slot.npages;
+	}
+	return true;
+}
+
+/**
+ * dt_vmm_mark() - ioctl(DIRTYTRACK_VMM_MARK)
+ * @t: the tracker
+ * @cmd: the call
+ *
+ * Every range is checked before any is marked.
+ *
+ * Return: 0; -EINVAL for no range, too many, an empty or wrapping one;
+ * -ENOENT if a range is not covered by regions of address space 0;
+ * -EFAULT; -ENOMEM (some pages may then be marked).
+ */
+int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd)
+{
+	struct dirtytrack_gpa_range *ranges;
+	u32 i;
+	int ret = 0;
+
+	if (!cmd->nr_ranges || cmd->nr_ranges > DT_MAX_MARK_RANGES)
+		return -EINVAL;
+	ranges = kvmalloc_array(cmd->nr_ranges, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	if (copy_from_user(ranges, u64_to_user_ptr(cmd->ranges),
+			   cmd->nr_ranges * sizeof(*ranges))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	for (i = 0; i < cmd->nr_ranges; i++) {
+		u64 last;
+
+		if (!ranges[i].len ||
+		    check_add_overflow(ranges[i].gpa, ranges[i].len - 1, &last)) {
+			ret = -EINVAL;
+			goto out;
+		}
+		if (!dt_vmm_range_in_regions(t, ranges[i].gpa >> PAGE_SHIFT,
+					     (last >> PAGE_SHIFT) + 1)) {
+			ret = -ENOENT;
+			goto out;
+		}
+	}
+	for (i = 0; !ret && i < cmd->nr_ranges; i++) {
+		u64 last = ranges[i].gpa + ranges[i].len - 1;
+
+		ret = dt_vmm_log_set(t->vmm,
+				     ranges[i].gpa >> DIRTYTRACK_VMM_LOG_PAGE_SHIFT,
+				     (last >> DIRTYTRACK_VMM_LOG_PAGE_SHIFT) + 1);
+	}
+out:
+	kvfree(ranges);
+	return ret;
+}
+
+/* One log word's bits, taken, into the regions' pending sets. */
+static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
+			     struct dt_region **hint, struct dt_harvest *h)
+{
+	while (v) {
+		u64 gfn = (first_bit + __ffs64(v)) >> DT_LOG_SHIFT;
+		struct dt_region *r = *hint;
+
+		v &= v - 1;
+		if (!r || gfn < r->first_gfn ||
+		    gfn - r->first_gfn >= r->slot.npages)
+			r = dt_region_find_gfn(t, gfn);
+		if (!r) {
+			h->vmm_outside++;
+			continue;
+		}
+		*hint = r;
+		dt_bitmap_set(&r->pending, gfn - r->first_gfn);
+		h->vmm_pages++;
+	}
+}
+
+/*
+ * Take every bit of the log with an atomic exchange per word: a bit set
+ * meanwhile is either taken or left for the next harvest.  The writer
+ * sets its bit after writing the page, so a page taken here is copied
+ * after the write.  O(log size / 64) word reads over the pages present:
+ * vhost writes no summary.
+ */
+static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
+{
+	struct dt_region *hint = NULL;
+	unsigned long idx;
+	struct page *page;
+
+	if (h->kind == DT_HARVEST_VCPU)
+		return 0;
+	xa_for_each(&t->vmm->pages, idx, page) {
+		u64 *words = kmap_local_page(page);
+		u64 i;
+
+		for (i = 0; i < PAGE_SIZE / sizeof(u64); i++) {
+			if (!READ_ONCE(words[i]))
+				continue;
+			dt_vmm_take_word(t, idx * DT_LOG_BITS_PER_PAGE + i * 64,
+					 atomic64_xchg((atomic64_t *)&words[i], 0),
+					 &hint, h);
+		}
+		kunmap_local(words);
+	}
+	return 0;
+}
+
+const struct dt_source_ops dt_vmm_source_ops = {
+	.name = "vmm",
+	.harvest = dt_vmm_harvest,
+};
