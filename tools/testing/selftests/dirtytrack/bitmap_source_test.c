@@ -284,25 +284,34 @@ static void store_outside_table(struct __test_metadata *_metadata,
 	dtg_store_pages(_metadata, g, pages, 40);
 }
 
+/* FINAL_END: the table pages, beside @want, and nothing else. */
+static void final_end_reports_table_and(struct __test_metadata *_metadata,
+					FIXTURE_DATA(its) *self, uint8_t *want)
+{
+	struct dirtytrack_sync s;
+	int p;
+
+	ASSERT_EQ(0, dtg_sync_flags(self->g.tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	EXPECT_EQ(0, s.out_harvested);
+	EXPECT_EQ(3, s.out_bitmap_pages);
+	EXPECT_EQ(0, s.out_bitmap_errors);
+	for (p = 0; p < SLOT_PAGES; p++)
+		want[p] |= self->table[p];
+	dtg_expect_slot(_metadata, self->g.tr, 0, SLOT_PAGES, want);
+}
+
 TEST_F(its, the_final_sync_reports_table_and_ring_pages)
 {
 	struct dt_guest *g = &self->g;
 	uint8_t want[SLOT_PAGES] = { 0 };
 	struct dirtytrack_sync s;
-	int p;
 
 	store_outside_table(_metadata, g, 11, want);
 	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_LE(1, s.out_harvested);
 	EXPECT_EQ(0, s.out_bitmap_pages);
 	ASSERT_EQ(0, dt_its_save(&self->its));
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
-	EXPECT_EQ(0, s.out_harvested);
-	EXPECT_EQ(3, s.out_bitmap_pages);
-	EXPECT_EQ(0, s.out_bitmap_errors);
-	for (p = 0; p < SLOT_PAGES; p++)
-		want[p] |= self->table[p];
-	dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
+	final_end_reports_table_and(_metadata, self, want);
 }
 
 TEST_F(its, a_precopy_sync_in_between_loses_nothing)
@@ -310,7 +319,6 @@ TEST_F(its, a_precopy_sync_in_between_loses_nothing)
 	struct dt_guest *g = &self->g;
 	uint8_t want[SLOT_PAGES] = { 0 };
 	struct dirtytrack_sync s;
-	int p;
 
 	store_outside_table(_metadata, g, 21, want);
 	ASSERT_EQ(0, dt_its_save(&self->its));
@@ -322,11 +330,7 @@ TEST_F(its, a_precopy_sync_in_between_loses_nothing)
 	memset(want, 0, sizeof(want));
 	store_outside_table(_metadata, g, 22, want);
 	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
-	EXPECT_EQ(3, s.out_bitmap_pages);
-	for (p = 0; p < SLOT_PAGES; p++)
-		want[p] |= self->table[p];
-	dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
+	final_end_reports_table_and(_metadata, self, want);
 }
 
 /* A memslot about to be deleted takes its backup bits: removal reads them. */
