@@ -21,11 +21,11 @@
 /* Bitmap words read (and, under manual protect, cleared) per chunk. */
 #define DT_BITMAP_CHUNK_WORDS	512
 
-/* Never more than one region's worth, plus the guard word and header. */
+/* Never more than the largest region's worth, the guard word and header. */
 static u64 dt_scratch_max(void)
 {
 	return DIRTYTRACK_SCRATCH_HEADER +
-	       (dt_bitmap_words(1ULL << 28) + 1) * sizeof(u64);
+	       (dt_bitmap_words(dt_region_max_pages()) + 1) * sizeof(u64);
 }
 
 static int dt_kvm_ioctl_scratch(struct dt_tracker *t, unsigned int cmd,
@@ -42,32 +42,30 @@ static u64 __user *dt_scratch_bitmap(struct dt_kvm_bitmap *kbm)
 }
 
 /*
- * Does the bitmap KVM keeps for @r's memslot fit the scratch?  KVM copies a
- * whole memslot's bitmap, whatever size the VMM declared for the region.
- * KVM_CLEAR_DIRTY_LOG of no page at first_page = scratch bits succeeds
- * only if the memslot has at least that many pages, and changes nothing.
+ * Is @r's memslot at most one guard word larger than the region?  KVM
+ * copies a whole memslot's bitmap, whatever size the VMM declared, and the
+ * scratch holds the region's words and one guard word.  KVM_CLEAR_DIRTY_LOG
+ * of no page at first_page = the guard word's end succeeds only if the
+ * memslot reaches that far, and changes nothing.  Asked before every read:
+ * the memslot could have been re-created since.  A memslot that ends
+ * inside the guard word is caught by dt_kvm_bitmap_read().
  */
 static int dt_kvm_bitmap_fits(struct dt_tracker *t, struct dt_region *r)
 {
-	struct dt_kvm_bitmap *kbm = t->kbm;
+	u64 words = dt_bitmap_words(r->slot.npages) + 1;
 	struct kvm_clear_dirty_log clr = {
 		.slot = r->slot.slot,
-		.first_page = kbm->scratch_words * DT_WORD_BITS,
+		.first_page = words * DT_WORD_BITS,
 		.num_pages = 0,
-		.dirty_bitmap = dt_scratch_bitmap(kbm),
+		.dirty_bitmap = dt_scratch_bitmap(t->kbm),
 	};
 	int ret;
 
-	if (r->bitmap_checked)
-		return 0;
 	ret = dt_kvm_ioctl_scratch(t, KVM_CLEAR_DIRTY_LOG, &clr, sizeof(clr));
 	if (!ret)
 		return -ENOBUFS;
 	/* -EINVAL: first_page is past the memslot's end, as it must be. */
-	if (ret != -EINVAL)
-		return ret;
-	r->bitmap_checked = true;
-	return 0;
+	return ret == -EINVAL ? 0 : ret;
 }
 
 /*
@@ -89,6 +87,22 @@ static int dt_kvm_bitmap_clear(struct dt_tracker *t, struct dt_region *r,
 }
 
 /*
+ * Bits KVM reported past the region's declared end (the tail of its last
+ * word, and the guard word after it): pages of the memslot the tracker
+ * cannot represent.  With get-and-clear they are gone from KVM too.
+ */
+static bool dt_kvm_bitmap_past_end(struct dt_tracker *t, struct dt_region *r)
+{
+	u64 nwords = dt_bitmap_words(r->slot.npages), tail[2];
+	u64 used = r->slot.npages % DT_WORD_BITS;
+
+	if (copy_from_user(tail, dt_scratch_bitmap(t->kbm) + nwords - 1,
+			   sizeof(tail)))
+		return true;
+	return tail[1] || (used && tail[0] >> used);
+}
+
+/*
  * Read one memslot's bitmap into @r's pending set.  Any error marks the
  * whole region dirty (rule 10): without manual protect KVM may already
  * have cleared bits it could not hand over.
@@ -99,6 +113,7 @@ static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
 	struct dt_kvm_bitmap *kbm = t->kbm;
 	bool manual = kbm->flags & DIRTYTRACK_KVM_MANUAL_PROTECT;
 	u64 nwords = dt_bitmap_words(r->slot.npages), w, i;
+	u64 __user *guard = dt_scratch_bitmap(kbm) + nwords;
 	struct kvm_dirty_log log = {
 		.slot = r->slot.slot,
 		.dirty_bitmap = dt_scratch_bitmap(kbm),
@@ -106,9 +121,14 @@ static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
 	int ret;
 
 	ret = dt_kvm_bitmap_fits(t, r);
+	/* KVM writes the guard word only for a memslot longer than declared. */
+	if (!ret && put_user(0, guard))
+		ret = -EFAULT;
 	if (!ret)
 		ret = dt_kvm_ioctl_scratch(t, KVM_GET_DIRTY_LOG, &log,
 					   sizeof(log));
+	if (!ret && dt_kvm_bitmap_past_end(t, r))
+		h->bitmap_errors++;
 	for (w = 0; !ret && w < nwords; w += DT_BITMAP_CHUNK_WORDS) {
 		u64 n = min_t(u64, nwords - w, DT_BITMAP_CHUNK_WORDS);
 		u64 any = 0;
@@ -118,13 +138,12 @@ static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
 			ret = -EFAULT;
 			break;
 		}
-		for (i = 0; i < n; i++) {
+		for (i = 0; i < n; i++)
 			any |= kbm->bounce[i];
-			h->bitmap_pages += hweight64(kbm->bounce[i]);
-		}
 		if (!any)
 			continue;
-		dt_bitmap_or_words(&r->pending, w, kbm->bounce, n);
+		h->bitmap_pages += dt_bitmap_or_words(&r->pending, w,
+						      kbm->bounce, n);
 		/* A failed clear leaves the bits set in KVM: reported again. */
 		if (manual && dt_kvm_bitmap_clear(t, r, w, n))
 			h->bitmap_errors++;
@@ -148,8 +167,8 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 		dt_kvm_bitmap_read(t, h->region, h);
 		return 0;
 	}
-	/* The backup bitmap is read once, last, by the final sync (rule 5). */
-	if (backup && h->kind != DT_HARVEST_FINAL_END)
+	/* The backup bitmap is read last, by the final sync (rule 5). */
+	if (backup && h->kind != DT_HARVEST_ALL)
 		return 0;
 	for (i = 0; i < DT_MAX_REGIONS; i++)
 		if (t->regions[i])
@@ -178,18 +197,35 @@ int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages)
 }
 
 /*
- * What does KVM_GET_DIRTY_LOG answer for an address space no VM has?
- * -ENXIO if the VM keeps no bitmap (a ring without WITH_BITMAP), -EINVAL
- * if it keeps one; nothing is read or cleared either way.
+ * Does the VM keep a bitmap, and does it use a ring, as declared?
+ *  - KVM_GET_DIRTY_LOG for an address space no VM has: -ENXIO if the VM
+ *    keeps no bitmap (a ring without WITH_BITMAP), -EINVAL if it keeps
+ *    one; nothing is read or cleared either way.
+ *  - With no ring attached yet, KVM_RESET_DIRTY_RINGS: -EINVAL if the VM
+ *    has no ring.  It resets only entries a collector already marked
+ *    RESET, which KVM's next reset would do anyway.
  */
-static int dt_kvm_bitmap_probe(struct dt_tracker *t)
+static int dt_kvm_bitmap_probe(struct dt_tracker *t, bool ring)
 {
 	struct kvm_dirty_log log = {
 		.slot = DT_SLOT(0xffff, 0),
 		.dirty_bitmap = dt_scratch_bitmap(t->kbm),
 	};
+	int ret;
 
-	return dt_kvm_ioctl_scratch(t, KVM_GET_DIRTY_LOG, &log, sizeof(log));
+	ret = dt_kvm_ioctl_scratch(t, KVM_GET_DIRTY_LOG, &log, sizeof(log));
+	if (ret == -ENXIO)
+		/* No bitmap: a ring VM without WITH_BITMAP, or a lie. */
+		return ring ? -ENXIO : -EINVAL;
+	if (ret != -EINVAL)
+		return ret < 0 ? ret : -EIO;
+	if (t->nr_rings)
+		return 0;
+	ret = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
+	if (ret < 0 && ret != -EINVAL)
+		return ret;
+	/* A declared ring the VM does not have, or the other way round. */
+	return (ret >= 0) == ring ? 0 : -EINVAL;
 }
 
 /**
@@ -251,14 +287,7 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 			     sizeof(u64);
 	t->kbm = kbm;
 
-	ret = dt_kvm_bitmap_probe(t);
-	if (ret == -ENXIO)
-		/* No bitmap: a ring VM without WITH_BITMAP, or a lie. */
-		ret = ring ? -ENXIO : -EINVAL;
-	else if (ret == -EINVAL)
-		ret = 0;
-	else if (ret >= 0)
-		ret = -EIO;
+	ret = dt_kvm_bitmap_probe(t, ring);
 	for (i = 0; !ret && i < DT_MAX_REGIONS; i++)
 		if (t->regions[i])
 			ret = dt_kvm_bitmap_check_region(t,

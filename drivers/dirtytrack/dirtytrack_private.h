@@ -116,8 +116,6 @@ int dt_kvm_vcpu_id(struct file *file);
  * @map: vmalloc()ed words, then summary, each padded to a page
  * @map_offset: where @map is in the tracker's mapping
  * @map_size: its size
- * @bitmap_checked: KVM confirmed that the memslot's bitmap fits the
- *                  scratch (kvm-bitmap source)
  */
 struct dt_region {
 	struct dt_slot slot;
@@ -127,7 +125,6 @@ struct dt_region {
 	void *map;
 	u64 map_offset;
 	u64 map_size;
-	bool bitmap_checked;
 };
 
 /**
@@ -230,14 +227,14 @@ struct dt_tracker {
  * enum dt_harvest_kind - which harvest, and so which sources take part
  * @DT_HARVEST_SYNC: a precopy sync: every source but the backup bitmap
  * @DT_HARVEST_VCPU: one vCPU's ring only (KVM_EXIT_DIRTY_RING_FULL)
- * @DT_HARVEST_FINAL_END: every source, the backup bitmap last
+ * @DT_HARVEST_ALL: every source, the backup bitmap last (FINAL_END, STOP)
  * @DT_HARVEST_REMOVE: before a region goes: every source, and the
  *                     region's KVM bitmap (backup or plain) only
  */
 enum dt_harvest_kind {
 	DT_HARVEST_SYNC,
 	DT_HARVEST_VCPU,
-	DT_HARVEST_FINAL_END,
+	DT_HARVEST_ALL,
 	DT_HARVEST_REMOVE,
 };
 
@@ -250,7 +247,9 @@ enum dt_harvest_kind {
  * @ring_invalid: ring entries naming no region
  * @ring_foreign: ring entries someone else took (every region marked)
  * @bitmap_pages: pages the KVM bitmap reported
- * @bitmap_errors: memslots whose bitmap could not be read (marked dirty)
+ * @bitmap_errors: memslots whose bitmap could not be read (marked dirty),
+ *                 whose manual clear failed, or whose bitmap reported
+ *                 pages past the region's declared end
  * @vmm_pages: pages the vmm log reported
  * @vmm_outside: vmm log pages in no region
  */
@@ -318,6 +317,7 @@ extern const struct dt_source_ops dt_kvm_bitmap_source_ops;
 int dt_kvm_bitmap_attach(struct dt_tracker *t,
 			 struct dirtytrack_attach_kvm_bitmap *cmd);
 int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages);
+u64 dt_region_max_pages(void);
 void dt_kvm_bitmap_free(struct dt_tracker *t);
 
 /* vmm_source.c */

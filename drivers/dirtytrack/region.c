@@ -18,6 +18,11 @@ static unsigned long max_region_pages = 1UL << 28;	/* 1 TiB of 4 KiB */
 module_param(max_region_pages, ulong, 0444);
 MODULE_PARM_DESC(max_region_pages, "Largest region, in host pages");
 
+u64 dt_region_max_pages(void)
+{
+	return max_region_pages;
+}
+
 /* No KVM architecture addresses more guest physical memory than this. */
 #define DT_MAX_GPA_BITS		52
 

@@ -107,7 +107,7 @@ static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
 			return -EINVAL;
 		return 0;
 	case DIRTYTRACK_SYNC_FINAL_END:
-		*kind = DT_HARVEST_FINAL_END;
+		*kind = DT_HARVEST_ALL;
 		if (t->state == DT_SEALED)
 			return -EBUSY;
 		return t->state == DT_FINAL ? 0 : -EINVAL;
@@ -214,7 +214,8 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_stop *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
-	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
+	/* The backup bitmap too: clearing KVM_MEM_LOG_DIRTY_PAGES drops it. */
+	struct dt_harvest h = { .kind = DT_HARVEST_ALL };
 	int ret;
 
 	if (cmd->flags)

@@ -74,14 +74,15 @@ void dt_bitmap_set_range(struct dt_bitmap *b, u64 first, u64 npages)
 /*
  * OR @nwords words of @src (a source's own buffer, possibly untrusted) into
  * the set from word @first_word on.  Bits past the region are dropped.
+ * Returns the number of bits taken from @src.
  */
-void dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
-			u64 nwords)
+u64 dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
+		       u64 nwords)
 {
-	u64 total = dt_bitmap_words(b->npages), i;
+	u64 total = dt_bitmap_words(b->npages), i, count = 0;
 
 	if (first_word >= total)
-		return;
+		return 0;
 	nwords = dt_min(nwords, total - first_word);
 	for (i = 0; i < nwords; i++) {
 		u64 w = first_word + i;
@@ -91,7 +92,9 @@ void dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
 			continue;
 		dt_word_or(&b->words[w], v);
 		dt_summary_mark(b, w);
+		count += dt_popcount64(v);
 	}
+	return count;
 }
 
 /* Does any word of chunk @c outside [@w0, @wend) hold bits? */

@@ -59,8 +59,8 @@ struct dt_bitmap {
 
 void dt_bitmap_set(struct dt_bitmap *b, u64 page);
 void dt_bitmap_set_range(struct dt_bitmap *b, u64 first, u64 npages);
-void dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
-			u64 nwords);
+u64 dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
+		       u64 nwords);
 u64 dt_bitmap_claim(struct dt_bitmap *b, u64 first, u64 npages, u64 *out);
 u64 dt_bitmap_move(struct dt_bitmap *dst, struct dt_bitmap *src);
 u64 dt_bitmap_weight(const struct dt_bitmap *b);

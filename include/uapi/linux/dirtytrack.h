@@ -265,7 +265,8 @@ struct dirtytrack_vcpu_stat {
  *                               tables).
  * @DIRTYTRACK_SYNC_FINAL_END: Second half: harvests every source once
  *                             more, then KVM's backup bitmap last, and
- *                             seals the tracker.
+ *                             seals the tracker.  DIRTYTRACK_STOP reads the
+ *                             backup bitmap too.
  *
  * The order is enforced: FINAL_BEGIN only while tracking, FINAL_END only
  * after FINAL_BEGIN; a plain sync between them is refused.  A sealed
@@ -292,7 +293,10 @@ enum dirtytrack_sync_flags {
  *              or 0.
  * @out_bitmap_pages: Output: dirty pages the KVM bitmap source reported.
  * @out_bitmap_errors: Output: memslots whose KVM bitmap could not be read
- *                     completely; each was marked dirty as a whole.
+ *                     completely (each was marked dirty as a whole), whose
+ *                     manual clear failed (the bits stay set in KVM and
+ *                     come again), or that reported pages past the end the
+ *                     VMM declared for the region.
  * @out_vmm_outside: Output: 4 KiB pages marked in the vmm log that fall in
  *                   no region (dropped).
  * @out_vmm_pages: Output: 4 KiB pages the vmm source reported.

@@ -228,6 +228,49 @@ TEST(a_memslot_larger_than_declared_is_not_overrun)
 	dtg_destroy(&g);
 }
 
+/*
+ * A memslot a little longer than declared (inside the scratch's guard
+ * word): the bits KVM reports past the declared end are counted as an
+ * error, the region's own bits are exact.
+ */
+TEST(bits_past_the_declared_end_are_counted)
+{
+	enum { DECLARED = 100, REAL = 128 };
+	uint32_t pages[] = { 5, 99, 110 };
+	uint8_t want[DECLARED] = { 0 };
+	struct dirtytrack_sync s;
+	struct dt_guest g;
+
+	dtg_create_mode(_metadata, &g, 1, 1, REAL, 0, DTG_BITMAP);
+	close(g.tr);
+	g.tr = dtg_create_tracker(g.dev, g.vm);
+	ASSERT_LE(0, g.tr);
+	ASSERT_EQ(0, dtg_attach_bitmap(g.tr, 0, g.scratch, g.scratch_size));
+	ASSERT_EQ(0, dtg_region_add(g.tr, DTG_FIRST_DATA_SLOT, DTG_DATA_GPA,
+				    DECLARED));
+	dtg_store_pages(_metadata, &g, pages, 3);
+	ASSERT_EQ(0, dtg_sync(g.tr, &s));
+	EXPECT_EQ(1, s.out_bitmap_errors);
+	EXPECT_EQ(2, s.out_bitmap_pages);
+	want[5] = want[99] = 1;
+	dtg_expect_slot(_metadata, g.tr, 0, DECLARED, want);
+	dtg_destroy(&g);
+}
+
+/* A declared ring the VM does not have. */
+TEST(a_declared_ring_must_exist)
+{
+	struct dt_guest g;
+
+	dtg_create_mode(_metadata, &g, 1, 1, SLOT_PAGES, 0, DTG_BITMAP);
+	close(g.tr);
+	g.tr = dtg_create_tracker(g.dev, g.vm);
+	ASSERT_LE(0, g.tr);
+	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+					     g.scratch, g.scratch_size));
+	dtg_destroy(&g);
+}
+
 #if defined(__aarch64__)
 /*
  * The real non-vCPU writer: a vGICv3 ITS whose collection table (1500
@@ -331,6 +374,30 @@ TEST_F(its, a_precopy_sync_in_between_loses_nothing)
 	store_outside_table(_metadata, g, 22, want);
 	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	final_end_reports_table_and(_metadata, self, want);
+}
+
+/* Logging is about to be turned off, which drops the backup bitmap. */
+TEST_F(its, stop_reads_the_backup_bitmap)
+{
+	struct dirtytrack_stop st = { .size = sizeof(st) };
+
+	ASSERT_EQ(0, dt_its_save(&self->its));
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_STOP, &st));
+	dtg_expect_slot(_metadata, self->g.tr, 0, SLOT_PAGES, self->table);
+}
+
+/* A ring VM with no ring attached yet cannot be declared ringless. */
+TEST_F(its, a_ring_vm_is_not_ringless)
+{
+	struct dt_guest *g = &self->g;
+
+	close(g->tr);
+	g->tr = dtg_create_tracker(g->dev, g->vm);
+	ASSERT_LE(0, g->tr);
+	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g->tr, 0, g->scratch,
+					     g->scratch_size));
+	EXPECT_EQ(0, dtg_attach_bitmap(g->tr, DIRTYTRACK_KVM_RING, g->scratch,
+				       g->scratch_size));
 }
 
 /* A memslot about to be deleted takes its backup bits: removal reads them. */
