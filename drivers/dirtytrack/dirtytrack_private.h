@@ -116,6 +116,11 @@ int dt_kvm_vcpu_id(struct file *file);
  * @map: vmalloc()ed words, then summary, each padded to a page
  * @map_offset: where @map is in the tracker's mapping
  * @map_size: its size
+ * @moved_from_gfn: where the region was before its last move, while
+ *                  @moved: until the next sync, vmm log bits at the old
+ *                  GPAs are still the region's (the VMM moves the memslot
+ *                  just after telling the tracker)
+ * @moved: see @moved_from_gfn
  */
 struct dt_region {
 	struct dt_slot slot;
@@ -125,6 +130,8 @@ struct dt_region {
 	void *map;
 	u64 map_offset;
 	u64 map_size;
+	u64 moved_from_gfn;
+	bool moved;
 };
 
 /**
@@ -299,7 +306,9 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		     u64 *count);
 int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
 			    u64 __user *ubitmap, u64 *count);
-struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn);
+struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
+				     u64 *base);
+void dt_regions_forget_moves(struct dt_tracker *t);
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);

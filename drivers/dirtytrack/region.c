@@ -105,25 +105,56 @@ struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
 	return NULL;
 }
 
+/* Is @gfn in the @npages frames from @base? */
+static bool dt_gfn_in(u64 gfn, u64 base, u64 npages)
+{
+	return gfn >= base && gfn - base < npages;
+}
+
 /**
  * dt_region_find_gfn() - the region of address space 0 holding a frame
  * @t: the tracker
  * @gfn: the guest frame
+ * @base: output: the region's first frame, where @gfn was found (its old
+ *        place for a region that moved since the last sync, if no region
+ *        holds @gfn now)
  *
  * Return: the region, or NULL.
  */
-struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn)
+struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
+				     u64 *base)
 {
 	u32 i;
 
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
 		struct dt_region *r = t->regions[i];
 
-		if (r && !(r->slot.slot >> 16) && gfn >= r->first_gfn &&
-		    gfn - r->first_gfn < r->slot.npages)
+		if (r && !(r->slot.slot >> 16) &&
+		    dt_gfn_in(gfn, r->first_gfn, r->slot.npages)) {
+			*base = r->first_gfn;
 			return r;
+		}
+	}
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *r = t->regions[i];
+
+		if (r && r->moved && !(r->slot.slot >> 16) &&
+		    dt_gfn_in(gfn, r->moved_from_gfn, r->slot.npages)) {
+			*base = r->moved_from_gfn;
+			return r;
+		}
 	}
 	return NULL;
+}
+
+/* A sync took the vmm log: old places of moved regions are gone. */
+void dt_regions_forget_moves(struct dt_tracker *t)
+{
+	u32 i;
+
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (t->regions[i])
+			t->regions[i]->moved = false;
 }
 
 /* Does [@first, @end) of address space @as_id overlap a region but @skip? */
@@ -368,6 +399,8 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
+	r->moved_from_gfn = r->first_gfn;
+	r->moved = true;
 	r->first_gfn = new_first_gfn;
 	if (!(slot >> 16))
 		dt_vmm_log_grow(t, end);

@@ -20,6 +20,7 @@
 #include <linux/highmem.h>
 #include <linux/kref.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
@@ -178,27 +179,72 @@ int dt_vmm_log_fd(struct dt_tracker *t, u64 *log_size)
 	return fd;
 }
 
-/* Set log bits [@first, @end), allocating pages as needed. */
-static int dt_vmm_log_set(struct dt_vmm_log *log, u64 first, u64 end)
+/*
+ * The log's words are little-endian (vhost sets bits byte by byte), the
+ * same as native words on every architecture this module supports today.
+ */
+static void dt_log_word_or(u64 *w, u64 bits)
+{
+	atomic64_or((__force s64)cpu_to_le64(bits), (atomic64_t *)w);
+}
+
+static u64 dt_log_word_take(u64 *w)
+{
+	return le64_to_cpu((__force __le64)atomic64_xchg((atomic64_t *)w, 0));
+}
+
+/*
+ * Mark the host pages holding log bits [@first, @end) pending in their
+ * regions directly, for when the log has no memory: nothing is lost, it
+ * is only not counted as the vmm source's.
+ */
+static void dt_vmm_mark_pending(struct dt_tracker *t, u64 first, u64 end)
+{
+	u64 gfn = first >> DT_LOG_SHIFT;
+	u64 end_gfn = DIV_ROUND_UP(end, 1ULL << DT_LOG_SHIFT);
+
+	while (gfn < end_gfn) {
+		u64 base, n;
+		struct dt_region *r = dt_region_find_gfn(t, gfn, &base);
+
+		if (!r)
+			return;	/* checked by dt_vmm_mark() */
+		n = min(end_gfn, base + r->slot.npages) - gfn;
+		dt_bitmap_set_range(&r->pending, gfn - base, n);
+		gfn += n;
+	}
+}
+
+/*
+ * Set log bits [@first, @end), allocating log pages as needed (or, short
+ * of memory, marking the pages pending directly).  A fatal signal stops
+ * it between log pages: a range can be 2^28 pages.
+ */
+static int dt_vmm_log_set(struct dt_tracker *t, u64 first, u64 end)
 {
 	while (first < end) {
 		unsigned long idx = first / DT_LOG_BITS_PER_PAGE;
 		u64 pend = min(end, (u64)(idx + 1) * DT_LOG_BITS_PER_PAGE);
-		struct page *page = dt_vmm_log_page(log, idx);
+		struct page *page = dt_vmm_log_page(t->vmm, idx);
 		u64 *words;
 
-		if (IS_ERR(page))
-			return PTR_ERR(page);
+		if (IS_ERR(page)) {
+			dt_vmm_mark_pending(t, first, pend);
+			first = pend;
+			continue;
+		}
 		words = kmap_local_page(page);
 		for (; first < pend; first = round_down(first, 64) + 64) {
 			u64 lo = first % 64;
 			u64 hi = min_t(u64, 64, lo + (pend - first));
-			u64 mask = GENMASK_ULL(hi - 1, lo);
 
-			atomic64_or(mask, (atomic64_t *)&words[(first %
-					DT_LOG_BITS_PER_PAGE) / 64]);
+			dt_log_word_or(&words[(first % DT_LOG_BITS_PER_PAGE) / 64],
+				       GENMASK_ULL(hi - 1, lo));
 		}
 		kunmap_local(words);
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
 	}
 	return 0;
 }
@@ -207,11 +253,12 @@ static int dt_vmm_log_set(struct dt_vmm_log *log, u64 first, u64 end)
 static bool dt_vmm_range_in_regions(struct dt_tracker *t, u64 first, u64 end)
 {
 	while (first < end) {
-		struct dt_region *r = dt_region_find_gfn(t, first);
+		u64 base;
+		struct dt_region *r = dt_region_find_gfn(t, first, &base);
 
 		if (!r)
 			return false;
-		first = r->first_gfn + r->slot.npages;
+		first = base + r->slot.npages;
 	}
 	return true;
 }
@@ -225,7 +272,8 @@ static bool dt_vmm_range_in_regions(struct dt_tracker *t, u64 first, u64 end)
  *
  * Return: 0; -EINVAL for no range, too many, an empty or wrapping one;
  * -ENOENT if a range is not covered by regions of address space 0;
- * -EFAULT; -ENOMEM (some pages may then be marked).
+ * -EFAULT; -ENOMEM; -EINTR for a fatal signal (some pages may then be
+ * marked).
  */
 int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd)
 {
@@ -260,7 +308,7 @@ int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd)
 	for (i = 0; !ret && i < cmd->nr_ranges; i++) {
 		u64 last = ranges[i].gpa + ranges[i].len - 1;
 
-		ret = dt_vmm_log_set(t->vmm,
+		ret = dt_vmm_log_set(t,
 				     ranges[i].gpa >> DIRTYTRACK_VMM_LOG_PAGE_SHIFT,
 				     (last >> DIRTYTRACK_VMM_LOG_PAGE_SHIFT) + 1);
 	}
@@ -269,24 +317,28 @@ out:
 	return ret;
 }
 
+/* Cached lookups for a run of log bits: one region, where it was found. */
+struct dt_vmm_hint {
+	struct dt_region *r;
+	u64 base;
+};
+
 /* One log word's bits, taken, into the regions' pending sets. */
 static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
-			     struct dt_region **hint, struct dt_harvest *h)
+			     struct dt_vmm_hint *hint, struct dt_harvest *h)
 {
 	while (v) {
 		u64 gfn = (first_bit + __ffs64(v)) >> DT_LOG_SHIFT;
-		struct dt_region *r = *hint;
 
 		v &= v - 1;
-		if (!r || gfn < r->first_gfn ||
-		    gfn - r->first_gfn >= r->slot.npages)
-			r = dt_region_find_gfn(t, gfn);
-		if (!r) {
+		if (!hint->r ||
+		    !(gfn >= hint->base && gfn - hint->base < hint->r->slot.npages))
+			hint->r = dt_region_find_gfn(t, gfn, &hint->base);
+		if (!hint->r) {
 			h->vmm_outside++;
 			continue;
 		}
-		*hint = r;
-		dt_bitmap_set(&r->pending, gfn - r->first_gfn);
+		dt_bitmap_set(&hint->r->pending, gfn - hint->base);
 		h->vmm_pages++;
 	}
 }
@@ -300,7 +352,7 @@ static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
  */
 static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
-	struct dt_region *hint = NULL;
+	struct dt_vmm_hint hint = {};
 	unsigned long idx;
 	struct page *page;
 
@@ -314,11 +366,13 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 			if (!READ_ONCE(words[i]))
 				continue;
 			dt_vmm_take_word(t, idx * DT_LOG_BITS_PER_PAGE + i * 64,
-					 atomic64_xchg((atomic64_t *)&words[i], 0),
-					 &hint, h);
+					 dt_log_word_take(&words[i]), &hint, h);
 		}
 		kunmap_local(words);
+		cond_resched();
 	}
+	/* The bits addressed to a moved region's old place are in. */
+	dt_regions_forget_moves(t);
 	return 0;
 }
 

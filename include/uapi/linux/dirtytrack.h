@@ -529,7 +529,8 @@ struct dirtytrack_gpa_range {
  * Issued on a tracker by a VMM that wrote guest memory itself (device
  * emulation): marks the ranges in the vmm log, which the next sync
  * harvests.  Every range must lie in regions of address space 0;
- * otherwise nothing is marked.
+ * otherwise nothing is marked.  Short of memory for the log, the pages are
+ * marked in their regions directly: none is lost.
  */
 struct dirtytrack_vmm_mark {
 	__u32 size;

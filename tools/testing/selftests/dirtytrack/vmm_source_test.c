@@ -263,6 +263,53 @@ TEST_F(vmm, the_log_grows_with_hotplug)
 }
 
 /*
+ * A memslot moves: log bits addressed to its old place until the next
+ * sync are still its own; after that sync they are in no region.
+ */
+TEST_F(vmm, a_moved_region_keeps_its_old_log_bits_until_the_next_sync)
+{
+	struct dt_guest *g = &self->g;
+	const uint64_t old_gpa = dtg_slot_gpa(g, 1), new_gpa = 1ULL << 30;
+	struct dirtytrack_region_move mv = {
+		.size = sizeof(mv), .slot_id = DTG_FIRST_DATA_SLOT + 1,
+		.new_first_gfn = new_gpa / PAGE,
+	};
+	struct kvm_userspace_memory_region mr = {
+		.slot = DTG_FIRST_DATA_SLOT + 1, .flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = new_gpa, .memory_size = SLOT_PAGES * PAGE,
+		.userspace_addr = (uintptr_t)(g->data + SLOT_PAGES * PAGE),
+	};
+	uint8_t want[SLOTS * SLOT_PAGES] = { 0 };
+	struct dirtytrack_sync s;
+	uint64_t size, *log;
+	int fd;
+
+	ASSERT_EQ(0, ioctl(g->tr, DIRTYTRACK_REGION_MOVE, &mv));
+	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	fd = log_fd(g->tr, &size);
+	ASSERT_LE(0, fd);
+	log = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, log);
+
+	/* Written just before the move reached the writer. */
+	log_set(log, old_gpa + 7 * PAGE);
+	log_set(log, new_gpa + 9 * PAGE);
+	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	EXPECT_EQ(2, s.out_vmm_pages);
+	EXPECT_EQ(0, s.out_vmm_outside);
+	want[SLOT_PAGES + 7] = want[SLOT_PAGES + 9] = 1;
+	expect_data(_metadata, g, want);
+
+	/* The next sync knows only the new place. */
+	log_set(log, old_gpa + 7 * PAGE);
+	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	EXPECT_EQ(0, s.out_vmm_pages);
+	EXPECT_EQ(1, s.out_vmm_outside);
+	munmap(log, size);
+	close(fd);
+}
+
+/*
  * A vhost-user backend: another process, holding only the log's fd, maps
  * it and marks pages; it cannot reach the tracker.  The log also outlives
  * the tracker for a backend that still maps it.
