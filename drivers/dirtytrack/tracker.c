@@ -130,6 +130,9 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	ret = dt_tracker_sync_kind(t, cmd->flags, &h.kind);
 	if (ret)
 		return ret;
+	/* Refused before anything happens, unlike a fault while writing. */
+	if (cmd->nr_vcpu_stats && t->nr_rings && !ustats)
+		return -EFAULT;
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
@@ -148,8 +151,6 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 
 	/* The pages are published: a fault below loses nothing. */
 	n = min(cmd->nr_vcpu_stats, t->nr_rings);
-	if (n && !ustats)
-		return -EFAULT;
 	for (i = 0; i < n; i++) {
 		struct dirtytrack_vcpu_stat st = {
 			.vcpu_id = t->rings[i]->vcpu_id,
@@ -325,7 +326,9 @@ static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
 	/* KVM answers only the VM's mm; say so before it does. */
 	if (current->mm != t->mm)
 		return -EPERM;
-	mutex_lock(&t->lock);
+	/* A VMM killed while another thread's call waits on KVM can go. */
+	if (mutex_lock_killable(&t->lock))
+		return -EINTR;
 	ret = dt_ioctl_dispatch(dt_tracker_ioctl_ops,
 				ARRAY_SIZE(dt_tracker_ioctl_ops), t, cmd, arg);
 	mutex_unlock(&t->lock);

@@ -83,6 +83,13 @@ TEST_F(final, the_order_is_enforced)
 
 	ASSERT_EQ(0, dtg_start(tr, 0));
 	EXPECT_EQ(-EINVAL, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	/* A null stats pointer is refused before the phase begins. */
+	s = (struct dirtytrack_sync){
+		.size = sizeof(s), .flags = DIRTYTRACK_SYNC_FINAL_BEGIN,
+		.nr_vcpu_stats = 1,
+	};
+	EXPECT_EQ(-1, ioctl(tr, DIRTYTRACK_SYNC, &s));
+	EXPECT_EQ(EFAULT, errno);
 
 	ASSERT_EQ(0, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	/* Between the phases: only FINAL_END harvests. */
