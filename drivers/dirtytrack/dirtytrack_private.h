@@ -309,6 +309,21 @@ int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
 struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 				     u64 *base);
 void dt_regions_forget_moves(struct dt_tracker *t);
+
+/**
+ * struct dt_gfn_hint - the last region a run of guest frames resolved to
+ * @r: the region, or NULL
+ * @base: its first frame, where it was found
+ */
+struct dt_gfn_hint {
+	struct dt_region *r;
+	u64 base;
+};
+
+bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
+			struct dt_gfn_hint *hint, bool publish);
+void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
+			  bool publish);
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);

@@ -147,6 +147,58 @@ struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 	return NULL;
 }
 
+/**
+ * dt_region_mark_gfn() - mark a guest frame of address space 0 dirty
+ * @t: the tracker
+ * @gfn: the frame
+ * @hint: the region the last frame resolved to, kept up to date
+ * @publish: into the merged set at once (a source with no reset step
+ *           outside a harvest), or else pending
+ *
+ * Return: false if no region holds @gfn.
+ */
+bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
+			struct dt_gfn_hint *hint, bool publish)
+{
+	struct dt_region *r = hint->r;
+
+	if (!r || !dt_gfn_in(gfn, hint->base, r->slot.npages)) {
+		r = dt_region_find_gfn(t, gfn, &hint->base);
+		hint->r = r;
+	}
+	if (!r)
+		return false;
+	dt_bitmap_set(publish ? &r->merged : &r->pending, gfn - hint->base);
+	return true;
+}
+
+/**
+ * dt_regions_mark_gfns() - mark guest frames [@gfn, @end_gfn) dirty
+ * @t: the tracker
+ * @gfn: the first frame
+ * @end_gfn: the end
+ * @publish: as for dt_region_mark_gfn()
+ *
+ * Frames in no region of address space 0 are skipped.
+ */
+void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
+			  bool publish)
+{
+	while (gfn < end_gfn) {
+		u64 base, n;
+		struct dt_region *r = dt_region_find_gfn(t, gfn, &base);
+
+		if (!r) {
+			gfn++;
+			continue;
+		}
+		n = min(end_gfn, base + r->slot.npages) - gfn;
+		dt_bitmap_set_range(publish ? &r->merged : &r->pending,
+				    gfn - base, n);
+		gfn += n;
+	}
+}
+
 /* A sync took the vmm log: old places of moved regions are gone. */
 void dt_regions_forget_moves(struct dt_tracker *t)
 {

@@ -194,28 +194,6 @@ static u64 dt_log_word_take(u64 *w)
 }
 
 /*
- * Mark the host pages holding log bits [@first, @end) pending in their
- * regions directly, for when the log has no memory: nothing is lost, it
- * is only not counted as the vmm source's.
- */
-static void dt_vmm_mark_pending(struct dt_tracker *t, u64 first, u64 end)
-{
-	u64 gfn = first >> DT_LOG_SHIFT;
-	u64 end_gfn = DIV_ROUND_UP(end, 1ULL << DT_LOG_SHIFT);
-
-	while (gfn < end_gfn) {
-		u64 base, n;
-		struct dt_region *r = dt_region_find_gfn(t, gfn, &base);
-
-		if (!r)
-			return;	/* checked by dt_vmm_mark() */
-		n = min(end_gfn, base + r->slot.npages) - gfn;
-		dt_bitmap_set_range(&r->pending, gfn - base, n);
-		gfn += n;
-	}
-}
-
-/*
  * Set log bits [@first, @end), allocating log pages as needed (or, short
  * of memory, marking the pages pending directly).  A fatal signal stops
  * it between log pages: a range can be 2^28 pages.
@@ -229,7 +207,10 @@ static int dt_vmm_log_set(struct dt_tracker *t, u64 first, u64 end)
 		u64 *words;
 
 		if (IS_ERR(page)) {
-			dt_vmm_mark_pending(t, first, pend);
+			/* Nothing lost: the pages are marked pending directly. */
+			dt_regions_mark_gfns(t, first >> DT_LOG_SHIFT,
+					     DIV_ROUND_UP(pend, 1ULL << DT_LOG_SHIFT),
+					     false);
 			first = pend;
 			continue;
 		}
@@ -317,29 +298,18 @@ out:
 	return ret;
 }
 
-/* Cached lookups for a run of log bits: one region, where it was found. */
-struct dt_vmm_hint {
-	struct dt_region *r;
-	u64 base;
-};
-
 /* One log word's bits, taken, into the regions' pending sets. */
 static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
-			     struct dt_vmm_hint *hint, struct dt_harvest *h)
+			     struct dt_gfn_hint *hint, struct dt_harvest *h)
 {
 	while (v) {
 		u64 gfn = (first_bit + __ffs64(v)) >> DT_LOG_SHIFT;
 
 		v &= v - 1;
-		if (!hint->r ||
-		    !(gfn >= hint->base && gfn - hint->base < hint->r->slot.npages))
-			hint->r = dt_region_find_gfn(t, gfn, &hint->base);
-		if (!hint->r) {
+		if (dt_region_mark_gfn(t, gfn, hint, false))
+			h->vmm_pages++;
+		else
 			h->vmm_outside++;
-			continue;
-		}
-		dt_bitmap_set(&hint->r->pending, gfn - hint->base);
-		h->vmm_pages++;
 	}
 }
 
@@ -352,7 +322,7 @@ static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
  */
 static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
-	struct dt_vmm_hint hint = {};
+	struct dt_gfn_hint hint = {};
 	unsigned long idx;
 	struct page *page;
 
