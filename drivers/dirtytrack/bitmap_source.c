@@ -18,27 +18,15 @@
 
 #include "dirtytrack_private.h"
 
-/* Bitmap words read (and, under manual protect, cleared) per chunk. */
-#define DT_BITMAP_CHUNK_WORDS	512
-
-/* Never more than the largest region's worth, the guard word and header. */
-static u64 dt_scratch_max(void)
-{
-	return DIRTYTRACK_SCRATCH_HEADER +
-	       (dt_bitmap_words(dt_region_max_pages()) + 1) * sizeof(u64);
-}
-
 static int dt_kvm_ioctl_scratch(struct dt_tracker *t, unsigned int cmd,
 				const void *arg, size_t len)
 {
-	if (copy_to_user(t->kbm->scratch, arg, len))
-		return -EFAULT;
-	return dt_kvm_ioctl(t->vm_file, cmd, (unsigned long)t->kbm->scratch);
+	return dt_scratch_ioctl(&t->kbm->scratch, t->vm_file, cmd, arg, len);
 }
 
-static u64 __user *dt_scratch_bitmap(struct dt_kvm_bitmap *kbm)
+static u64 __user *dt_kvm_bitmap_user(struct dt_tracker *t)
 {
-	return (u64 __user *)(kbm->scratch + DIRTYTRACK_SCRATCH_HEADER);
+	return dt_scratch_bitmap(&t->kbm->scratch);
 }
 
 /*
@@ -57,7 +45,7 @@ static int dt_kvm_bitmap_fits(struct dt_tracker *t, struct dt_region *r)
 		.slot = r->slot.slot,
 		.first_page = words * DT_WORD_BITS,
 		.num_pages = 0,
-		.dirty_bitmap = dt_scratch_bitmap(t->kbm),
+		.dirty_bitmap = dt_kvm_bitmap_user(t),
 	};
 	int ret;
 
@@ -80,7 +68,7 @@ static int dt_kvm_bitmap_clear(struct dt_tracker *t, struct dt_region *r,
 		.slot = r->slot.slot,
 		.first_page = first,
 		.num_pages = min(nwords * DT_WORD_BITS, r->slot.npages - first),
-		.dirty_bitmap = dt_scratch_bitmap(t->kbm) + first_word,
+		.dirty_bitmap = dt_kvm_bitmap_user(t) + first_word,
 	};
 
 	return dt_kvm_ioctl_scratch(t, KVM_CLEAR_DIRTY_LOG, &clr, sizeof(clr));
@@ -96,7 +84,7 @@ static bool dt_kvm_bitmap_past_end(struct dt_tracker *t, struct dt_region *r)
 	u64 nwords = dt_bitmap_words(r->slot.npages), tail[2];
 	u64 used = r->slot.npages % DT_WORD_BITS;
 
-	if (copy_from_user(tail, dt_scratch_bitmap(t->kbm) + nwords - 1,
+	if (copy_from_user(tail, dt_kvm_bitmap_user(t) + nwords - 1,
 			   sizeof(tail)))
 		return true;
 	return tail[1] || (used && tail[0] >> used);
@@ -113,10 +101,10 @@ static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
 	struct dt_kvm_bitmap *kbm = t->kbm;
 	bool manual = kbm->flags & DIRTYTRACK_KVM_MANUAL_PROTECT;
 	u64 nwords = dt_bitmap_words(r->slot.npages), w, i;
-	u64 __user *guard = dt_scratch_bitmap(kbm) + nwords;
+	u64 __user *guard = dt_kvm_bitmap_user(t) + nwords;
 	struct kvm_dirty_log log = {
 		.slot = r->slot.slot,
-		.dirty_bitmap = dt_scratch_bitmap(kbm),
+		.dirty_bitmap = dt_kvm_bitmap_user(t),
 	};
 	int ret;
 
@@ -129,21 +117,19 @@ static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
 					   sizeof(log));
 	if (!ret && dt_kvm_bitmap_past_end(t, r))
 		h->bitmap_errors++;
-	for (w = 0; !ret && w < nwords; w += DT_BITMAP_CHUNK_WORDS) {
-		u64 n = min_t(u64, nwords - w, DT_BITMAP_CHUNK_WORDS);
+	for (w = 0; !ret && w < nwords; w += DT_SCRATCH_CHUNK_WORDS) {
+		u64 n = min_t(u64, nwords - w, DT_SCRATCH_CHUNK_WORDS);
 		u64 any = 0;
 
-		if (copy_from_user(kbm->bounce, dt_scratch_bitmap(kbm) + w,
-				   n * sizeof(u64))) {
-			ret = -EFAULT;
+		ret = dt_scratch_read(&kbm->scratch, w, n);
+		if (ret)
 			break;
-		}
 		for (i = 0; i < n; i++)
-			any |= kbm->bounce[i];
+			any |= kbm->scratch.bounce[i];
 		if (!any)
 			continue;
 		h->bitmap_pages += dt_bitmap_or_words(&r->pending, w,
-						      kbm->bounce, n);
+						      kbm->scratch.bounce, n);
 		/* A failed clear leaves the bits set in KVM: reported again. */
 		if (manual && dt_kvm_bitmap_clear(t, r, w, n))
 			h->bitmap_errors++;
@@ -191,7 +177,7 @@ const struct dt_source_ops dt_kvm_bitmap_source_ops = {
  */
 int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages)
 {
-	if (t->kbm && dt_bitmap_words(npages) + 1 > t->kbm->scratch_words)
+	if (t->kbm && dt_bitmap_words(npages) + 1 > t->kbm->scratch.words)
 		return -ENOBUFS;
 	return 0;
 }
@@ -209,7 +195,7 @@ static int dt_kvm_bitmap_probe(struct dt_tracker *t, bool ring)
 {
 	struct kvm_dirty_log log = {
 		.slot = DT_SLOT(0xffff, 0),
-		.dirty_bitmap = dt_scratch_bitmap(t->kbm),
+		.dirty_bitmap = dt_kvm_bitmap_user(t),
 	};
 	int ret;
 
@@ -263,28 +249,21 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 	/* A VM with rings attached uses rings: its bitmap is the backup. */
 	if (!ring && t->nr_rings)
 		return -EINVAL;
-	if (cmd->scratch_addr % sizeof(u64) || cmd->scratch_size % sizeof(u64) ||
-	    cmd->scratch_size < DIRTYTRACK_SCRATCH_HEADER + 2 * sizeof(u64) ||
-	    cmd->scratch_size > dt_scratch_max())
-		return -EINVAL;
-	if (!access_ok(u64_to_user_ptr(cmd->scratch_addr), cmd->scratch_size))
-		return -EFAULT;
 	if (t->kbm)
 		return -EEXIST;
 
 	kbm = kzalloc(sizeof(*kbm), GFP_KERNEL_ACCOUNT);
 	if (!kbm)
 		return -ENOMEM;
-	kbm->bounce = kmalloc_array(DT_BITMAP_CHUNK_WORDS, sizeof(u64),
-				    GFP_KERNEL_ACCOUNT);
-	if (!kbm->bounce) {
+	/* One word and the guard at least; the largest region's at most. */
+	ret = dt_scratch_init(&kbm->scratch, cmd->scratch_addr,
+			      cmd->scratch_size, 2,
+			      dt_bitmap_words(dt_region_max_pages()) + 1);
+	if (ret) {
 		kfree(kbm);
-		return -ENOMEM;
+		return ret;
 	}
 	kbm->flags = cmd->flags;
-	kbm->scratch = u64_to_user_ptr(cmd->scratch_addr);
-	kbm->scratch_words = (cmd->scratch_size - DIRTYTRACK_SCRATCH_HEADER) /
-			     sizeof(u64);
 	t->kbm = kbm;
 
 	ret = dt_kvm_bitmap_probe(t, ring);
@@ -301,7 +280,7 @@ void dt_kvm_bitmap_free(struct dt_tracker *t)
 {
 	if (!t->kbm)
 		return;
-	kfree(t->kbm->bounce);
+	dt_scratch_free(&t->kbm->scratch);
 	kfree(t->kbm);
 	t->kbm = NULL;
 }

@@ -154,19 +154,38 @@ struct dt_ring_source {
 	u32 last;
 };
 
+/* Bitmap words read from a scratch at a time (32768 pages). */
+#define DT_SCRATCH_CHUNK_WORDS	512
+
+/**
+ * struct dt_scratch - scratch memory a VMM lends (scratch.c)
+ * @base: its start: DIRTYTRACK_SCRATCH_HEADER bytes of ioctl arguments,
+ *        then the bitmap the kernel interface writes (untrusted)
+ * @words: bitmap words it holds after the header
+ * @bounce: a kernel copy of one chunk of the bitmap
+ */
+struct dt_scratch {
+	u8 __user *base;
+	u64 words;
+	u64 *bounce;
+};
+
+int dt_scratch_init(struct dt_scratch *s, u64 addr, u64 size, u64 min_words,
+		    u64 max_words);
+void dt_scratch_free(struct dt_scratch *s);
+u64 __user *dt_scratch_bitmap(struct dt_scratch *s);
+int dt_scratch_ioctl(struct dt_scratch *s, struct file *file,
+		     unsigned int cmd, const void *arg, size_t len);
+int dt_scratch_read(struct dt_scratch *s, u64 first_word, u64 n);
+
 /**
  * struct dt_kvm_bitmap - the kvm-bitmap source
  * @flags: the VM's dirty-log configuration, enum dirtytrack_kvm_bitmap_flags
- * @scratch: the VMM's scratch: DIRTYTRACK_SCRATCH_HEADER bytes of ioctl
- *           arguments, then the bitmap KVM writes (untrusted)
- * @scratch_words: bitmap words the scratch holds after the header
- * @bounce: a kernel copy of one chunk of the scratch bitmap
+ * @scratch: where KVM's ioctls take their arguments and write the bitmap
  */
 struct dt_kvm_bitmap {
 	u32 flags;
-	u8 __user *scratch;
-	u64 scratch_words;
-	u64 *bounce;
+	struct dt_scratch scratch;
 };
 
 struct dt_vmm_log;

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Scratch memory the VMM lends to sources whose kernel interfaces only
+ * work on user memory (KVM_GET_DIRTY_LOG, KVM_CLEAR_DIRTY_LOG,
+ * IOMMU_HWPT_GET_DIRTY_BITMAP read their arguments from, and write their
+ * bitmaps to, the caller's address space).  Layout: a header of ioctl
+ * arguments, then a bitmap.  The contents are untrusted: read back in
+ * bounded chunks through a kernel bounce buffer, never used as an index or
+ * a length.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "dirtytrack_private.h"
+
+/**
+ * dt_scratch_init() - check and take the VMM's scratch
+ * @s: the scratch
+ * @addr: its start, 8-byte aligned
+ * @size: its size, a multiple of 8: the header and at least @min_words
+ * @min_words: bitmap words it must hold at least
+ * @max_words: bitmap words it may hold at most
+ *
+ * Return: 0; -EINVAL for a misaligned, too small or too large scratch;
+ * -EFAULT if it is not user memory; -ENOMEM.
+ */
+int dt_scratch_init(struct dt_scratch *s, u64 addr, u64 size, u64 min_words,
+		    u64 max_words)
+{
+	if (addr % sizeof(u64) || size % sizeof(u64) ||
+	    size < DIRTYTRACK_SCRATCH_HEADER + min_words * sizeof(u64) ||
+	    size > DIRTYTRACK_SCRATCH_HEADER + max_words * sizeof(u64))
+		return -EINVAL;
+	if (!access_ok(u64_to_user_ptr(addr), size))
+		return -EFAULT;
+	s->bounce = kmalloc_array(DT_SCRATCH_CHUNK_WORDS, sizeof(u64),
+				  GFP_KERNEL_ACCOUNT);
+	if (!s->bounce)
+		return -ENOMEM;
+	s->base = u64_to_user_ptr(addr);
+	s->words = (size - DIRTYTRACK_SCRATCH_HEADER) / sizeof(u64);
+	return 0;
+}
+
+void dt_scratch_free(struct dt_scratch *s)
+{
+	kfree(s->bounce);
+	s->bounce = NULL;
+}
+
+/* The bitmap part of the scratch. */
+u64 __user *dt_scratch_bitmap(struct dt_scratch *s)
+{
+	return (u64 __user *)(s->base + DIRTYTRACK_SCRATCH_HEADER);
+}
+
+/**
+ * dt_scratch_ioctl() - issue an ioctl whose argument must be user memory
+ * @s: the scratch; its header receives @arg
+ * @file: the file to issue it on (KVM's, iommufd's)
+ * @cmd: the ioctl
+ * @arg: the argument, at most DIRTYTRACK_SCRATCH_HEADER bytes
+ * @len: its size
+ *
+ * Return: what the ioctl returns, or -EFAULT.
+ */
+int dt_scratch_ioctl(struct dt_scratch *s, struct file *file,
+		     unsigned int cmd, const void *arg, size_t len)
+{
+	if (WARN_ON_ONCE(len > DIRTYTRACK_SCRATCH_HEADER))
+		return -EINVAL;
+	if (copy_to_user(s->base, arg, len))
+		return -EFAULT;
+	return dt_kvm_ioctl(file, cmd, (unsigned long)s->base);
+}
+
+/**
+ * dt_scratch_read() - copy bitmap words into the bounce buffer
+ * @s: the scratch
+ * @first_word: the first bitmap word
+ * @n: words, at most DT_SCRATCH_CHUNK_WORDS
+ *
+ * Return: 0, or -EFAULT.
+ */
+int dt_scratch_read(struct dt_scratch *s, u64 first_word, u64 n)
+{
+	if (copy_from_user(s->bounce, dt_scratch_bitmap(s) + first_word,
+			   n * sizeof(u64)))
+		return -EFAULT;
+	return 0;
+}
