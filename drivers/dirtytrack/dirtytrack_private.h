@@ -71,6 +71,10 @@ union dt_ucmd_buffer {
 	struct dirtytrack_attach_kvm_bitmap attach_kvm_bitmap;
 	struct dirtytrack_vmm_log_fd vmm_log_fd;
 	struct dirtytrack_vmm_mark vmm_mark;
+	struct dirtytrack_attach_iommu attach_iommu;
+	struct dirtytrack_iommu_set_map iommu_set_map;
+	struct dirtytrack_iommu_peek iommu_peek;
+	struct dirtytrack_iommu_detach iommu_detach;
 };
 
 /*
@@ -95,6 +99,7 @@ int dt_ucmd_respond(struct dt_ucmd *ucmd, size_t cmd_len);
 /* Limits, so a fake region or vCPU count hits a cap, not the allocator. */
 #define DT_MAX_REGIONS		512
 #define DT_MAX_RINGS		1024
+#define DT_MAX_IOMMU		16
 
 /*
  * kvm.c: talking to KVM through its public uAPI only: ioctls on the files
@@ -191,6 +196,39 @@ struct dt_kvm_bitmap {
 struct dt_vmm_log;
 
 /**
+ * struct dt_iommu_source - one HWPT's dirty bits, through iommufd
+ * @id: its index in the tracker, the VMM's handle
+ * @iommufd: the VMM's iommufd file, held
+ * @hwpt_id: the HWPT in it
+ * @tracking: its dirty tracking is on (found on, declared on, or enabled)
+ * @enabled: the tracker turned it on, and turns it off at STOP or detach
+ * @maps: the IOVA to GPA map, sorted by IOVA; NULL for the identity
+ * @nr_maps: entries in @maps
+ * @scratch: where iommufd's ioctls take their arguments and bitmap
+ */
+struct dt_iommu_source {
+	u32 id;
+	struct file *iommufd;
+	u32 hwpt_id;
+	bool tracking;
+	bool enabled;
+	struct dirtytrack_iommu_map *maps;
+	u32 nr_maps;
+	struct dt_scratch scratch;
+};
+
+/**
+ * struct dt_gpa_run - guest frames that regions of address space 0 cover
+ *                     without a hole
+ * @gfn: the first
+ * @npages: how many
+ */
+struct dt_gpa_run {
+	u64 gfn;
+	u64 npages;
+};
+
+/**
  * enum dt_state - where a tracker is in a migration
  * @DT_IDLE: not tracking (before DIRTYTRACK_START, after STOP)
  * @DT_TRACKING: precopy: syncs harvest every source but the backup bitmap
@@ -229,6 +267,10 @@ enum dt_state {
  *                may reset fewer entries than are marked
  * @kbm: the kvm-bitmap source, or NULL
  * @vmm: the vmm source's log, always there (shared with its files)
+ * @iommu: the iommu sources, by id
+ * @nr_iommu: how many
+ * @gpa_runs: the regions of address space 0 by GPA, adjacent ones merged
+ *            (dt_regions_gpa_runs())
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -247,6 +289,9 @@ struct dt_tracker {
 	bool reset_failed;
 	struct dt_kvm_bitmap *kbm;
 	struct dt_vmm_log *vmm;
+	struct dt_iommu_source *iommu[DT_MAX_IOMMU];
+	u32 nr_iommu;
+	struct dt_gpa_run gpa_runs[DT_MAX_REGIONS];
 };
 
 /**
@@ -278,6 +323,9 @@ enum dt_harvest_kind {
  *                 pages past the region's declared end
  * @vmm_pages: pages the vmm log reported
  * @vmm_outside: vmm log pages in no region
+ * @iommu_pages: pages the iommu sources reported
+ * @iommu_calls: IOMMU_HWPT_GET_DIRTY_BITMAP calls
+ * @iommu_errors: calls that failed (their range marked dirty)
  */
 struct dt_harvest {
 	enum dt_harvest_kind kind;
@@ -290,17 +338,24 @@ struct dt_harvest {
 	u32 bitmap_errors;
 	u64 vmm_pages;
 	u64 vmm_outside;
+	u64 iommu_pages;
+	u32 iommu_calls;
+	u32 iommu_errors;
 };
 
 /**
  * struct dt_source_ops - one source of dirty pages
  * @name: what statistics and traces call it
+ * @collect: optional: the part of the harvest that reads kernel memory
+ *           only (pinned pages), so it may run on a worker, overlapping
+ *           the other sources' harvests; done before @harvest
  * @harvest: move what the source holds into the regions' pending sets
  *           (in the order of dt_sources[]: DOMAIN.md rule 5); an error
  *           stops the harvest with nothing published
  */
 struct dt_source_ops {
 	const char *name;
+	void (*collect)(struct dt_tracker *t, struct dt_harvest *h);
 	int (*harvest)(struct dt_tracker *t, struct dt_harvest *h);
 };
 
@@ -343,6 +398,7 @@ bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
 			struct dt_gfn_hint *hint, bool publish);
 void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
 			  bool publish);
+u32 dt_regions_gpa_runs(struct dt_tracker *t);
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);
@@ -362,6 +418,17 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 int dt_kvm_bitmap_check_region(struct dt_tracker *t, u64 npages);
 u64 dt_region_max_pages(void);
 void dt_kvm_bitmap_free(struct dt_tracker *t);
+
+/* iommu_source.c */
+extern const struct dt_source_ops dt_iommu_source_ops;
+int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd);
+int dt_iommu_set_map(struct dt_tracker *t,
+		     struct dirtytrack_iommu_set_map *cmd);
+int dt_iommu_peek(struct dt_tracker *t, struct dirtytrack_iommu_peek *cmd);
+int dt_iommu_detach(struct dt_tracker *t, u32 id);
+int dt_iommu_start(struct dt_tracker *t);
+void dt_iommu_stop(struct dt_tracker *t);
+void dt_iommu_free_all(struct dt_tracker *t);
 
 /* vmm_source.c */
 extern const struct dt_source_ops dt_vmm_source_ops;

@@ -17,7 +17,8 @@
 			       DIRTYTRACK_FEATURE_KVM_BITMAP | \
 			       DIRTYTRACK_FEATURE_FINAL_SYNC | \
 			       DIRTYTRACK_FEATURE_VMM_LOG | \
-			       DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM)
+			       DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM | \
+			       DIRTYTRACK_FEATURE_IOMMU)
 
 static int dt_get_info(struct dt_ucmd *ucmd)
 {

@@ -187,31 +187,50 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
  * pending: dt_harvest() publishes them once every source is done.  A
  * failed reset returns its error with the pages still pending.
  */
-static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
+/*
+ * Walk the rings @h asks for: pinned memory only, so this may run on a
+ * worker while the caller harvests other sources (dt_harvest()).
+ */
+static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 {
 	struct dt_ring_source *only = h->kind == DT_HARVEST_VCPU ? h->ring : NULL;
 	struct dt_ring_stats st = {};
-	u32 i, marked = 0;
-	int cleared;
+	u32 i;
 
-	/* No ring: nothing marked, and KVM refuses the reset of a ringless VM. */
-	if (!t->nr_rings)
-		return 0;
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
 		u32 before = st.harvested + st.invalid;
 
 		rs->last = 0;
-		if (!only || rs == only) {
+		if (only && rs != only)
+			continue;
+		dt_ring_harvest(&rs->ring, &t->table, &st);
+		if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
 			dt_ring_harvest(&rs->ring, &t->table, &st);
-			if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
-				dt_ring_harvest(&rs->ring, &t->table, &st);
-			rs->last = st.harvested + st.invalid - before;
-			rs->harvested += rs->last;
-		}
-		/* Every ring's marked entries are reset below, not only ours. */
-		marked += rs->ring.unreset;
+		rs->last = st.harvested + st.invalid - before;
+		rs->harvested += rs->last;
 	}
+	h->ring_entries += st.harvested;
+	h->ring_invalid += st.invalid;
+	h->ring_foreign += st.foreign;
+}
+
+/*
+ * Reset what the walk marked.  The harvested pages stay pending:
+ * dt_harvest() publishes them once every source is done.  A failed reset
+ * returns its error with the pages still pending.
+ */
+static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
+{
+	u32 i, marked = 0, foreign = 0;
+	int cleared;
+
+	/* No ring: nothing marked, and KVM refuses the reset of a ringless VM. */
+	if (!t->nr_rings)
+		return 0;
+	/* Every ring's marked entries are reset, not only the walked ones. */
+	for (i = 0; i < t->nr_rings; i++)
+		marked += t->rings[i]->ring.unreset;
 
 	/* Rule 3: the reset completes before any harvested page is copied. */
 	cleared = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
@@ -239,22 +258,20 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	 */
 	if ((u32)cleared > marked ||
 	    ((u32)cleared < marked && !t->reset_failed)) {
-		st.foreign += cleared > marked ? cleared - marked : marked - cleared;
+		foreign = cleared > marked ? cleared - marked : marked - cleared;
 		for (i = 0; i < t->nr_rings; i++)
 			t->rings[i]->ring.synced = false;
 	}
 
 	t->reset_failed = false;
-	if (st.foreign)
+	h->ring_foreign += foreign;
+	if (h->ring_foreign)
 		dt_regions_mark_all_dirty(t);
-
-	h->ring_entries += st.harvested;
-	h->ring_invalid += st.invalid;
-	h->ring_foreign += st.foreign;
 	return 0;
 }
 
 const struct dt_source_ops dt_ring_source_ops = {
 	.name = "kvm-ring",
+	.collect = dt_ring_source_collect,
 	.harvest = dt_ring_source_harvest,
 };

@@ -148,6 +148,9 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	cmd->out_bitmap_errors = h.bitmap_errors;
 	cmd->out_vmm_pages = h.vmm_pages;
 	cmd->out_vmm_outside = min_t(u64, h.vmm_outside, U32_MAX);
+	cmd->out_iommu_pages = h.iommu_pages;
+	cmd->out_iommu_calls = h.iommu_calls;
+	cmd->out_iommu_errors = h.iommu_errors;
 
 	/* The pages are published: a fault below loses nothing. */
 	n = min(cmd->nr_vcpu_stats, t->nr_rings);
@@ -205,6 +208,10 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
+	/* Enabling IOMMU tracking clears its bits: a clean snapshot. */
+	ret = dt_iommu_start(t);
+	if (ret)
+		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
 		dt_regions_mark_all_dirty(t);
 	t->state = DT_TRACKING;
@@ -229,6 +236,7 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 		if (ret)
 			return ret;
 	}
+	dt_iommu_stop(t);
 	t->state = DT_IDLE;
 	return 0;
 }
@@ -293,6 +301,59 @@ static int dt_tracker_vmm_mark(struct dt_ucmd *ucmd)
 	return dt_vmm_mark(t, cmd);
 }
 
+static int dt_tracker_attach_iommu(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_attach_iommu *cmd = ucmd->cmd;
+	int ret;
+
+	ret = dt_iommu_attach(ucmd->ctx, cmd);
+	if (ret)
+		return ret;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int dt_tracker_iommu_set_map(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_iommu_set_map *cmd = ucmd->cmd;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	ret = dt_tracker_may_harvest(ucmd->ctx);
+	if (ret)
+		return ret;
+	return dt_iommu_set_map(ucmd->ctx, cmd);
+}
+
+static int dt_tracker_iommu_peek(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_iommu_peek *cmd = ucmd->cmd;
+	struct dt_tracker *t = ucmd->ctx;
+	int ret;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	if (t->state == DT_SEALED)
+		return -EBUSY;
+	ret = dt_iommu_peek(t, cmd);
+	if (ret)
+		return ret;
+	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+}
+
+static int dt_tracker_iommu_detach(struct dt_ucmd *ucmd)
+{
+	struct dirtytrack_iommu_detach *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EOPNOTSUPP;
+	if (cmd->__reserved)
+		return -EINVAL;
+	return dt_iommu_detach(ucmd->ctx, cmd->source_id);
+}
+
 static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 	DT_IOCTL_OP(REGION_ADD, dt_tracker_region_add, struct dirtytrack_region,
 		    npages),
@@ -315,6 +376,14 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 		    struct dirtytrack_vmm_log_fd, out_log_size),
 	DT_IOCTL_OP(VMM_MARK, dt_tracker_vmm_mark, struct dirtytrack_vmm_mark,
 		    ranges),
+	DT_IOCTL_OP(ATTACH_IOMMU, dt_tracker_attach_iommu,
+		    struct dirtytrack_attach_iommu, scratch_size),
+	DT_IOCTL_OP(IOMMU_SET_MAP, dt_tracker_iommu_set_map,
+		    struct dirtytrack_iommu_set_map, maps),
+	DT_IOCTL_OP(IOMMU_PEEK, dt_tracker_iommu_peek,
+		    struct dirtytrack_iommu_peek, out_dirty),
+	DT_IOCTL_OP(IOMMU_DETACH, dt_tracker_iommu_detach,
+		    struct dirtytrack_iommu_detach, __reserved),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
@@ -344,6 +413,7 @@ static int dt_tracker_release(struct inode *inode, struct file *filp)
 	mutex_unlock(&dt_trackers_lock);
 
 	dt_rings_free(t);
+	dt_iommu_free_all(t);
 	dt_kvm_bitmap_free(t);
 	dt_vmm_log_put_tracker(t);
 	dt_regions_free(t);

@@ -42,6 +42,10 @@ enum {
 	DIRTYTRACK_CMD_ATTACH_KVM_BITMAP,
 	DIRTYTRACK_CMD_VMM_LOG_FD,
 	DIRTYTRACK_CMD_VMM_MARK,
+	DIRTYTRACK_CMD_ATTACH_IOMMU,
+	DIRTYTRACK_CMD_IOMMU_SET_MAP,
+	DIRTYTRACK_CMD_IOMMU_PEEK,
+	DIRTYTRACK_CMD_IOMMU_DETACH,
 };
 
 /* The version of the interface described by this header. */
@@ -65,6 +69,8 @@ enum {
  * @DIRTYTRACK_FEATURE_VMM_LOG: The vmm source: VMM_LOG_FD and VMM_MARK.
  * @DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM: REGION_REMOVE can hand the
  *                                          region's last bits back.
+ * @DIRTYTRACK_FEATURE_IOMMU: The iommu source: ATTACH_IOMMU,
+ *                            IOMMU_SET_MAP, IOMMU_PEEK, IOMMU_DETACH.
  *
  * Each bit names one capability of the running module, so userspace never
  * probes with errno.  Bits not named in this header may be set by a newer
@@ -78,6 +84,7 @@ enum dirtytrack_feature {
 	DIRTYTRACK_FEATURE_FINAL_SYNC = 1 << 4,
 	DIRTYTRACK_FEATURE_VMM_LOG = 1 << 5,
 	DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM = 1 << 6,
+	DIRTYTRACK_FEATURE_IOMMU = 1 << 7,
 };
 
 /**
@@ -300,10 +307,16 @@ enum dirtytrack_sync_flags {
  * @out_vmm_outside: Output: 4 KiB pages marked in the vmm log that fall in
  *                   no region (dropped).
  * @out_vmm_pages: Output: 4 KiB pages the vmm source reported.
+ * @out_iommu_pages: Output: pages the iommu sources reported.
+ * @out_iommu_calls: Output: IOMMU_HWPT_GET_DIRTY_BITMAP calls made (each
+ *                   flushes the IOTLB once).
+ * @out_iommu_errors: Output: calls that failed; the pages their IOVA range
+ *                    maps were marked dirty.
  *
  * Issued on a tracker.  Harvests every source into the merged set: every
- * attached ring, then KVM_RESET_DIRTY_RINGS, then the vmm log, then the
- * plain KVM bitmap (the backup bitmap only with FINAL_END).  The pages are
+ * attached ring (read while the iommu sources are read), then
+ * KVM_RESET_DIRTY_RINGS, then the vmm log, then the plain KVM bitmap (the
+ * backup bitmap only with FINAL_END).  The pages are
  * published only after the ring reset completed, so a page read after it
  * is claimed is write-protected again.  If the reset fails the harvested
  * pages stay pending and the sync can be re-issued.  A page several
@@ -322,6 +335,9 @@ struct dirtytrack_sync {
 	__u32 out_bitmap_errors;
 	__u32 out_vmm_outside;
 	__aligned_u64 out_vmm_pages;
+	__aligned_u64 out_iommu_pages;
+	__u32 out_iommu_calls;
+	__u32 out_iommu_errors;
 };
 
 #define DIRTYTRACK_SYNC _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_SYNC)
@@ -541,5 +557,138 @@ struct dirtytrack_vmm_mark {
 };
 
 #define DIRTYTRACK_VMM_MARK _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_VMM_MARK)
+
+/**
+ * struct dirtytrack_iommu_map - one range of a device's IOVA space
+ * @iova: Its first IOVA.
+ * @gpa: The guest physical address it maps.
+ * @length: Bytes.  All three are multiples of the host page size; length
+ *          is not 0.
+ */
+struct dirtytrack_iommu_map {
+	__aligned_u64 iova;
+	__aligned_u64 gpa;
+	__aligned_u64 length;
+};
+
+/**
+ * enum dirtytrack_iommu_flags - flags of &struct dirtytrack_attach_iommu
+ * @DIRTYTRACK_IOMMU_TRACKING_ON: The HWPT's dirty tracking is on already
+ *                                (IOMMU_HWPT_SET_DIRTY_TRACKING): the
+ *                                tracker harvests it at attach and never
+ *                                enables it (enabling clears the bits).
+ */
+enum dirtytrack_iommu_flags {
+	DIRTYTRACK_IOMMU_TRACKING_ON = 1 << 0,
+};
+
+/**
+ * struct dirtytrack_attach_iommu - ioctl(DIRTYTRACK_ATTACH_IOMMU)
+ * @size: sizeof(struct dirtytrack_attach_iommu)
+ * @flags: enum dirtytrack_iommu_flags.
+ * @iommufd: An iommufd file descriptor (/dev/iommu).
+ * @hwpt_id: A HWPT of it allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING.
+ * @nr_maps: Entries at @maps, at most 4096; 0 for the identity (IOVA ==
+ *           GPA over the regions of address space 0, following hotplug).
+ * @out_source_id: Output: the source's id for IOMMU_SET_MAP, IOMMU_PEEK
+ *                 and IOMMU_DETACH.
+ * @maps: User pointer to @nr_maps struct dirtytrack_iommu_map, sorted by
+ *        IOVA, not overlapping.
+ * @scratch_addr: Scratch memory in the VMM (8-byte aligned), as for
+ *                DIRTYTRACK_ATTACH_KVM_BITMAP: DIRTYTRACK_SCRATCH_HEADER
+ *                bytes of ioctl arguments, then the dirty bitmap
+ *                IOMMU_HWPT_GET_DIRTY_BITMAP fills.
+ * @scratch_size: Its size, a multiple of 8, at least the header and one
+ *                page's worth of words.  A call covers at most as many
+ *                pages as the bitmap has bits, so a bitmap for the largest
+ *                contiguous IOVA range makes one call per range.
+ *
+ * Issued on a tracker.  The HWPT's dirty bits, read through iommufd, are
+ * translated from IOVA to GPA through the map and merged.  Tracking is
+ * enabled by DIRTYTRACK_START (from a clean snapshot) unless it is on
+ * already: declared, or seen from dirty bits at attach.
+ */
+struct dirtytrack_attach_iommu {
+	__u32 size;
+	__u32 flags;
+	__s32 iommufd;
+	__u32 hwpt_id;
+	__u32 nr_maps;
+	__u32 out_source_id;
+	__aligned_u64 maps;
+	__aligned_u64 scratch_addr;
+	__aligned_u64 scratch_size;
+};
+
+#define DIRTYTRACK_ATTACH_IOMMU _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_ATTACH_IOMMU)
+
+/**
+ * struct dirtytrack_iommu_set_map - ioctl(DIRTYTRACK_IOMMU_SET_MAP)
+ * @size: sizeof(struct dirtytrack_iommu_set_map)
+ * @flags: Must be 0.
+ * @source_id: The iommu source.
+ * @nr_maps: Entries at @maps (0: identity), as for ATTACH_IOMMU.
+ * @maps: User pointer to the new map.
+ *
+ * Issued on a tracker when a vIOMMU remaps, before the IOMMU mapping
+ * changes: the old map's dirty bits are read without clearing
+ * (IOMMU_HWPT_GET_DIRTY_BITMAP_NO_CLEAR) and merged through the old map
+ * first, then the new map applies.
+ */
+struct dirtytrack_iommu_set_map {
+	__u32 size;
+	__u32 flags;
+	__u32 source_id;
+	__u32 nr_maps;
+	__aligned_u64 maps;
+};
+
+#define DIRTYTRACK_IOMMU_SET_MAP _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_IOMMU_SET_MAP)
+
+/**
+ * struct dirtytrack_iommu_peek - ioctl(DIRTYTRACK_IOMMU_PEEK)
+ * @size: sizeof(struct dirtytrack_iommu_peek)
+ * @flags: Must be 0.
+ * @source_id: The iommu source.
+ * @__reserved: Must be 0.
+ * @iova: The first IOVA of the range, a multiple of the host page size.
+ * @length: Bytes, a multiple of the host page size, not 0.
+ * @out_dirty: Output: dirty pages found.
+ *
+ * Issued on a tracker before the VMM unmaps an IOVA range: its dirty bits
+ * are read without clearing (no IOTLB flush) and merged at once, so the
+ * unmap loses none.
+ */
+struct dirtytrack_iommu_peek {
+	__u32 size;
+	__u32 flags;
+	__u32 source_id;
+	__u32 __reserved;
+	__aligned_u64 iova;
+	__aligned_u64 length;
+	__aligned_u64 out_dirty;
+};
+
+#define DIRTYTRACK_IOMMU_PEEK _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_IOMMU_PEEK)
+
+/**
+ * struct dirtytrack_iommu_detach - ioctl(DIRTYTRACK_IOMMU_DETACH)
+ * @size: sizeof(struct dirtytrack_iommu_detach)
+ * @flags: Must be 0.
+ * @source_id: The iommu source.
+ * @__reserved: Must be 0.
+ *
+ * Issued on a tracker: a last read (and clear) of the source, merged, then
+ * tracking is turned off if the tracker turned it on, and the iommufd
+ * file is released.  Safe after the HWPT or the iommufd is gone.
+ */
+struct dirtytrack_iommu_detach {
+	__u32 size;
+	__u32 flags;
+	__u32 source_id;
+	__u32 __reserved;
+};
+
+#define DIRTYTRACK_IOMMU_DETACH _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_IOMMU_DETACH)
 
 #endif /* _UAPI_LINUX_DIRTYTRACK_H */

@@ -5,7 +5,7 @@
 
 SELFTEST_DIR := tools/testing/selftests/dirtytrack
 SELFTEST_NAMES := dev_test kvm_smoke_test tracker_test live_test stress_test \
-	bitmap_source_test final_sync_test vmm_source_test
+	bitmap_source_test final_sync_test vmm_source_test iommu_test
 SELFTEST_OUT := $(OUT)/selftests
 SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # The harness macros compare mixed signedness, its timeout handler has an
@@ -21,3 +21,7 @@ selftests: need-setup $(SELFTESTS)
 $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) include/uapi/linux/dirtytrack.h
 	@mkdir -p $(@D)
 	$(TARGET_CC) $(SELFTEST_CFLAGS) -static -o $@ $<
+
+# The iommufd mock's uapi (IOMMU_TEST_CMD) is not installed with the
+# headers: it lives beside the iommufd code in linux-source-6.12.
+$(SELFTEST_OUT)/iommu_test: SELFTEST_CFLAGS += -I$(DT_LINUX_SRC)/drivers/iommu/iommufd

@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The iommu source: the dirty bits an IOMMU keeps for device DMA (AMD HAD,
+ * Intel SSADS, Arm SMMUv3 HTTU), read through iommufd from a HWPT the VMM
+ * allocated with IOMMU_HWPT_ALLOC_DIRTY_TRACKING, translated from IOVA to
+ * GPA through the VMM's map and merged.
+ *
+ * iommufd exports nothing in-kernel to read a HWPT's dirty bits, so its
+ * ioctls are issued on the VMM's iommufd file, in the VMM's context, with
+ * their arguments and bitmap in the VMM's scratch (scratch.c).
+ *
+ * Two behaviours of iommufd shape this file (6.12):
+ *  - IOMMU_HWPT_SET_DIRTY_TRACKING(enable) clears every dirty bit, even on
+ *    a HWPT that is tracking already (DOMAIN.md rule 9): the source enables
+ *    tracking only from a clean start, never on a HWPT seen or declared on;
+ *  - IOMMU_HWPT_GET_DIRTY_BITMAP reads contiguous mapped IOVA from the
+ *    start of the range and stops, still answering 0, at the first IOVA
+ *    that is not mapped; driver errors are not returned either.  So a call
+ *    never spans a hole of the map: one call per contiguous run (as few as
+ *    the map allows), and a map must only name mapped IOVA.
+ *
+ * Called with the tracker's lock held.
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ioctl.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/uaccess.h>
+
+#include "dirtytrack_private.h"
+
+/*
+ * The iommufd ABI used here (stable since 6.7), spelled out so the module
+ * also builds against kernels whose headers predate it (6.1).
+ */
+#define DT_IOMMUFD_TYPE			';'
+#define DT_IOMMU_OPTION			_IO(DT_IOMMUFD_TYPE, 0x87)
+#define DT_IOMMU_HWPT_SET_DIRTY		_IO(DT_IOMMUFD_TYPE, 0x8b)
+#define DT_IOMMU_HWPT_GET_DIRTY		_IO(DT_IOMMUFD_TYPE, 0x8c)
+#define DT_IOMMU_OPTION_RLIMIT_MODE	0
+#define DT_IOMMU_OPTION_OP_GET		1
+#define DT_IOMMU_TRACKING_ENABLE	1
+#define DT_IOMMU_DIRTY_NO_CLEAR		1
+
+struct dt_iommu_option {
+	u32 size;
+	u32 option_id;
+	u16 op;
+	u16 __reserved;
+	u32 object_id;
+	u64 val64;
+};
+
+struct dt_iommu_set_dirty {
+	u32 size;
+	u32 flags;
+	u32 hwpt_id;
+	u32 __reserved;
+};
+
+struct dt_iommu_get_dirty {
+	u32 size;
+	u32 hwpt_id;
+	u32 flags;
+	u32 __reserved;
+	u64 iova;
+	u64 length;
+	u64 page_size;
+	u64 data;
+};
+
+#define DT_MAX_IOMMU_MAPS	4096
+
+/* Where a harvest's bits go, and what it counts. */
+struct dt_iommu_read {
+	u32 flags;		/* DT_IOMMU_DIRTY_NO_CLEAR or 0 */
+	bool publish;		/* merged at once, or pending */
+	u64 pages;
+	u32 calls;
+	u32 errors;
+};
+
+static int dt_iommu_set_tracking(struct dt_iommu_source *src, bool enable)
+{
+	struct dt_iommu_set_dirty cmd = {
+		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
+		.flags = enable ? DT_IOMMU_TRACKING_ENABLE : 0,
+	};
+
+	return dt_scratch_ioctl(&src->scratch, src->iommufd,
+				DT_IOMMU_HWPT_SET_DIRTY, &cmd, sizeof(cmd));
+}
+
+/* The map entry holding @iova, or NULL (binary search; @maps by IOVA). */
+static const struct dirtytrack_iommu_map *
+dt_iommu_map_find(const struct dt_iommu_source *src, u64 iova)
+{
+	u32 lo = 0, hi = src->nr_maps;
+
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo) / 2;
+		const struct dirtytrack_iommu_map *m = &src->maps[mid];
+
+		if (iova < m->iova)
+			hi = mid;
+		else if (iova - m->iova >= m->length)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* The guest frame @iova maps to; false if the map holds no such IOVA. */
+static bool dt_iommu_gfn(const struct dt_iommu_source *src, u64 iova,
+			 u64 *gfn)
+{
+	const struct dirtytrack_iommu_map *m;
+
+	if (!src->maps) {
+		*gfn = iova >> PAGE_SHIFT;	/* identity */
+		return true;
+	}
+	m = dt_iommu_map_find(src, iova);
+	if (!m)
+		return false;
+	*gfn = (m->gpa + (iova - m->iova)) >> PAGE_SHIFT;
+	return true;
+}
+
+/* Rule 10: the pages [@iova, @iova + @npages pages) map are all dirty. */
+static void dt_iommu_mark_range(struct dt_tracker *t,
+				struct dt_iommu_source *src, u64 iova,
+				u64 npages, bool publish)
+{
+	u64 end = iova + (npages << PAGE_SHIFT);
+
+	while (iova < end) {
+		const struct dirtytrack_iommu_map *m;
+		u64 n;
+
+		if (!src->maps) {
+			dt_regions_mark_gfns(t, iova >> PAGE_SHIFT,
+					     end >> PAGE_SHIFT, publish);
+			return;
+		}
+		m = dt_iommu_map_find(src, iova);
+		if (!m) {
+			iova += PAGE_SIZE;
+			continue;
+		}
+		n = min(end, m->iova + m->length) - iova;
+		dt_regions_mark_gfns(t, (m->gpa + (iova - m->iova)) >> PAGE_SHIFT,
+				     (m->gpa + (iova - m->iova) + n) >> PAGE_SHIFT,
+				     publish);
+		iova += n;
+	}
+}
+
+/* Everything the source maps is dirty (pending). */
+static void dt_iommu_mark_all(struct dt_tracker *t, struct dt_iommu_source *src)
+{
+	u32 i, nr_runs;
+
+	if (!src->maps) {
+		nr_runs = dt_regions_gpa_runs(t);
+		for (i = 0; i < nr_runs; i++)
+			dt_regions_mark_gfns(t, t->gpa_runs[i].gfn,
+					     t->gpa_runs[i].gfn +
+					     t->gpa_runs[i].npages, false);
+		return;
+	}
+	for (i = 0; i < src->nr_maps; i++)
+		dt_iommu_mark_range(t, src, src->maps[i].iova,
+				    src->maps[i].length >> PAGE_SHIFT, false);
+}
+
+/*
+ * One IOMMU_HWPT_GET_DIRTY_BITMAP over @npages pages from @iova (at most
+ * the scratch's bits), merged.  iommufd ORs bits into the bitmap, so it is
+ * cleared first.  A failed call marks everything the range maps dirty.
+ */
+static void dt_iommu_read_chunk(struct dt_tracker *t,
+				struct dt_iommu_source *src, u64 iova,
+				u64 npages, struct dt_iommu_read *rd)
+{
+	u64 nwords = dt_bitmap_words(npages), w, i;
+	struct dt_iommu_get_dirty cmd = {
+		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
+		.flags = rd->flags, .iova = iova,
+		.length = npages << PAGE_SHIFT, .page_size = PAGE_SIZE,
+		.data = (u64)(uintptr_t)dt_scratch_bitmap(&src->scratch),
+	};
+	struct dt_gfn_hint hint = {};
+	int ret = 0;
+
+	if (clear_user(dt_scratch_bitmap(&src->scratch), nwords * sizeof(u64)))
+		ret = -EFAULT;
+	if (!ret) {
+		rd->calls++;
+		ret = dt_scratch_ioctl(&src->scratch, src->iommufd,
+				       DT_IOMMU_HWPT_GET_DIRTY, &cmd, sizeof(cmd));
+	}
+	for (w = 0; !ret && w < nwords; w += DT_SCRATCH_CHUNK_WORDS) {
+		u64 n = min_t(u64, nwords - w, DT_SCRATCH_CHUNK_WORDS);
+
+		ret = dt_scratch_read(&src->scratch, w, n);
+		for (i = 0; !ret && i < n; i++) {
+			u64 v = src->scratch.bounce[i];
+
+			while (v) {
+				u64 page = (w + i) * DT_WORD_BITS + __ffs64(v);
+				u64 gfn;
+
+				v &= v - 1;
+				/* Bits past the range are the VMM's scribbles. */
+				if (page >= npages ||
+				    !dt_iommu_gfn(src, iova + (page << PAGE_SHIFT),
+						  &gfn))
+					continue;
+				if (dt_region_mark_gfn(t, gfn, &hint, rd->publish))
+					rd->pages++;
+			}
+		}
+	}
+	if (ret) {
+		rd->errors++;
+		dt_iommu_mark_range(t, src, iova, npages, rd->publish);
+	}
+}
+
+/* Read [@iova, + @npages pages) in calls of at most the scratch's bits. */
+static void dt_iommu_read_run(struct dt_tracker *t,
+			      struct dt_iommu_source *src, u64 iova,
+			      u64 npages, struct dt_iommu_read *rd)
+{
+	u64 max = src->scratch.words * DT_WORD_BITS;
+
+	while (npages) {
+		u64 n = min(npages, max);
+
+		dt_iommu_read_chunk(t, src, iova, n, rd);
+		iova += n << PAGE_SHIFT;
+		npages -= n;
+		cond_resched();
+	}
+}
+
+/*
+ * Read the whole source: each contiguous run of its map (of the regions of
+ * address space 0, for the identity) in as few calls as the scratch
+ * allows.  A call never spans a hole (see the top of the file).
+ */
+static void dt_iommu_read_all(struct dt_tracker *t,
+			      struct dt_iommu_source *src,
+			      struct dt_iommu_read *rd)
+{
+	u64 run_iova = 0, run_end = 0;
+	u32 i, nr_runs;
+
+	if (src->maps) {
+		for (i = 0; i <= src->nr_maps; i++) {
+			const struct dirtytrack_iommu_map *m = &src->maps[i];
+
+			if (i < src->nr_maps && m->iova == run_end && run_end) {
+				run_end += m->length;
+				continue;
+			}
+			if (run_end)
+				dt_iommu_read_run(t, src, run_iova,
+						  (run_end - run_iova) >> PAGE_SHIFT,
+						  rd);
+			if (i < src->nr_maps) {
+				run_iova = m->iova;
+				run_end = m->iova + m->length;
+			}
+		}
+		return;
+	}
+	/* Identity: the regions of address space 0, by GPA, merged. */
+	nr_runs = dt_regions_gpa_runs(t);
+	for (i = 0; i < nr_runs; i++)
+		dt_iommu_read_run(t, src, t->gpa_runs[i].gfn << PAGE_SHIFT,
+				  t->gpa_runs[i].npages, rd);
+}
+
+static void dt_iommu_add(struct dt_harvest *h, struct dt_iommu_read *rd)
+{
+	h->iommu_pages += rd->pages;
+	h->iommu_calls += rd->calls;
+	h->iommu_errors += rd->errors;
+}
+
+/* Read and clear every source; the IOTLB is flushed once per call. */
+static int dt_iommu_harvest(struct dt_tracker *t, struct dt_harvest *h)
+{
+	u32 i;
+
+	if (h->kind == DT_HARVEST_VCPU)
+		return 0;
+	for (i = 0; i < DT_MAX_IOMMU; i++) {
+		struct dt_iommu_read rd = {};
+
+		if (!t->iommu[i])
+			continue;
+		dt_iommu_read_all(t, t->iommu[i], &rd);
+		dt_iommu_add(h, &rd);
+	}
+	return 0;
+}
+
+const struct dt_source_ops dt_iommu_source_ops = {
+	.name = "iommu",
+	.harvest = dt_iommu_harvest,
+};
+
+static void dt_iommu_free(struct dt_iommu_source *src)
+{
+	if (src->iommufd)
+		fput(src->iommufd);
+	dt_scratch_free(&src->scratch);
+	kvfree(src->maps);
+	kfree(src);
+}
+
+void dt_iommu_free_all(struct dt_tracker *t)
+{
+	u32 i;
+
+	for (i = 0; i < DT_MAX_IOMMU; i++) {
+		if (t->iommu[i])
+			dt_iommu_free(t->iommu[i]);
+		t->iommu[i] = NULL;
+	}
+	t->nr_iommu = 0;
+}
+
+/*
+ * Copy and check a map: at most DT_MAX_IOMMU_MAPS entries, page-aligned,
+ * not empty, sorted by IOVA, not overlapping, no wrap.  @nr 0 is the
+ * identity (*@maps NULL).
+ */
+static int dt_iommu_map_copy(u64 uptr, u32 nr,
+			     struct dirtytrack_iommu_map **maps)
+{
+	struct dirtytrack_iommu_map *m;
+	u64 end = 0;
+	u32 i;
+
+	*maps = NULL;
+	if (!nr)
+		return 0;
+	if (nr > DT_MAX_IOMMU_MAPS)
+		return -EINVAL;
+	m = kvmalloc_array(nr, sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
+		return -ENOMEM;
+	if (copy_from_user(m, u64_to_user_ptr(uptr), nr * sizeof(*m))) {
+		kvfree(m);
+		return -EFAULT;
+	}
+	for (i = 0; i < nr; i++) {
+		u64 last;
+
+		if (!m[i].length || !PAGE_ALIGNED(m[i].iova) ||
+		    !PAGE_ALIGNED(m[i].gpa) || !PAGE_ALIGNED(m[i].length) ||
+		    check_add_overflow(m[i].iova, m[i].length - 1, &last) ||
+		    check_add_overflow(m[i].gpa, m[i].length - 1, &last) ||
+		    (i && m[i].iova < end)) {
+			kvfree(m);
+			return -EINVAL;
+		}
+		end = m[i].iova + m[i].length;
+	}
+	*maps = m;
+	return 0;
+}
+
+static struct dt_iommu_source *dt_iommu_get(struct dt_tracker *t, u32 id)
+{
+	return id < DT_MAX_IOMMU ? t->iommu[id] : NULL;
+}
+
+/* Is @file an iommufd?  It answers IOMMU_OPTION, which changes nothing. */
+static int dt_iommu_check_file(struct dt_iommu_source *src)
+{
+	struct dt_iommu_option opt = {
+		.size = sizeof(opt), .option_id = DT_IOMMU_OPTION_RLIMIT_MODE,
+		.op = DT_IOMMU_OPTION_OP_GET,
+	};
+	int ret = dt_scratch_ioctl(&src->scratch, src->iommufd,
+				   DT_IOMMU_OPTION, &opt, sizeof(opt));
+
+	return ret == -ENOTTY || ret == -EINVAL ? -EBADF : ret;
+}
+
+/*
+ * Does the HWPT track dirty pages at all?  A one-page read without clear
+ * is refused (EOPNOTSUPP) by a HWPT with no dirty ops, and changes
+ * nothing on one that has them.
+ */
+static int dt_iommu_check_hwpt(struct dt_iommu_source *src)
+{
+	struct dt_iommu_get_dirty cmd = {
+		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
+		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .iova = 0,
+		.length = PAGE_SIZE, .page_size = PAGE_SIZE,
+		.data = (u64)(uintptr_t)dt_scratch_bitmap(&src->scratch),
+	};
+
+	return dt_scratch_ioctl(&src->scratch, src->iommufd,
+				DT_IOMMU_HWPT_GET_DIRTY, &cmd, sizeof(cmd));
+}
+
+/**
+ * dt_iommu_attach() - ioctl(DIRTYTRACK_ATTACH_IOMMU)
+ * @t: the tracker
+ * @cmd: the call; out_source_id is filled in
+ *
+ * Return: 0; -EOPNOTSUPP for unknown flags or a HWPT without dirty
+ * tracking; -EINVAL for a bad map or scratch; -EBADF if @iommufd is not an
+ * iommufd; -ENOENT for an unknown HWPT; -ENOSPC past DT_MAX_IOMMU sources;
+ * -EFAULT; -ENOMEM; or the error of enabling tracking (while tracking).
+ */
+int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
+{
+	struct dt_iommu_read rd = { .publish = false };
+	struct dt_iommu_source *src;
+	int id, ret;
+
+	if (cmd->flags & ~DIRTYTRACK_IOMMU_TRACKING_ON)
+		return -EOPNOTSUPP;
+	for (id = 0; id < DT_MAX_IOMMU && t->iommu[id]; id++)
+		;
+	if (id == DT_MAX_IOMMU)
+		return -ENOSPC;
+	src = kzalloc(sizeof(*src), GFP_KERNEL_ACCOUNT);
+	if (!src)
+		return -ENOMEM;
+	src->hwpt_id = cmd->hwpt_id;
+	/* At least a page's worth of bits, at most 2^28 pages per call. */
+	ret = dt_scratch_init(&src->scratch, cmd->scratch_addr,
+			      cmd->scratch_size, PAGE_SIZE / sizeof(u64) / 8,
+			      dt_bitmap_words(1ULL << 28));
+	if (ret)
+		goto err;
+	ret = dt_iommu_map_copy(cmd->maps, cmd->nr_maps, &src->maps);
+	if (ret)
+		goto err;
+	src->nr_maps = cmd->nr_maps;
+	src->iommufd = fget(cmd->iommufd);
+	if (!src->iommufd) {
+		ret = -EBADF;
+		goto err;
+	}
+	ret = dt_iommu_check_file(src);
+	if (!ret)
+		ret = dt_iommu_check_hwpt(src);
+	if (ret)
+		goto err;
+
+	/*
+	 * Bits set before the attach: if tracking is on they are here, and
+	 * stay pending for the next sync; if any is, tracking is on.
+	 */
+	dt_iommu_read_all(t, src, &rd);
+	src->tracking = rd.pages || (cmd->flags & DIRTYTRACK_IOMMU_TRACKING_ON);
+	if (t->state != DT_IDLE && !src->tracking) {
+		/* Attached mid-migration: its DMA so far is unknown. */
+		ret = dt_iommu_set_tracking(src, true);
+		if (ret)
+			goto err;
+		src->tracking = true;
+		src->enabled = true;
+		dt_iommu_mark_all(t, src);
+	}
+	src->id = id;
+	t->iommu[id] = src;
+	t->nr_iommu++;
+	cmd->out_source_id = id;
+	return 0;
+
+err:
+	dt_iommu_free(src);
+	return ret;
+}
+
+/**
+ * dt_iommu_set_map() - ioctl(DIRTYTRACK_IOMMU_SET_MAP)
+ * @t: the tracker
+ * @cmd: the call
+ *
+ * The old map's bits are read without clearing and merged through it
+ * first: the IOVA may map elsewhere from now on.  They stay in the IOMMU
+ * and the next sync reads them again through the new map, which can only
+ * over-report.
+ *
+ * Return: 0; -ENOENT for an unknown source; -EINVAL for a bad map;
+ * -EFAULT; -ENOMEM.
+ */
+int dt_iommu_set_map(struct dt_tracker *t, struct dirtytrack_iommu_set_map *cmd)
+{
+	struct dt_iommu_source *src = dt_iommu_get(t, cmd->source_id);
+	struct dt_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
+	struct dirtytrack_iommu_map *maps;
+	int ret;
+
+	if (!src)
+		return -ENOENT;
+	ret = dt_iommu_map_copy(cmd->maps, cmd->nr_maps, &maps);
+	if (ret)
+		return ret;
+	dt_iommu_read_all(t, src, &rd);
+	kvfree(src->maps);
+	src->maps = maps;
+	src->nr_maps = cmd->nr_maps;
+	return 0;
+}
+
+/**
+ * dt_iommu_peek() - ioctl(DIRTYTRACK_IOMMU_PEEK)
+ * @t: the tracker
+ * @cmd: the call; out_dirty is filled in
+ *
+ * Reads without clearing (no IOTLB flush) and merges at once: the VMM is
+ * about to unmap the range, and its bits go with the mapping.
+ *
+ * Return: 0; -ENOENT for an unknown source; -EINVAL for an unaligned or
+ * empty range.
+ */
+int dt_iommu_peek(struct dt_tracker *t, struct dirtytrack_iommu_peek *cmd)
+{
+	struct dt_iommu_source *src = dt_iommu_get(t, cmd->source_id);
+	struct dt_iommu_read rd = {
+		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .publish = true,
+	};
+	u64 last;
+
+	if (!src)
+		return -ENOENT;
+	if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
+	    !PAGE_ALIGNED(cmd->length) ||
+	    check_add_overflow(cmd->iova, cmd->length - 1, &last))
+		return -EINVAL;
+	dt_iommu_read_run(t, src, cmd->iova, cmd->length >> PAGE_SHIFT, &rd);
+	cmd->out_dirty = rd.pages;
+	return 0;
+}
+
+/**
+ * dt_iommu_detach() - ioctl(DIRTYTRACK_IOMMU_DETACH)
+ * @t: the tracker
+ * @id: the source
+ *
+ * A last read and clear (a failed one marks the source's pages dirty, so
+ * a HWPT already destroyed loses nothing), tracking off if the tracker
+ * turned it on, and the iommufd released.
+ *
+ * Return: 0, or -ENOENT for an unknown source.
+ */
+int dt_iommu_detach(struct dt_tracker *t, u32 id)
+{
+	struct dt_iommu_source *src = dt_iommu_get(t, id);
+	struct dt_iommu_read rd = {};
+
+	if (!src)
+		return -ENOENT;
+	dt_iommu_read_all(t, src, &rd);
+	if (src->enabled)
+		dt_iommu_set_tracking(src, false);
+	t->iommu[id] = NULL;
+	t->nr_iommu--;
+	dt_iommu_free(src);
+	return 0;
+}
+
+/**
+ * dt_iommu_start() - tracking begins: enable it where it is off
+ * @t: the tracker
+ *
+ * Enabling clears the HWPT's dirty bits (a clean snapshot), so it is done
+ * only on a HWPT that was not tracking (DOMAIN.md rule 9).
+ *
+ * Return: 0, or the first enable's error.
+ */
+int dt_iommu_start(struct dt_tracker *t)
+{
+	u32 i;
+	int ret;
+
+	for (i = 0; i < DT_MAX_IOMMU; i++) {
+		struct dt_iommu_source *src = t->iommu[i];
+
+		if (!src || src->tracking)
+			continue;
+		ret = dt_iommu_set_tracking(src, true);
+		if (ret)
+			return ret;
+		src->tracking = true;
+		src->enabled = true;
+	}
+	return 0;
+}
+
+/* Tracking ends: off again where the tracker turned it on. */
+void dt_iommu_stop(struct dt_tracker *t)
+{
+	u32 i;
+
+	for (i = 0; i < DT_MAX_IOMMU; i++) {
+		struct dt_iommu_source *src = t->iommu[i];
+
+		if (!src || !src->enabled)
+			continue;
+		dt_iommu_set_tracking(src, false);
+		src->tracking = false;
+		src->enabled = false;
+	}
+}
