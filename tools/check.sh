@@ -82,5 +82,8 @@ done
 grep -h '^not ok' "$results"/*.tap | sed 's/^/  FAILED: /'
 echo "timings:"
 sed 's/^/  /' "$timings"
-echo "$total_p passed, $total_f failed, $total_s skipped"
+# Skips were judged by each suite (a skip a guest does not allow is a
+# failure there); the plain last line is the one CI reads.
+echo "$total_s skipped (allowed where they ran)"
+echo "$total_p passed, $total_f failed"
 [ "$total_f" = 0 ] && [ "$total_p" -gt 0 ]
