@@ -402,7 +402,7 @@ u32 dt_regions_gpa_runs(struct dt_tracker *t);
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);
-void dt_regions_mark_all_dirty(struct dt_tracker *t);
+void dt_regions_mark_all_dirty(struct dt_tracker *t, bool publish);
 void dt_regions_publish(struct dt_tracker *t);
 
 /* ring_source.c */

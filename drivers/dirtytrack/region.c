@@ -510,14 +510,15 @@ void dt_regions_free(struct dt_tracker *t)
 }
 
 /* Errors mean all dirty (DOMAIN.md rule 10). */
-void dt_regions_mark_all_dirty(struct dt_tracker *t)
+void dt_regions_mark_all_dirty(struct dt_tracker *t, bool publish)
 {
 	int i;
 
 	for (i = 0; i < DT_MAX_REGIONS; i++)
 		if (t->regions[i])
-			dt_bitmap_set_range(&t->regions[i]->merged, 0,
-					    t->regions[i]->slot.npages);
+			dt_bitmap_set_range(publish ? &t->regions[i]->merged :
+						      &t->regions[i]->pending,
+					    0, t->regions[i]->slot.npages);
 }
 
 /* Move every pending page to the merged set: their reset has completed. */

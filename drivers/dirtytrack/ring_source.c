@@ -245,6 +245,13 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	 */
 	if (cleared < 0) {
 		t->reset_failed = true;
+		/*
+		 * The walk already passed the entries a foreign collector
+		 * took: everything is dirty, published after a reset that
+		 * completes.
+		 */
+		if (h->ring_foreign)
+			dt_regions_mark_all_dirty(t, false);
 		return cleared;
 	}
 	for (i = 0; i < t->nr_rings; i++)
@@ -266,7 +273,7 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	t->reset_failed = false;
 	h->ring_foreign += foreign;
 	if (h->ring_foreign)
-		dt_regions_mark_all_dirty(t);
+		dt_regions_mark_all_dirty(t, true);
 	return 0;
 }
 

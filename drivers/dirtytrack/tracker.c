@@ -213,7 +213,7 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 	if (ret)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
-		dt_regions_mark_all_dirty(t);
+		dt_regions_mark_all_dirty(t, true);
 	t->state = DT_TRACKING;
 	return 0;
 }
