@@ -182,6 +182,7 @@ u64 __user *dt_scratch_bitmap(struct dt_scratch *s);
 int dt_scratch_ioctl(struct dt_scratch *s, struct file *file,
 		     unsigned int cmd, const void *arg, size_t len);
 int dt_scratch_read(struct dt_scratch *s, u64 first_word, u64 n);
+int dt_scratch_check_pinnable(struct dt_scratch *s);
 
 /**
  * struct dt_kvm_bitmap - the kvm-bitmap source
@@ -215,17 +216,6 @@ struct dt_iommu_source {
 	struct dirtytrack_iommu_map *maps;
 	u32 nr_maps;
 	struct dt_scratch scratch;
-};
-
-/**
- * struct dt_gpa_run - guest frames that regions of address space 0 cover
- *                     without a hole
- * @gfn: the first
- * @npages: how many
- */
-struct dt_gpa_run {
-	u64 gfn;
-	u64 npages;
 };
 
 /**
@@ -269,8 +259,6 @@ enum dt_state {
  * @vmm: the vmm source's log, always there (shared with its files)
  * @iommu: the iommu sources, by id
  * @nr_iommu: how many
- * @gpa_runs: the regions of address space 0 by GPA, adjacent ones merged
- *            (dt_regions_gpa_runs())
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
@@ -291,7 +279,6 @@ struct dt_tracker {
 	struct dt_vmm_log *vmm;
 	struct dt_iommu_source *iommu[DT_MAX_IOMMU];
 	u32 nr_iommu;
-	struct dt_gpa_run gpa_runs[DT_MAX_REGIONS];
 };
 
 /**
@@ -398,7 +385,7 @@ bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
 			struct dt_gfn_hint *hint, bool publish);
 void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
 			  bool publish);
-u32 dt_regions_gpa_runs(struct dt_tracker *t);
+
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);

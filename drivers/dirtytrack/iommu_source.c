@@ -16,8 +16,8 @@
  *  - IOMMU_HWPT_GET_DIRTY_BITMAP reads contiguous mapped IOVA from the
  *    start of the range and stops, still answering 0, at the first IOVA
  *    that is not mapped; driver errors are not returned either.  So a call
- *    never spans a hole of the map: one call per contiguous run (as few as
- *    the map allows), and a map must only name mapped IOVA.
+ *    never spans two map entries (or regions, for the identity), and a
+ *    map must only name mapped IOVA: nothing here can tell.
  *
  * Called with the tracker's lock held.
  */
@@ -25,6 +25,7 @@
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/sort.h>
 #include <linux/uaccess.h>
@@ -72,11 +73,19 @@ struct dt_iommu_get_dirty {
 };
 
 #define DT_MAX_IOMMU_MAPS	4096
+/*
+ * No IOMMU's IO page is larger (x86, arm64: 1 GiB); calls are cut at its
+ * multiples only, so no huge IO page is read and cleared by one call and
+ * reported by half.
+ */
+#define DT_IOMMU_MAX_IO_PAGE	BIT_ULL(30)
+/* IOVA the maps may name; GPA is bounded like the regions' (2^52). */
+#define DT_IOMMU_MAX_IOVA	BIT_ULL(63)
+#define DT_IOMMU_MAX_GPA	BIT_ULL(52)
 
-/* Where a harvest's bits go, and what it counts. */
+/* How a read goes (its bits are pending), and what it counts. */
 struct dt_iommu_read {
 	u32 flags;		/* DT_IOMMU_DIRTY_NO_CLEAR or 0 */
-	bool publish;		/* merged at once, or pending */
 	u64 pages;
 	u32 calls;
 	u32 errors;
@@ -130,63 +139,62 @@ static bool dt_iommu_gfn(const struct dt_iommu_source *src, u64 iova,
 	return true;
 }
 
-/* Rule 10: the pages [@iova, @iova + @npages pages) map are all dirty. */
+/* Rule 10: the pages [@iova, @end) maps are all dirty (pending). */
 static void dt_iommu_mark_range(struct dt_tracker *t,
-				struct dt_iommu_source *src, u64 iova,
-				u64 npages, bool publish)
+				struct dt_iommu_source *src, u64 iova, u64 end)
 {
-	u64 end = iova + (npages << PAGE_SHIFT);
+	u32 i;
 
-	while (iova < end) {
-		const struct dirtytrack_iommu_map *m;
-		u64 n;
+	if (!src->maps) {
+		dt_regions_mark_gfns(t, iova >> PAGE_SHIFT, end >> PAGE_SHIFT,
+				     false);
+		return;
+	}
+	for (i = 0; i < src->nr_maps; i++) {
+		const struct dirtytrack_iommu_map *m = &src->maps[i];
+		u64 lo = max(iova, m->iova), hi = min(end, m->iova + m->length);
 
-		if (!src->maps) {
-			dt_regions_mark_gfns(t, iova >> PAGE_SHIFT,
-					     end >> PAGE_SHIFT, publish);
-			return;
-		}
-		m = dt_iommu_map_find(src, iova);
-		if (!m) {
-			iova += PAGE_SIZE;
+		if (lo >= hi)
 			continue;
-		}
-		n = min(end, m->iova + m->length) - iova;
-		dt_regions_mark_gfns(t, (m->gpa + (iova - m->iova)) >> PAGE_SHIFT,
-				     (m->gpa + (iova - m->iova) + n) >> PAGE_SHIFT,
-				     publish);
-		iova += n;
+		dt_regions_mark_gfns(t, (m->gpa + (lo - m->iova)) >> PAGE_SHIFT,
+				     (m->gpa + (hi - m->iova)) >> PAGE_SHIFT,
+				     false);
 	}
 }
 
 /* Everything the source maps is dirty (pending). */
 static void dt_iommu_mark_all(struct dt_tracker *t, struct dt_iommu_source *src)
 {
-	u32 i, nr_runs;
+	u32 i;
 
-	if (!src->maps) {
-		nr_runs = dt_regions_gpa_runs(t);
-		for (i = 0; i < nr_runs; i++)
-			dt_regions_mark_gfns(t, t->gpa_runs[i].gfn,
-					     t->gpa_runs[i].gfn +
-					     t->gpa_runs[i].npages, false);
+	if (src->maps) {
+		dt_iommu_mark_range(t, src, 0, DT_IOMMU_MAX_IOVA);
 		return;
 	}
-	for (i = 0; i < src->nr_maps; i++)
-		dt_iommu_mark_range(t, src, src->maps[i].iova,
-				    src->maps[i].length >> PAGE_SHIFT, false);
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *r = t->regions[i];
+
+		if (r && !(r->slot.slot >> 16))
+			dt_bitmap_set_range(&r->pending, 0, r->slot.npages);
+	}
 }
 
 /*
  * One IOMMU_HWPT_GET_DIRTY_BITMAP over @npages pages from @iova (at most
  * the scratch's bits), merged.  iommufd ORs bits into the bitmap, so it is
- * cleared first.  A failed call marks everything the range maps dirty.
+ * cleared first.  A huge IO page is recorded whole, from where the walk
+ * met it, so bits can land past @npages, up to the end of the bitmap's
+ * last page (the scratch ends on a page boundary, so inside it): those
+ * are cleared first and merged too.  A failed call marks everything the
+ * range maps dirty.
  */
 static void dt_iommu_read_chunk(struct dt_tracker *t,
 				struct dt_iommu_source *src, u64 iova,
 				u64 npages, struct dt_iommu_read *rd)
 {
-	u64 nwords = dt_bitmap_words(npages), w, i;
+	unsigned long start = (unsigned long)dt_scratch_bitmap(&src->scratch);
+	u64 nwords = (PAGE_ALIGN(start + dt_bitmap_words(npages) * sizeof(u64)) -
+		      start) / sizeof(u64), w, i;
 	struct dt_iommu_get_dirty cmd = {
 		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
 		.flags = rd->flags, .iova = iova,
@@ -215,75 +223,74 @@ static void dt_iommu_read_chunk(struct dt_tracker *t,
 				u64 gfn;
 
 				v &= v - 1;
-				/* Bits past the range are the VMM's scribbles. */
-				if (page >= npages ||
-				    !dt_iommu_gfn(src, iova + (page << PAGE_SHIFT),
+				if (!dt_iommu_gfn(src, iova + (page << PAGE_SHIFT),
 						  &gfn))
 					continue;
-				if (dt_region_mark_gfn(t, gfn, &hint, rd->publish))
+				if (dt_region_mark_gfn(t, gfn, &hint, false))
 					rd->pages++;
 			}
 		}
 	}
 	if (ret) {
 		rd->errors++;
-		dt_iommu_mark_range(t, src, iova, npages, rd->publish);
+		dt_iommu_mark_range(t, src, iova, iova + (npages << PAGE_SHIFT));
 	}
 }
 
-/* Read [@iova, + @npages pages) in calls of at most the scratch's bits. */
+/*
+ * Read [@iova, + @npages pages) in calls of at most the scratch's bits,
+ * cut only at DT_IOMMU_MAX_IO_PAGE boundaries (the scratch holds at least
+ * that many).  A fatal signal stops it; the rest is marked dirty.
+ */
 static void dt_iommu_read_run(struct dt_tracker *t,
 			      struct dt_iommu_source *src, u64 iova,
 			      u64 npages, struct dt_iommu_read *rd)
 {
 	u64 max = src->scratch.words * DT_WORD_BITS;
+	u64 end = iova + (npages << PAGE_SHIFT);
 
-	while (npages) {
-		u64 n = min(npages, max);
+	while (iova < end) {
+		u64 cut = end;
 
-		dt_iommu_read_chunk(t, src, iova, n, rd);
-		iova += n << PAGE_SHIFT;
-		npages -= n;
+		if ((end - iova) >> PAGE_SHIFT > max)
+			cut = ALIGN_DOWN(iova + (max << PAGE_SHIFT),
+					 DT_IOMMU_MAX_IO_PAGE);
+		dt_iommu_read_chunk(t, src, iova, (cut - iova) >> PAGE_SHIFT, rd);
+		iova = cut;
+		if (iova < end && fatal_signal_pending(current)) {
+			rd->errors++;
+			dt_iommu_mark_range(t, src, iova, end);
+			return;
+		}
 		cond_resched();
 	}
 }
 
 /*
- * Read the whole source: each contiguous run of its map (of the regions of
- * address space 0, for the identity) in as few calls as the scratch
- * allows.  A call never spans a hole (see the top of the file).
+ * Read the whole source: each entry of its map (each region of address
+ * space 0, for the identity) in as few calls as the scratch allows.  Never
+ * one call across two: an entry or region not fully mapped in the IOAS
+ * would hide the next (see the top of the file).
  */
 static void dt_iommu_read_all(struct dt_tracker *t,
 			      struct dt_iommu_source *src,
 			      struct dt_iommu_read *rd)
 {
-	u64 run_iova = 0, run_end = 0;
-	u32 i, nr_runs;
+	u32 i;
 
 	if (src->maps) {
-		for (i = 0; i <= src->nr_maps; i++) {
-			const struct dirtytrack_iommu_map *m = &src->maps[i];
-
-			if (i < src->nr_maps && m->iova == run_end && run_end) {
-				run_end += m->length;
-				continue;
-			}
-			if (run_end)
-				dt_iommu_read_run(t, src, run_iova,
-						  (run_end - run_iova) >> PAGE_SHIFT,
-						  rd);
-			if (i < src->nr_maps) {
-				run_iova = m->iova;
-				run_end = m->iova + m->length;
-			}
-		}
+		for (i = 0; i < src->nr_maps; i++)
+			dt_iommu_read_run(t, src, src->maps[i].iova,
+					  src->maps[i].length >> PAGE_SHIFT, rd);
 		return;
 	}
-	/* Identity: the regions of address space 0, by GPA, merged. */
-	nr_runs = dt_regions_gpa_runs(t);
-	for (i = 0; i < nr_runs; i++)
-		dt_iommu_read_run(t, src, t->gpa_runs[i].gfn << PAGE_SHIFT,
-				  t->gpa_runs[i].npages, rd);
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
+		struct dt_region *r = t->regions[i];
+
+		if (r && !(r->slot.slot >> 16))
+			dt_iommu_read_run(t, src, r->first_gfn << PAGE_SHIFT,
+					  r->slot.npages, rd);
+	}
 }
 
 static void dt_iommu_add(struct dt_harvest *h, struct dt_iommu_read *rd)
@@ -367,8 +374,9 @@ static int dt_iommu_map_copy(u64 uptr, u32 nr,
 		if (!m[i].length || !PAGE_ALIGNED(m[i].iova) ||
 		    !PAGE_ALIGNED(m[i].gpa) || !PAGE_ALIGNED(m[i].length) ||
 		    check_add_overflow(m[i].iova, m[i].length - 1, &last) ||
+		    last >= DT_IOMMU_MAX_IOVA ||
 		    check_add_overflow(m[i].gpa, m[i].length - 1, &last) ||
-		    (i && m[i].iova < end)) {
+		    last >= DT_IOMMU_MAX_GPA || (i && m[i].iova < end)) {
 			kvfree(m);
 			return -EINVAL;
 		}
@@ -383,16 +391,23 @@ static struct dt_iommu_source *dt_iommu_get(struct dt_tracker *t, u32 id)
 	return id < DT_MAX_IOMMU ? t->iommu[id] : NULL;
 }
 
-/* Is @file an iommufd?  It answers IOMMU_OPTION, which changes nothing. */
+/*
+ * Is @file an iommufd?  A character device (which no tracker file is, so
+ * the ioctl below cannot come back to a tracker's lock) that answers
+ * IOMMU_OPTION, which changes nothing.
+ */
 static int dt_iommu_check_file(struct dt_iommu_source *src)
 {
 	struct dt_iommu_option opt = {
 		.size = sizeof(opt), .option_id = DT_IOMMU_OPTION_RLIMIT_MODE,
 		.op = DT_IOMMU_OPTION_OP_GET,
 	};
-	int ret = dt_scratch_ioctl(&src->scratch, src->iommufd,
-				   DT_IOMMU_OPTION, &opt, sizeof(opt));
+	int ret;
 
+	if (!S_ISCHR(file_inode(src->iommufd)->i_mode))
+		return -EBADF;
+	ret = dt_scratch_ioctl(&src->scratch, src->iommufd, DT_IOMMU_OPTION,
+			       &opt, sizeof(opt));
 	return ret == -ENOTTY || ret == -EINVAL ? -EBADF : ret;
 }
 
@@ -421,14 +436,15 @@ static int dt_iommu_check_hwpt(struct dt_iommu_source *src)
  *
  * Return: 0; -EOPNOTSUPP for unknown flags or a HWPT without dirty
  * tracking; -EINVAL for a bad map or scratch; -EBADF if @iommufd is not an
- * iommufd; -ENOENT for an unknown HWPT; -ENOSPC past DT_MAX_IOMMU sources;
- * -EFAULT; -ENOMEM; or the error of enabling tracking (while tracking).
+ * iommufd; -ENOENT for an unknown HWPT; -EEXIST if that HWPT of that
+ * iommufd is a source already; -ENOSPC past DT_MAX_IOMMU sources; -EFAULT;
+ * -ENOMEM; or the error of enabling tracking (while tracking).
  */
 int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 {
-	struct dt_iommu_read rd = { .publish = false };
+	struct dt_iommu_read rd = {};
 	struct dt_iommu_source *src;
-	int id, ret;
+	int id, i, ret;
 
 	if (cmd->flags & ~DIRTYTRACK_IOMMU_TRACKING_ON)
 		return -EOPNOTSUPP;
@@ -440,10 +456,21 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 	if (!src)
 		return -ENOMEM;
 	src->hwpt_id = cmd->hwpt_id;
-	/* At least a page's worth of bits, at most 2^28 pages per call. */
+	/*
+	 * At least a largest IO page's worth of bits; at most 2^28 pages
+	 * per call; ending on a page (iommufd's writes past a call stay
+	 * inside); pinnable, as iommufd pins it and silently drops the bits
+	 * it cannot write.
+	 */
+	ret = -EINVAL;
+	if (!PAGE_ALIGNED(cmd->scratch_addr + cmd->scratch_size))
+		goto err;
 	ret = dt_scratch_init(&src->scratch, cmd->scratch_addr,
-			      cmd->scratch_size, PAGE_SIZE / sizeof(u64) / 8,
-			      dt_bitmap_words(1ULL << 28));
+			      cmd->scratch_size,
+			      dt_bitmap_words(DT_IOMMU_MAX_IO_PAGE >> PAGE_SHIFT),
+			      dt_bitmap_words(1ULL << 28) + PAGE_SIZE / sizeof(u64));
+	if (!ret)
+		ret = dt_scratch_check_pinnable(&src->scratch);
 	if (ret)
 		goto err;
 	ret = dt_iommu_map_copy(cmd->maps, cmd->nr_maps, &src->maps);
@@ -454,6 +481,14 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 	if (!src->iommufd) {
 		ret = -EBADF;
 		goto err;
+	}
+	/* Two sources on one HWPT would turn its tracking off for each other. */
+	for (i = 0; i < DT_MAX_IOMMU; i++) {
+		if (t->iommu[i] && t->iommu[i]->iommufd == src->iommufd &&
+		    t->iommu[i]->hwpt_id == src->hwpt_id) {
+			ret = -EEXIST;
+			goto err;
+		}
 	}
 	ret = dt_iommu_check_file(src);
 	if (!ret)
@@ -467,13 +502,18 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 	 */
 	dt_iommu_read_all(t, src, &rd);
 	src->tracking = rd.pages || (cmd->flags & DIRTYTRACK_IOMMU_TRACKING_ON);
-	if (t->state != DT_IDLE && !src->tracking) {
-		/* Attached mid-migration: its DMA so far is unknown. */
-		ret = dt_iommu_set_tracking(src, true);
-		if (ret)
-			goto err;
-		src->tracking = true;
-		src->enabled = true;
+	if (t->state != DT_IDLE) {
+		/*
+		 * Attached mid-migration (a hot-plugged device): its DMA so
+		 * far is unknown, whoever enabled its tracking and when.
+		 */
+		if (!src->tracking) {
+			ret = dt_iommu_set_tracking(src, true);
+			if (ret)
+				goto err;
+			src->tracking = true;
+			src->enabled = true;
+		}
 		dt_iommu_mark_all(t, src);
 	}
 	src->id = id;
@@ -524,8 +564,9 @@ int dt_iommu_set_map(struct dt_tracker *t, struct dirtytrack_iommu_set_map *cmd)
  * @t: the tracker
  * @cmd: the call; out_dirty is filled in
  *
- * Reads without clearing (no IOTLB flush) and merges at once: the VMM is
- * about to unmap the range, and its bits go with the mapping.
+ * Reads without clearing (no IOTLB flush) into the pending set, published
+ * by the next sync: the VMM is about to unmap the range, and its bits go
+ * with the mapping.  DMA to the range must have stopped.
  *
  * Return: 0; -ENOENT for an unknown source; -EINVAL for an unaligned or
  * empty range.
@@ -533,16 +574,15 @@ int dt_iommu_set_map(struct dt_tracker *t, struct dirtytrack_iommu_set_map *cmd)
 int dt_iommu_peek(struct dt_tracker *t, struct dirtytrack_iommu_peek *cmd)
 {
 	struct dt_iommu_source *src = dt_iommu_get(t, cmd->source_id);
-	struct dt_iommu_read rd = {
-		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .publish = true,
-	};
+	struct dt_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
 	u64 last;
 
 	if (!src)
 		return -ENOENT;
 	if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
 	    !PAGE_ALIGNED(cmd->length) ||
-	    check_add_overflow(cmd->iova, cmd->length - 1, &last))
+	    check_add_overflow(cmd->iova, cmd->length - 1, &last) ||
+	    last >= DT_IOMMU_MAX_IOVA)
 		return -EINVAL;
 	dt_iommu_read_run(t, src, cmd->iova, cmd->length >> PAGE_SHIFT, &rd);
 	cmd->out_dirty = rd.pages;
@@ -568,6 +608,7 @@ int dt_iommu_detach(struct dt_tracker *t, u32 id)
 	if (!src)
 		return -ENOENT;
 	dt_iommu_read_all(t, src, &rd);
+	/* A HWPT already gone cannot be turned off, and needs not be. */
 	if (src->enabled)
 		dt_iommu_set_tracking(src, false);
 	t->iommu[id] = NULL;
@@ -614,7 +655,9 @@ void dt_iommu_stop(struct dt_tracker *t)
 
 		if (!src || !src->enabled)
 			continue;
-		dt_iommu_set_tracking(src, false);
+		/* Still on if it failed: never enabled again (rule 9). */
+		if (dt_iommu_set_tracking(src, false))
+			continue;
 		src->tracking = false;
 		src->enabled = false;
 	}

@@ -179,62 +179,26 @@ bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
  * @end_gfn: the end
  * @publish: as for dt_region_mark_gfn()
  *
- * Frames in no region of address space 0 are skipped.
+ * Frames in no region of address space 0 are skipped; O(regions) per
+ * region, whatever the range.
  */
 void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
 			  bool publish)
 {
-	while (gfn < end_gfn) {
-		u64 base, n;
-		struct dt_region *r = dt_region_find_gfn(t, gfn, &base);
-
-		if (!r) {
-			gfn++;
-			continue;
-		}
-		n = min(end_gfn, base + r->slot.npages) - gfn;
-		dt_bitmap_set_range(publish ? &r->merged : &r->pending,
-				    gfn - base, n);
-		gfn += n;
-	}
-}
-
-static int dt_gpa_run_cmp(const void *a, const void *b)
-{
-	const struct dt_gpa_run *x = a, *y = b;
-
-	return x->gfn < y->gfn ? -1 : x->gfn > y->gfn;
-}
-
-/**
- * dt_regions_gpa_runs() - the regions of address space 0 as GPA runs
- * @t: the tracker
- *
- * Fills @t->gpa_runs: by GPA, regions that touch merged into one run.
- *
- * Return: the number of runs.
- */
-u32 dt_regions_gpa_runs(struct dt_tracker *t)
-{
-	u32 i, n = 0, m = 0;
+	u32 i;
 
 	for (i = 0; i < DT_MAX_REGIONS; i++) {
 		struct dt_region *r = t->regions[i];
+		u64 lo, hi;
 
-		if (r && !(r->slot.slot >> 16))
-			t->gpa_runs[n++] = (struct dt_gpa_run){
-				.gfn = r->first_gfn, .npages = r->slot.npages,
-			};
+		if (!r || r->slot.slot >> 16)
+			continue;
+		lo = max(gfn, r->first_gfn);
+		hi = min(end_gfn, r->first_gfn + r->slot.npages);
+		if (lo < hi)
+			dt_bitmap_set_range(publish ? &r->merged : &r->pending,
+					    lo - r->first_gfn, hi - lo);
 	}
-	sort(t->gpa_runs, n, sizeof(t->gpa_runs[0]), dt_gpa_run_cmp, NULL);
-	for (i = 0; i < n; i++) {
-		if (m && t->gpa_runs[m - 1].gfn + t->gpa_runs[m - 1].npages ==
-			 t->gpa_runs[i].gfn)
-			t->gpa_runs[m - 1].npages += t->gpa_runs[i].npages;
-		else
-			t->gpa_runs[m++] = t->gpa_runs[i];
-	}
-	return m;
 }
 
 /* A sync took the vmm log: old places of moved regions are gone. */

@@ -8,6 +8,7 @@
  * bounded chunks through a kernel bounce buffer, never used as an index or
  * a length.
  */
+#include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -87,5 +88,38 @@ int dt_scratch_read(struct dt_scratch *s, u64 first_word, u64 n)
 	if (copy_from_user(s->bounce, dt_scratch_bitmap(s) + first_word,
 			   n * sizeof(u64)))
 		return -EFAULT;
+	return 0;
+}
+
+/**
+ * dt_scratch_check_pinnable() - can an interface that pins it use it?
+ * @s: the scratch
+ *
+ * iommufd pins the bitmap's pages and silently drops the bits it cannot
+ * write, so a scratch it cannot pin (VM_IO, VM_PFNMAP, secret memory)
+ * would lose pages without an error.  Pin every page once, writable, and
+ * let go.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int dt_scratch_check_pinnable(struct dt_scratch *s)
+{
+	unsigned long start = (unsigned long)s->base & PAGE_MASK;
+	unsigned long end = PAGE_ALIGN((unsigned long)s->base +
+				       DIRTYTRACK_SCRATCH_HEADER +
+				       s->words * sizeof(u64));
+	struct page *pages[16];
+
+	while (start < end) {
+		int n = min_t(unsigned long, ARRAY_SIZE(pages),
+			      (end - start) >> PAGE_SHIFT);
+		int got = pin_user_pages_fast(start, n, FOLL_WRITE, pages);
+
+		if (got > 0)
+			unpin_user_pages(pages, got);
+		if (got != n)
+			return -EFAULT;
+		start += (unsigned long)n << PAGE_SHIFT;
+	}
 	return 0;
 }

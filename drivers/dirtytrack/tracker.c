@@ -309,7 +309,11 @@ static int dt_tracker_attach_iommu(struct dt_ucmd *ucmd)
 	ret = dt_iommu_attach(ucmd->ctx, cmd);
 	if (ret)
 		return ret;
-	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = dt_ucmd_respond(ucmd, sizeof(*cmd));
+	/* The VMM never learnt the id: undo. */
+	if (ret)
+		dt_iommu_detach(ucmd->ctx, cmd->out_source_id);
+	return ret;
 }
 
 static int dt_tracker_iommu_set_map(struct dt_ucmd *ucmd)

@@ -598,10 +598,11 @@ enum dirtytrack_iommu_flags {
  *                DIRTYTRACK_ATTACH_KVM_BITMAP: DIRTYTRACK_SCRATCH_HEADER
  *                bytes of ioctl arguments, then the dirty bitmap
  *                IOMMU_HWPT_GET_DIRTY_BITMAP fills.
- * @scratch_size: Its size, a multiple of 8, at least the header and one
- *                page's worth of words.  A call covers at most as many
- *                pages as the bitmap has bits, so a bitmap for the largest
- *                contiguous IOVA range makes one call per range.
+ * @scratch_size: Its size, a multiple of 8: the header and at least 1 GiB's
+ *                worth of bits (32 KiB on 4 KiB pages).  The scratch must
+ *                end on a page boundary and be pinnable.  A call covers at
+ *                most as many pages as the bitmap has bits, so a bitmap
+ *                for the largest map entry makes one call per entry.
  *
  * Issued on a tracker.  The HWPT's dirty bits, read through iommufd, are
  * translated from IOVA to GPA through the map and merged.  Tracking is
@@ -655,9 +656,10 @@ struct dirtytrack_iommu_set_map {
  * @length: Bytes, a multiple of the host page size, not 0.
  * @out_dirty: Output: dirty pages found.
  *
- * Issued on a tracker before the VMM unmaps an IOVA range: its dirty bits
- * are read without clearing (no IOTLB flush) and merged at once, so the
- * unmap loses none.
+ * Issued on a tracker before the VMM unmaps an IOVA range, once DMA to it
+ * has stopped: its dirty bits are read without clearing (no IOTLB flush)
+ * into the pending set, which the next sync publishes, so the unmap loses
+ * none.
  */
 struct dirtytrack_iommu_peek {
 	__u32 size;
@@ -680,7 +682,8 @@ struct dirtytrack_iommu_peek {
  *
  * Issued on a tracker: a last read (and clear) of the source, merged, then
  * tracking is turned off if the tracker turned it on, and the iommufd
- * file is released.  Safe after the HWPT or the iommufd is gone.
+ * file is released.  Safe after the HWPT or the iommufd is gone; detach
+ * before allocating new HWPTs, since iommufd reuses their ids.
  */
 struct dirtytrack_iommu_detach {
 	__u32 size;

@@ -197,7 +197,8 @@ FIXTURE_SETUP(iommu)
 	self->map = (struct dirtytrack_iommu_map){
 		.iova = variant->iova, .gpa = DMA_GPA, .length = DMA_LEN,
 	};
-	self->scratch_size = 2 * getpagesize();
+	/* 1 GiB of bits at least, ending on a page. */
+	self->scratch_size = 64 * 1024;
 	self->scratch = mmap(NULL, self->scratch_size, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->scratch);
@@ -295,7 +296,8 @@ TEST_F(iommu, a_peek_leaves_the_bits_for_the_next_sync)
 		.size = sizeof(pk), .iova = variant->iova, .length = DMA_LEN,
 	};
 	uint32_t dma[] = { 3, 260 };
-	uint8_t want[DMA_PAGES] = { 0 };
+	uint8_t want[DMA_PAGES] = { 0 }, none[DMA_PAGES] = { 0 };
+	uint64_t found = 2 * (variant->dev_flags ? HUGE_PAGES : 1);
 	struct dirtytrack_sync s;
 
 	ASSERT_EQ(0, attach(self, variant, 0));
@@ -304,11 +306,16 @@ TEST_F(iommu, a_peek_leaves_the_bits_for_the_next_sync)
 	dma_want(variant, dma, 2, want);
 	pk.source_id = self->source_id;
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_PEEK, &pk));
-	expect_dma(_metadata, self, want);
-	/* NO_CLEAR: the bits are still in the IOMMU. */
+	EXPECT_EQ(found, pk.out_dirty);
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_PEEK, &pk));
+	EXPECT_EQ(found, pk.out_dirty);
+	/* NO_CLEAR: the sync finds them in the IOMMU again, and clears. */
 	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-	EXPECT_LE(2, s.out_iommu_pages);
+	EXPECT_EQ(found, s.out_iommu_pages);
 	expect_dma(_metadata, self, want);
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(0, s.out_iommu_pages);
+	expect_dma(_metadata, self, none);
 }
 
 /* Tracking on before the attach: the bits set earlier are not cleared. */
@@ -438,13 +445,56 @@ TEST_F(iommu, refusals)
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.nr_maps = 0;
-	a.scratch_size = 64;			/* no room for a bitmap */
+	a.scratch_size = 4096;			/* less than 1 GiB of bits */
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
+	EXPECT_EQ(EINVAL, errno);
+	a.scratch_size = self->scratch_size - 8;	/* not ending on a page */
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
 	EXPECT_EQ(EINVAL, errno);
 	a.scratch_size = self->scratch_size;
 	a.flags = 1 << 5;
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
 	EXPECT_EQ(EOPNOTSUPP, errno);
+	a.flags = 0;
+	/* A tracker is no iommufd: refused before any ioctl reaches it. */
+	a.iommufd = self->g.tr;
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
+	EXPECT_EQ(EBADF, errno);
+	/* One HWPT, one source: two would turn tracking off for each other. */
+	a.iommufd = self->m.fd;
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
+	EXPECT_EQ(EEXIST, errno);
+}
+
+/*
+ * A device hot-plugged mid-migration: whatever it wrote before is
+ * unknown, so everything it maps is dirty, whether the tracker turns its
+ * tracking on or finds it on.
+ */
+TEST_F(iommu, attached_mid_migration_everything_is_dirty)
+{
+	uint8_t all[DMA_PAGES];
+	struct dirtytrack_sync s;
+
+	memset(all, 1, sizeof(all));
+	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, attach(self, variant, 0));
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	expect_dma(_metadata, self, all);
+}
+
+TEST_F(iommu, attached_mid_migration_already_tracking)
+{
+	uint8_t all[DMA_PAGES];
+	struct dirtytrack_sync s;
+
+	memset(all, 1, sizeof(all));
+	ASSERT_EQ(0, mock_set_tracking(&self->m, true));
+	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, attach(self, variant, DIRTYTRACK_IOMMU_TRACKING_ON));
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	expect_dma(_metadata, self, all);
 }
 
 /* The HWPT goes first: the sync marks what it mapped dirty, detach works. */
