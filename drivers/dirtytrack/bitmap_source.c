@@ -231,14 +231,10 @@ static int dt_kvm_bitmap_probe(struct dt_tracker *t, bool ring)
 int dt_kvm_bitmap_attach(struct dt_tracker *t,
 			 struct dirtytrack_attach_kvm_bitmap *cmd)
 {
-	const u32 all = DIRTYTRACK_KVM_RING | DIRTYTRACK_KVM_MANUAL_PROTECT |
-			DIRTYTRACK_KVM_INITIALLY_SET;
 	bool ring = cmd->flags & DIRTYTRACK_KVM_RING;
 	struct dt_kvm_bitmap *kbm;
 	int i, ret;
 
-	if (cmd->flags & ~all)
-		return -EOPNOTSUPP;
 	/* Rule 6: a ring with either of these loses pages silently. */
 	if (ring && cmd->flags & ~DIRTYTRACK_KVM_RING)
 		return -EINVAL;

@@ -46,12 +46,14 @@ struct dt_ucmd {
  * @size: the kernel's struct size
  * @min_size: the smallest size a caller may pass
  * @ioctl_num: the full ioctl number, checked against the caller's
+ * @flags: the flags bits the command knows; any other is -EOPNOTSUPP
  * @execute: the handler
  */
 struct dt_ioctl_op {
 	unsigned int size;
 	unsigned int min_size;
 	unsigned int ioctl_num;
+	u32 flags;
 	int (*execute)(struct dt_ucmd *ucmd);
 };
 
@@ -79,16 +81,20 @@ union dt_ucmd_buffer {
 
 /*
  * One table row for DIRTYTRACK_<_cmd>: DT_IOCTL_OP(GET_INFO, fn, struct
- * dirtytrack_info, features) accepts callers whose struct reaches at least
- * to @_last.
+ * dirtytrack_info, features, 0) accepts callers whose struct reaches at
+ * least to @_last and whose flags are within @_flags.  Every struct has
+ * its u32 flags right after its u32 size.
  */
-#define DT_IOCTL_OP(_cmd, _fn, _struct, _last)				\
+#define DT_IOCTL_OP(_cmd, _fn, _struct, _last, _flags)			\
 	[DIRTYTRACK_CMD_##_cmd - DIRTYTRACK_CMD_BASE] = {		\
 		.size = sizeof(_struct) +					\
 			BUILD_BUG_ON_ZERO(sizeof(union dt_ucmd_buffer) <	\
-					  sizeof(_struct)),			\
+					  sizeof(_struct)) +			\
+			BUILD_BUG_ON_ZERO(offsetof(_struct, flags) !=		\
+					  sizeof(u32)),				\
 		.min_size = offsetofend(_struct, _last),			\
 		.ioctl_num = DIRTYTRACK_##_cmd,					\
+		.flags = _flags,						\
 		.execute = _fn,							\
 	}
 

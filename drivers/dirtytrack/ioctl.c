@@ -20,7 +20,8 @@
  * Return: the handler's result; -ENOTTY for a command not in @ops, -EFAULT
  * for an unreadable struct, -EINVAL if the caller's size is below the
  * command's minimum, -E2BIG if the struct is larger than the kernel's and
- * the extra bytes are not zero.
+ * the extra bytes are not zero, -EOPNOTSUPP for a flag the command does
+ * not know.
  */
 long dt_ioctl_dispatch(const struct dt_ioctl_op *ops, size_t nr_ops,
 		       void *ctx, unsigned int cmd, unsigned long arg)
@@ -47,6 +48,9 @@ long dt_ioctl_dispatch(const struct dt_ioctl_op *ops, size_t nr_ops,
 				    ucmd.user_size);
 	if (ret)
 		return ret;
+	/* Unknown flags are refused, never ignored: the same for every op. */
+	if (((u32 *)ucmd.cmd)[1] & ~op->flags)
+		return -EOPNOTSUPP;
 	return op->execute(&ucmd);
 }
 

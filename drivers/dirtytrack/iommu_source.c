@@ -446,8 +446,6 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 	struct dt_iommu_source *src;
 	int id, i, ret;
 
-	if (cmd->flags & ~DIRTYTRACK_IOMMU_TRACKING_ON)
-		return -EOPNOTSUPP;
 	for (id = 0; id < DT_MAX_IOMMU && t->iommu[id]; id++)
 		;
 	if (id == DT_MAX_IOMMU)

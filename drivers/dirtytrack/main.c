@@ -24,9 +24,6 @@ static int dt_get_info(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_info *cmd = ucmd->cmd;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
-
 	cmd->api_version = DIRTYTRACK_API_VERSION;
 	cmd->page_shift = PAGE_SHIFT;
 	cmd->features = DT_FEATURES_SUPPORTED;
@@ -35,9 +32,9 @@ static int dt_get_info(struct dt_ucmd *ucmd)
 
 static const struct dt_ioctl_op dt_dev_ioctl_ops[] = {
 	DT_IOCTL_OP(GET_INFO, dt_get_info, struct dirtytrack_info,
-		    features),
+		    features, 0),
 	DT_IOCTL_OP(CREATE, dt_tracker_create, struct dirtytrack_create,
-		    out_tracker_fd),
+		    out_tracker_fd, 0),
 };
 
 static long dt_dev_ioctl(struct file *filp, unsigned int cmd,

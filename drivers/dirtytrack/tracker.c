@@ -21,8 +21,6 @@ static int dt_tracker_region_add(struct dt_ucmd *ucmd)
 	struct dirtytrack_region *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	ret = dt_region_add(ucmd->ctx, cmd);
@@ -47,8 +45,6 @@ static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
 	struct dt_tracker *t = ucmd->ctx;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	ret = dt_tracker_may_harvest(t);
@@ -66,8 +62,6 @@ static int dt_tracker_region_move(struct dt_ucmd *ucmd)
 	struct dirtytrack_region_move *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	ret = dt_tracker_may_harvest(ucmd->ctx);
@@ -82,8 +76,6 @@ static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
 	struct dirtytrack_attach_ring *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	ret = dt_ring_attach(ucmd->ctx, cmd->ring_addr, &cmd->out_vcpu_id);
@@ -112,8 +104,7 @@ static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
 			return -EBUSY;
 		return t->state == DT_FINAL ? 0 : -EINVAL;
 	default:
-		return flags & ~(DIRTYTRACK_SYNC_FINAL_BEGIN |
-				 DIRTYTRACK_SYNC_FINAL_END) ? -EOPNOTSUPP : -EINVAL;
+		return -EINVAL;		/* both */
 	}
 }
 
@@ -174,8 +165,6 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	struct dt_harvest h = { .kind = DT_HARVEST_VCPU };
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	/* A vCPU that runs during the final sync broke its precondition. */
 	ret = dt_tracker_may_harvest(t);
 	if (ret)
@@ -201,8 +190,6 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	int ret;
 
-	if (cmd->flags & ~DIRTYTRACK_START_ALL_DIRTY)
-		return -EOPNOTSUPP;
 	if (t->state == DT_TRACKING || t->state == DT_FINAL)
 		return -EBUSY;
 	ret = dt_harvest(t, &h);
@@ -220,14 +207,11 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 
 static int dt_tracker_stop(struct dt_ucmd *ucmd)
 {
-	struct dirtytrack_stop *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
 	/* The backup bitmap too: clearing KVM_MEM_LOG_DIRTY_PAGES drops it. */
 	struct dt_harvest h = { .kind = DT_HARVEST_ALL };
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (t->state == DT_IDLE)
 		return -EINVAL;
 	/* Sealed: everything was harvested, and nothing more may be. */
@@ -247,8 +231,6 @@ static int dt_tracker_claim(struct dt_ucmd *ucmd)
 	struct dt_region *r;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved || cmd->first_page % DT_WORD_BITS)
 		return -EINVAL;
 	r = dt_region_find(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id));
@@ -274,8 +256,6 @@ static int dt_tracker_vmm_log_fd(struct dt_ucmd *ucmd)
 	struct dirtytrack_vmm_log_fd *cmd = ucmd->cmd;
 	int fd;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	fd = dt_vmm_log_fd(ucmd->ctx, &cmd->out_log_size);
@@ -291,8 +271,6 @@ static int dt_tracker_vmm_mark(struct dt_ucmd *ucmd)
 	struct dirtytrack_vmm_mark *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	/* A write after the final sync would never reach the destination. */
@@ -321,8 +299,6 @@ static int dt_tracker_iommu_set_map(struct dt_ucmd *ucmd)
 	struct dirtytrack_iommu_set_map *cmd = ucmd->cmd;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	ret = dt_tracker_may_harvest(ucmd->ctx);
 	if (ret)
 		return ret;
@@ -335,8 +311,6 @@ static int dt_tracker_iommu_peek(struct dt_ucmd *ucmd)
 	struct dt_tracker *t = ucmd->ctx;
 	int ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	if (t->state == DT_SEALED)
@@ -351,8 +325,6 @@ static int dt_tracker_iommu_detach(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_iommu_detach *cmd = ucmd->cmd;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	if (cmd->__reserved)
 		return -EINVAL;
 	return dt_iommu_detach(ucmd->ctx, cmd->source_id);
@@ -360,34 +332,39 @@ static int dt_tracker_iommu_detach(struct dt_ucmd *ucmd)
 
 static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 	DT_IOCTL_OP(REGION_ADD, dt_tracker_region_add, struct dirtytrack_region,
-		    npages),
+		    npages, 0),
 	DT_IOCTL_OP(REGION_REMOVE, dt_tracker_region_remove,
-		    struct dirtytrack_region_remove, slot_id),
+		    struct dirtytrack_region_remove, slot_id, 0),
 	DT_IOCTL_OP(ATTACH_RING, dt_tracker_attach_ring,
-		    struct dirtytrack_attach_ring, ring_addr),
-	DT_IOCTL_OP(SYNC, dt_tracker_sync, struct dirtytrack_sync, vcpu_stats),
+		    struct dirtytrack_attach_ring, ring_addr, 0),
+	DT_IOCTL_OP(SYNC, dt_tracker_sync, struct dirtytrack_sync, vcpu_stats,
+		    DIRTYTRACK_SYNC_FINAL_BEGIN | DIRTYTRACK_SYNC_FINAL_END),
 	DT_IOCTL_OP(CLAIM, dt_tracker_claim, struct dirtytrack_claim,
-		    out_dirty),
+		    out_dirty, 0),
 	DT_IOCTL_OP(HARVEST_VCPU, dt_tracker_harvest_vcpu,
-		    struct dirtytrack_harvest_vcpu, out_harvested),
-	DT_IOCTL_OP(START, dt_tracker_start, struct dirtytrack_start, flags),
-	DT_IOCTL_OP(STOP, dt_tracker_stop, struct dirtytrack_stop, flags),
+		    struct dirtytrack_harvest_vcpu, out_harvested, 0),
+	DT_IOCTL_OP(START, dt_tracker_start, struct dirtytrack_start, flags,
+		    DIRTYTRACK_START_ALL_DIRTY),
+	DT_IOCTL_OP(STOP, dt_tracker_stop, struct dirtytrack_stop, flags, 0),
 	DT_IOCTL_OP(REGION_MOVE, dt_tracker_region_move,
-		    struct dirtytrack_region_move, new_first_gfn),
+		    struct dirtytrack_region_move, new_first_gfn, 0),
 	DT_IOCTL_OP(ATTACH_KVM_BITMAP, dt_tracker_attach_kvm_bitmap,
-		    struct dirtytrack_attach_kvm_bitmap, scratch_size),
+		    struct dirtytrack_attach_kvm_bitmap, scratch_size,
+		    DIRTYTRACK_KVM_RING | DIRTYTRACK_KVM_MANUAL_PROTECT |
+		    DIRTYTRACK_KVM_INITIALLY_SET),
 	DT_IOCTL_OP(VMM_LOG_FD, dt_tracker_vmm_log_fd,
-		    struct dirtytrack_vmm_log_fd, out_log_size),
+		    struct dirtytrack_vmm_log_fd, out_log_size, 0),
 	DT_IOCTL_OP(VMM_MARK, dt_tracker_vmm_mark, struct dirtytrack_vmm_mark,
-		    ranges),
+		    ranges, 0),
 	DT_IOCTL_OP(ATTACH_IOMMU, dt_tracker_attach_iommu,
-		    struct dirtytrack_attach_iommu, scratch_size),
+		    struct dirtytrack_attach_iommu, scratch_size,
+		    DIRTYTRACK_IOMMU_TRACKING_ON),
 	DT_IOCTL_OP(IOMMU_SET_MAP, dt_tracker_iommu_set_map,
-		    struct dirtytrack_iommu_set_map, maps),
+		    struct dirtytrack_iommu_set_map, maps, 0),
 	DT_IOCTL_OP(IOMMU_PEEK, dt_tracker_iommu_peek,
-		    struct dirtytrack_iommu_peek, out_dirty),
+		    struct dirtytrack_iommu_peek, out_dirty, 0),
 	DT_IOCTL_OP(IOMMU_DETACH, dt_tracker_iommu_detach,
-		    struct dirtytrack_iommu_detach, __reserved),
+		    struct dirtytrack_iommu_detach, __reserved, 0),
 };
 
 static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
@@ -452,8 +429,6 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	struct file *vm_file;
 	int fd, ret;
 
-	if (cmd->flags)
-		return -EOPNOTSUPP;
 	vm_file = fget(cmd->vm_fd);
 	if (!vm_file)
 		return -EBADF;
