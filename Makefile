@@ -10,6 +10,11 @@
 #   make setup           install and cache everything (tools/setup/setup.sh)
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
+#   make install         libdirtytrack (shared, static), its header and
+#                        pkg-config file, under DESTDIR/PREFIX (/usr/local)
+#   make uninstall       the same, removed
+#   make modules_install the module into DESTDIR/lib/modules/<release>/updates
+#                        (KDIR=/lib/modules/$(uname -r)/build for this host)
 #
 # Paths to kernels, headers and sources come from $(DIRTYTRACK_CACHE)/env.mk, which
 # `make setup` writes.
@@ -42,7 +47,8 @@ MODULE_SRCS := Kbuild $(wildcard drivers/dirtytrack/Kbuild drivers/dirtytrack/co
 	drivers/dirtytrack/*.[ch] include/uapi/linux/*.h)
 
 .PHONY: all module selftests tools lib unit setup check demo hygiene \
-	guests clean need-setup FORCE
+	guests clean need-setup FORCE install uninstall install-lib \
+	uninstall-lib modules_install
 .DEFAULT_GOAL := all
 
 ifeq ($(ARCH),arm64)
@@ -60,7 +66,8 @@ need-setup:
 # kbuild-module(KDIR, DIR, EXTRA): build the module found in DIR against KDIR.
 kbuild-module = $(MAKE) -C $(1) M=$(2) $(3) modules
 
-module: need-setup
+# With KDIR given, any kernel tree will do: no set-up needed.
+module: $(if $(KDIR),,need-setup)
 ifneq ($(KMOD_DIR),$(CURDIR))
 	@mkdir -p $(KMOD_DIR)
 	@rsync -a --relative $(MODULE_SRCS) $(KMOD_DIR)/
@@ -73,6 +80,17 @@ include lib/lib.mk
 include tools/testing/selftests/dirtytrack/selftests.mk
 include tools/testguest/testguest.mk
 include tools/testing/unit/unit.mk
+
+install: install-lib
+
+uninstall: uninstall-lib
+
+# Unsigned by default: a distribution's headers carry no signing key (dkms
+# signs with the machine's MOK).  MODULE_SIGN_FLAGS= signs with KDIR's key.
+MODULE_SIGN_FLAGS ?= CONFIG_MODULE_SIG_ALL=
+modules_install: module
+	+$(MAKE) -C $(KDIR) M=$(KMOD_DIR) INSTALL_MOD_PATH=$(DESTDIR) \
+		$(MODULE_SIGN_FLAGS) modules_install
 
 # --- set-up, checks, demo ----------------------------------------------
 

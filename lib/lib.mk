@@ -44,3 +44,36 @@ $(LIB_SHARED): $(LIB_OBJS) lib/libdirtytrack.map
 $(LIB_STATIC): $(LIB_OBJS)
 	$(RM) $@
 	$(AR) rcs $@ $^
+
+# --- pkg-config and installation ------------------------------------------
+
+PREFIX ?= /usr/local
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+LIB_PC := $(LIB_OUT)/libdirtytrack.pc
+
+lib: $(LIB_PC)
+
+# Regenerated every time: it records PREFIX and friends of this call.
+$(LIB_PC): lib/libdirtytrack.pc.in FORCE
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(LIB_VERSION)|' \
+	    -e '/^# SPDX/d' $< >$@
+
+install-lib: lib
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(LIB_SHARED) $(DESTDIR)$(LIBDIR)/
+	ln -sf libdirtytrack.so.$(LIB_VERSION) $(DESTDIR)$(LIBDIR)/$(LIB_SONAME)
+	ln -sf $(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libdirtytrack.so
+	install -m 0644 $(LIB_STATIC) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 lib/include/dirtytrack.h $(DESTDIR)$(INCLUDEDIR)/
+	install -m 0644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+
+uninstall-lib:
+	$(RM) $(DESTDIR)$(LIBDIR)/libdirtytrack.so.$(LIB_VERSION) \
+	      $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libdirtytrack.so \
+	      $(DESTDIR)$(LIBDIR)/libdirtytrack.a \
+	      $(DESTDIR)$(INCLUDEDIR)/dirtytrack.h \
+	      $(DESTDIR)$(PKGCONFIGDIR)/libdirtytrack.pc

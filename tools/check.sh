@@ -55,6 +55,11 @@ if [ ! -e "$results/setup.tap" ]; then
 		echo "not ok - unit: no unit test ran (log: $results/unit.log)" >>"$results/unit.tap"
 	stage_end "unit tests"
 
+	stage_begin "packaging"
+	bash tools/packaging/test-packaging.sh || true
+	[ -s "$results/packaging.tap" ] || fail_tap packaging "packaging test did not run"
+	stage_end "packaging"
+
 	stage_begin "hygiene gates"
 	bash tools/hygiene.sh || true
 	[ -s "$results/hygiene.tap" ] || fail_tap hygiene "hygiene gates did not run"
