@@ -51,7 +51,10 @@ PREFIX ?= /usr/local
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
 LIB_PC := $(LIB_OUT)/libdirtytrack.pc
+LIB_MAN3 := $(wildcard Documentation/man/man3/*.3)
+LIB_MAN7 := $(wildcard Documentation/man/man7/*.7)
 
 lib: $(LIB_PC)
 
@@ -70,10 +73,15 @@ install-lib: lib
 	install -m 0644 $(LIB_STATIC) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 lib/include/dirtytrack.h $(DESTDIR)$(INCLUDEDIR)/
 	install -m 0644 $(LIB_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
+	install -m 0644 $(LIB_MAN3) $(DESTDIR)$(MANDIR)/man3/
+	install -m 0644 $(LIB_MAN7) $(DESTDIR)$(MANDIR)/man7/
 
 uninstall-lib:
 	$(RM) $(DESTDIR)$(LIBDIR)/libdirtytrack.so.$(LIB_VERSION) \
 	      $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libdirtytrack.so \
 	      $(DESTDIR)$(LIBDIR)/libdirtytrack.a \
 	      $(DESTDIR)$(INCLUDEDIR)/dirtytrack.h \
-	      $(DESTDIR)$(PKGCONFIGDIR)/libdirtytrack.pc
+	      $(DESTDIR)$(PKGCONFIGDIR)/libdirtytrack.pc \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(LIB_MAN3))) \
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(LIB_MAN7)))

@@ -3,8 +3,11 @@
 #
 # The packaging a user expects, exercised for real, as TAP on stdout (and
 # in build/results/packaging.tap):
+#  - every exported function has a man page, and every man page renders
+#    without a warning;
 #  - `make install` into a DESTDIR and PREFIX: the shared library with its
-#    soname links, the static one, the header and the pkg-config file;
+#    soname links, the static one, the header, the pkg-config file and the
+#    man pages;
 #  - the documented example built through pkg-config against that tree and
 #    run (no module on the host: it must report ENOENT and exit 2);
 #  - `make uninstall` removes all of it;
@@ -42,6 +45,17 @@ check() {
 	fi
 }
 
+log=$logs/man.log
+: >"$log"
+for sym in $(sed -n 's/^[[:space:]]*\(dirtytrack_[a-z_]*\);/\1/p' lib/libdirtytrack.map); do
+	[ -f "Documentation/man/man3/$sym.3" ] || echo "$sym: no man page" >>"$log"
+done
+for page in Documentation/man/man*/*.[0-9]; do
+	groff -man -ww -z -Tutf8 "$page" 2>&1 | sed "s|^|$page: |" >>"$log"
+done
+[ ! -s "$log" ]
+check $? "a man page per exported function, each rendering without a warning" "$log"
+
 dest=$logs/destdir
 lib=$dest/usr/lib
 log=$logs/install.log
@@ -52,10 +66,12 @@ so=$(cd "$lib" 2>/dev/null && ls libdirtytrack.so.*.*.* 2>/dev/null)
 [ -f "$lib/$so" ] && [ -f "$lib/libdirtytrack.a" ] &&
 	[ -f "$dest/usr/include/dirtytrack.h" ] &&
 	[ -f "$lib/pkgconfig/libdirtytrack.pc" ] &&
+	[ -f "$dest/usr/share/man/man3/dirtytrack_open.3" ] &&
+	[ -f "$dest/usr/share/man/man7/libdirtytrack.7" ] &&
 	[ "$(readlink "$lib/libdirtytrack.so.0")" = "$so" ] &&
 	[ "$(readlink "$lib/libdirtytrack.so")" = libdirtytrack.so.0 ] &&
 	readelf -d "$lib/$so" | grep -q 'SONAME.*\[libdirtytrack.so.0\]'
-check $? "installed: $so with its soname links, .a, header, .pc"
+check $? "installed: $so with its soname links, .a, header, .pc, man pages"
 
 log=$logs/pkg-config.log
 PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
