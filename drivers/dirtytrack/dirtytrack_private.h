@@ -204,7 +204,6 @@ struct dt_vmm_log;
 
 /**
  * struct dt_iommu_source - one HWPT's dirty bits, through iommufd
- * @id: its index in the tracker, the VMM's handle
  * @iommufd: the VMM's iommufd file, held
  * @hwpt_id: the HWPT in it
  * @tracking: its dirty tracking is on (found on, declared on, or enabled)
@@ -214,7 +213,6 @@ struct dt_vmm_log;
  * @scratch: where iommufd's ioctls take their arguments and bitmap
  */
 struct dt_iommu_source {
-	u32 id;
 	struct file *iommufd;
 	u32 hwpt_id;
 	bool tracking;
@@ -388,9 +386,8 @@ struct dt_gfn_hint {
 };
 
 bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
-			struct dt_gfn_hint *hint, bool publish);
-void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
-			  bool publish);
+			struct dt_gfn_hint *hint);
+void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn);
 
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
 struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);

@@ -27,7 +27,6 @@
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/uaccess.h>
 
 #include "dirtytrack_private.h"
@@ -146,8 +145,7 @@ static void dt_iommu_mark_range(struct dt_tracker *t,
 	u32 i;
 
 	if (!src->maps) {
-		dt_regions_mark_gfns(t, iova >> PAGE_SHIFT, end >> PAGE_SHIFT,
-				     false);
+		dt_regions_mark_gfns(t, iova >> PAGE_SHIFT, end >> PAGE_SHIFT);
 		return;
 	}
 	for (i = 0; i < src->nr_maps; i++) {
@@ -157,8 +155,7 @@ static void dt_iommu_mark_range(struct dt_tracker *t,
 		if (lo >= hi)
 			continue;
 		dt_regions_mark_gfns(t, (m->gpa + (lo - m->iova)) >> PAGE_SHIFT,
-				     (m->gpa + (hi - m->iova)) >> PAGE_SHIFT,
-				     false);
+				     (m->gpa + (hi - m->iova)) >> PAGE_SHIFT);
 	}
 }
 
@@ -226,7 +223,7 @@ static void dt_iommu_read_chunk(struct dt_tracker *t,
 				if (!dt_iommu_gfn(src, iova + (page << PAGE_SHIFT),
 						  &gfn))
 					continue;
-				if (dt_region_mark_gfn(t, gfn, &hint, false))
+				if (dt_region_mark_gfn(t, gfn, &hint))
 					rd->pages++;
 			}
 		}
@@ -514,7 +511,6 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 		}
 		dt_iommu_mark_all(t, src);
 	}
-	src->id = id;
 	t->iommu[id] = src;
 	t->nr_iommu++;
 	cmd->out_source_id = id;

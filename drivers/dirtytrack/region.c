@@ -148,17 +148,15 @@ struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 }
 
 /**
- * dt_region_mark_gfn() - mark a guest frame of address space 0 dirty
+ * dt_region_mark_gfn() - mark a guest frame of address space 0 pending
  * @t: the tracker
  * @gfn: the frame
  * @hint: the region the last frame resolved to, kept up to date
- * @publish: into the merged set at once (a source with no reset step
- *           outside a harvest), or else pending
  *
  * Return: false if no region holds @gfn.
  */
 bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
-			struct dt_gfn_hint *hint, bool publish)
+			struct dt_gfn_hint *hint)
 {
 	struct dt_region *r = hint->r;
 
@@ -168,22 +166,20 @@ bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
 	}
 	if (!r)
 		return false;
-	dt_bitmap_set(publish ? &r->merged : &r->pending, gfn - hint->base);
+	dt_bitmap_set(&r->pending, gfn - hint->base);
 	return true;
 }
 
 /**
- * dt_regions_mark_gfns() - mark guest frames [@gfn, @end_gfn) dirty
+ * dt_regions_mark_gfns() - mark guest frames [@gfn, @end_gfn) pending
  * @t: the tracker
  * @gfn: the first frame
  * @end_gfn: the end
- * @publish: as for dt_region_mark_gfn()
  *
  * Frames in no region of address space 0 are skipped; O(regions) per
  * region, whatever the range.
  */
-void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
-			  bool publish)
+void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn)
 {
 	u32 i;
 
@@ -196,8 +192,8 @@ void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn,
 		lo = max(gfn, r->first_gfn);
 		hi = min(end_gfn, r->first_gfn + r->slot.npages);
 		if (lo < hi)
-			dt_bitmap_set_range(publish ? &r->merged : &r->pending,
-					    lo - r->first_gfn, hi - lo);
+			dt_bitmap_set_range(&r->pending, lo - r->first_gfn,
+					    hi - lo);
 	}
 }
 

@@ -209,8 +209,7 @@ static int dt_vmm_log_set(struct dt_tracker *t, u64 first, u64 end)
 		if (IS_ERR(page)) {
 			/* Nothing lost: the pages are marked pending directly. */
 			dt_regions_mark_gfns(t, first >> DT_LOG_SHIFT,
-					     DIV_ROUND_UP(pend, 1ULL << DT_LOG_SHIFT),
-					     false);
+					     DIV_ROUND_UP(pend, 1ULL << DT_LOG_SHIFT));
 			first = pend;
 			continue;
 		}
@@ -306,7 +305,7 @@ static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
 		u64 gfn = (first_bit + __ffs64(v)) >> DT_LOG_SHIFT;
 
 		v &= v - 1;
-		if (dt_region_mark_gfn(t, gfn, hint, false))
+		if (dt_region_mark_gfn(t, gfn, hint))
 			h->vmm_pages++;
 		else
 			h->vmm_outside++;
