@@ -7,49 +7,23 @@
 # build against Debian bookworm's 6.1 headers (the oldest kernel the
 # module promises).
 
-set -uo pipefail
-
 top=$(cd "$(dirname "$0")/.." && pwd)
-cache=${DIRTYTRACK_CACHE:-$HOME/.cache/dirtytrack}
-build=${O:-$top/build}
-# shellcheck disable=SC1091
-. "$cache/env.mk"
-cd "$top" || exit 2
-
-results=$build/results
-logs=$build/hygiene
-mkdir -p "$results" "$logs"
-out=$results/hygiene.tap
-: >"$out"
-n=0
-failed=0
+# shellcheck source=tools/tap-suite.sh
+. "$top/tools/tap-suite.sh" hygiene
 
 # Tracked and new (untracked, not ignored) files alike.
 mapfile -t ksrcs < <(git ls-files --cached --others --exclude-standard \
 	'drivers/dirtytrack/*.[ch]' 'include/uapi/linux/*.h')
 
-# gate NAME LOG: record the result of the command that just wrote LOG.
-gate() {
-	local rc=$1 name=$2 log=$3
-	n=$((n + 1))
-	if [ "$rc" = 0 ]; then
-		echo "ok $n hygiene: $name" | tee -a "$out"
-	else
-		echo "not ok $n hygiene: $name (log: $log)" | tee -a "$out"
-		sed 's/^/#   /' "$log" | head -n 30
-		failed=1
-	fi
-}
-
 log=$logs/checkpatch.log
 perl "$DT_CHECKPATCH" --strict --no-tree --quiet --show-types \
 	--ignore FILE_PATH_CHANGES -f "${ksrcs[@]}" >"$log" 2>&1
-gate $? "checkpatch.pl --strict" "$log"
+tap_check $? "checkpatch.pl --strict" "$log"
 
 log=$logs/kernel-doc.log
 perl "$DT_LINUX_SRC/scripts/kernel-doc" -none -Wall "${ksrcs[@]}" >"$log" 2>&1 &&
 	! grep -q . "$log"
-gate $? "kernel-doc -Wall" "$log"
+tap_check $? "kernel-doc -Wall" "$log"
 
 # Every reStructuredText document parses with no warning (a malformed
 # table silently renders as a paragraph).
@@ -74,7 +48,7 @@ for doc in sys.argv[1:]:
         failed = 1
 sys.exit(failed)
 EOF
-gate $? "Documentation parses (docutils, warnings fatal)" "$log"
+tap_check $? "Documentation parses (docutils, warnings fatal)" "$log"
 
 # A module build in its own copy of the sources (so no two builds share
 # objects), failing on any compiler or sparse warning.
@@ -86,7 +60,7 @@ kbuild_gate() {
 	rsync -a --relative Kbuild drivers/dirtytrack include/uapi "$dir/" &&
 		make -C "$kdir" M="$dir" "$@" modules >"$log" 2>&1 &&
 		! grep -Ei '(warning|error):' "$log" >/dev/null
-	gate $? "$name" "$log"
+	tap_check $? "$name" "$log"
 }
 
 kbuild_gate w1-sparse-amd64 "$DT_KDIR_AMD64" W=1 C=2 KCFLAGS=-Werror
@@ -94,4 +68,4 @@ kbuild_gate w1-sparse-arm64 "$DT_KDIR_ARM64" W=1 C=2 KCFLAGS=-Werror \
 	ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 kbuild_gate build-6.1-amd64 "$DT_KDIR_61" W=1 KCFLAGS=-Werror
 
-exit $failed
+exit $tap_failed

@@ -15,35 +15,12 @@
 #  - dkms builds the module from dkms.conf for the Debian 6.12 kernel (in
 #    private dkms and source trees: the host's dkms state is untouched).
 
-set -uo pipefail
-
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cache=${DIRTYTRACK_CACHE:-$HOME/.cache/dirtytrack}
-build=${O:-$top/build}
-# shellcheck disable=SC1091
-. "$cache/env.mk"
-cd "$top" || exit 2
-
-results=$build/results
-logs=$build/packaging
-rm -rf "$logs"
-mkdir -p "$results" "$logs"
-out=$results/packaging.tap
-: >"$out"
-n=0
-failed=0
-
-check() {
-	local rc=$1 name=$2 log=${3:-}
-	n=$((n + 1))
-	if [ "$rc" = 0 ]; then
-		echo "ok $n packaging: $name" | tee -a "$out"
-	else
-		echo "not ok $n packaging: $name${log:+ (log: $log)}" | tee -a "$out"
-		[ -n "$log" ] && sed 's/^/#   /' "$log" | tail -n 20
-		failed=1
-	fi
-}
+tap_show='tail -n 20'
+# shellcheck source=tools/tap-suite.sh
+. "$top/tools/tap-suite.sh" packaging
+# A fresh tree each time: the install and dkms trees are checked whole.
+rm -rf "$logs" && mkdir -p "$logs"
 
 log=$logs/man.log
 : >"$log"
@@ -54,13 +31,13 @@ for page in Documentation/man/man*/*.[0-9]; do
 	groff -man -ww -z -Tutf8 "$page" 2>&1 | sed "s|^|$page: |" >>"$log"
 done
 [ ! -s "$log" ]
-check $? "a man page per exported function, each rendering without a warning" "$log"
+tap_check $? "a man page per exported function, each rendering without a warning" "$log"
 
 dest=$logs/destdir
 lib=$dest/usr/lib
 log=$logs/install.log
 make -s install DESTDIR="$dest" PREFIX=/usr >"$log" 2>&1
-check $? "make install DESTDIR=... PREFIX=/usr" "$log"
+tap_check $? "make install DESTDIR=... PREFIX=/usr" "$log"
 
 so=$(cd "$lib" 2>/dev/null && ls libdirtytrack.so.*.*.* 2>/dev/null)
 [ -f "$lib/$so" ] && [ -f "$lib/libdirtytrack.a" ] &&
@@ -71,13 +48,13 @@ so=$(cd "$lib" 2>/dev/null && ls libdirtytrack.so.*.*.* 2>/dev/null)
 	[ "$(readlink "$lib/libdirtytrack.so.0")" = "$so" ] &&
 	[ "$(readlink "$lib/libdirtytrack.so")" = libdirtytrack.so.0 ] &&
 	readelf -d "$lib/$so" | grep -q 'SONAME.*\[libdirtytrack.so.0\]'
-check $? "installed: $so with its soname links, .a, header, .pc, man pages"
+tap_check $? "installed: $so with its soname links, .a, header, .pc, man pages"
 
 log=$logs/pkg-config.log
 PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
 	pkg-config --cflags --libs libdirtytrack >"$log" 2>&1 &&
 	grep -qx -- "-I$dest/usr/include -L$dest/usr/lib -ldirtytrack *" "$log"
-check $? "pkg-config --cflags --libs libdirtytrack" "$log"
+tap_check $? "pkg-config --cflags --libs libdirtytrack" "$log"
 
 log=$logs/example.log
 # shellcheck disable=SC2046
@@ -86,24 +63,24 @@ cc -Wall -Wextra -Werror -o "$logs/dirtytrack-info" \
 	$(PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
 	  pkg-config --cflags --libs libdirtytrack) >"$log" 2>&1 &&
 	readelf -d "$logs/dirtytrack-info" | grep -q 'NEEDED.*\[libdirtytrack.so.0\]'
-check $? "the documented example builds against the installed tree" "$log"
+tap_check $? "the documented example builds against the installed tree" "$log"
 
 LD_LIBRARY_PATH=$lib "$logs/dirtytrack-info" /nonexistent/dirtytrack \
 	>"$log" 2>&1
 rc=$?
 [ $rc = 2 ] && grep -q "dirtytrack_open: No such file or directory" "$log"
-check $? "the example runs: no device is ENOENT, exit 2 (got $rc)" "$log"
+tap_check $? "the example runs: no device is ENOENT, exit 2 (got $rc)" "$log"
 
 log=$logs/uninstall.log
 make -s uninstall DESTDIR="$dest" PREFIX=/usr >"$log" 2>&1 &&
 	[ -z "$(find "$dest" -type f -o -type l)" ]
-check $? "make uninstall leaves nothing behind" "$log"
+tap_check $? "make uninstall leaves nothing behind" "$log"
 
 log=$logs/modules_install.log
 rm -rf "$dest"
 make -s modules_install DESTDIR="$dest" >"$log" 2>&1 &&
 	[ -n "$(find "$dest/lib/modules/$DT_KV_AMD64" -name 'dirtytrack.ko*' 2>/dev/null)" ]
-check $? "make modules_install DESTDIR=..." "$log"
+tap_check $? "make modules_install DESTDIR=..." "$log"
 
 log=$logs/dkms.log
 tree=$logs/dkms
@@ -117,6 +94,6 @@ git ls-files -z --cached --others --exclude-standard | grep -z -E '^(Kbuild|dkms
 		-k "$DT_KV_AMD64" --kernelsourcedir "$DT_KDIR_AMD64"
 } >"$log" 2>&1 &&
 	[ -n "$(find "$tree/dkms/dirtytrack/$ver/$DT_KV_AMD64" -name 'dirtytrack.ko*' 2>/dev/null)" ]
-check $? "dkms add + build for $DT_KV_AMD64 from dkms.conf" "$log"
+tap_check $? "dkms add + build for $DT_KV_AMD64 from dkms.conf" "$log"
 
-exit $failed
+exit $tap_failed
