@@ -8,6 +8,7 @@
 #ifndef DT_COMPAT_USER_H
 #define DT_COMPAT_USER_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

@@ -223,21 +223,6 @@ struct dt_iommu_source {
 };
 
 /**
- * enum dt_state - where a tracker is in a migration
- * @DT_IDLE: not tracking (before DIRTYTRACK_START, after STOP)
- * @DT_TRACKING: precopy: syncs harvest every source but the backup bitmap
- * @DT_FINAL: between SYNC_FINAL_BEGIN and SYNC_FINAL_END: the rings are
- *            reaped, the VMM saves device state
- * @DT_SEALED: after SYNC_FINAL_END: nothing may be harvested until START
- */
-enum dt_state {
-	DT_IDLE,
-	DT_TRACKING,
-	DT_FINAL,
-	DT_SEALED,
-};
-
-/**
  * struct dt_tracker - the dirty state of one VM
  * @lock: serializes every operation: harvest, reset and publish must not
  *        interleave (a page published before its reset could be copied,

@@ -36,7 +36,7 @@ static int dt_tracker_region_add(struct dt_ucmd *ucmd)
  */
 static int dt_tracker_may_harvest(struct dt_tracker *t)
 {
-	return t->state == DT_FINAL || t->state == DT_SEALED ? -EBUSY : 0;
+	return dt_state_may_harvest(t->state);
 }
 
 static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
@@ -84,28 +84,26 @@ static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-/* The sync kinds and the states they are allowed in. */
+/* The sync's phase, its harvest, and whether the state allows it. */
 static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
+				enum dt_sync_phase *phase,
 				enum dt_harvest_kind *kind)
 {
 	switch (flags) {
 	case 0:
+		*phase = DT_PHASE_PRECOPY;
+		break;
 	case DIRTYTRACK_SYNC_FINAL_BEGIN:
-		*kind = DT_HARVEST_SYNC;
-		if (t->state == DT_FINAL || t->state == DT_SEALED)
-			return -EBUSY;
-		/* The final sync ends a tracking period. */
-		if (flags && t->state != DT_TRACKING)
-			return -EINVAL;
-		return 0;
+		*phase = DT_PHASE_FINAL_BEGIN;
+		break;
 	case DIRTYTRACK_SYNC_FINAL_END:
-		*kind = DT_HARVEST_ALL;
-		if (t->state == DT_SEALED)
-			return -EBUSY;
-		return t->state == DT_FINAL ? 0 : -EINVAL;
+		*phase = DT_PHASE_FINAL_END;
+		break;
 	default:
 		return -EINVAL;		/* both */
 	}
+	*kind = *phase == DT_PHASE_FINAL_END ? DT_HARVEST_ALL : DT_HARVEST_SYNC;
+	return dt_state_sync(t->state, *phase);
 }
 
 static int dt_tracker_sync(struct dt_ucmd *ucmd)
@@ -115,10 +113,11 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 		u64_to_user_ptr(cmd->vcpu_stats);
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_harvest h = {};
+	enum dt_sync_phase phase;
 	u32 i, n;
 	int ret;
 
-	ret = dt_tracker_sync_kind(t, cmd->flags, &h.kind);
+	ret = dt_tracker_sync_kind(t, cmd->flags, &phase, &h.kind);
 	if (ret)
 		return ret;
 	/* Refused before anything happens, unlike a fault while writing. */
@@ -127,10 +126,7 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
-	if (cmd->flags & DIRTYTRACK_SYNC_FINAL_BEGIN)
-		t->state = DT_FINAL;
-	else if (cmd->flags & DIRTYTRACK_SYNC_FINAL_END)
-		t->state = DT_SEALED;
+	t->state = dt_state_synced(t->state, phase);
 
 	cmd->out_harvested = h.ring_entries;
 	cmd->out_invalid = h.ring_invalid;
@@ -190,8 +186,9 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	int ret;
 
-	if (t->state == DT_TRACKING || t->state == DT_FINAL)
-		return -EBUSY;
+	ret = dt_state_start(t->state);
+	if (ret)
+		return ret;
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
@@ -212,8 +209,9 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 	struct dt_harvest h = { .kind = DT_HARVEST_ALL };
 	int ret;
 
-	if (t->state == DT_IDLE)
-		return -EINVAL;
+	ret = dt_state_stop(t->state);
+	if (ret)
+		return ret;
 	/* Sealed: everything was harvested, and nothing more may be. */
 	if (t->state != DT_SEALED) {
 		ret = dt_harvest(t, &h);

@@ -139,4 +139,39 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
 void dt_ring_reset_done(struct dt_ring *r);
 bool dt_ring_resync(struct dt_ring *r);
 
+/* ---- the tracker's states ------------------------------------------------ */
+
+/**
+ * enum dt_state - where a tracker is in a migration
+ * @DT_IDLE: not tracking (before DIRTYTRACK_START, after STOP)
+ * @DT_TRACKING: precopy: syncs harvest every source but the backup bitmap
+ * @DT_FINAL: between SYNC_FINAL_BEGIN and SYNC_FINAL_END: the rings are
+ *            reaped, the VMM saves device state
+ * @DT_SEALED: after SYNC_FINAL_END: nothing may be harvested until START
+ */
+enum dt_state {
+	DT_IDLE,
+	DT_TRACKING,
+	DT_FINAL,
+	DT_SEALED,
+};
+
+/**
+ * enum dt_sync_phase - what a sync is
+ * @DT_PHASE_PRECOPY: a precopy round
+ * @DT_PHASE_FINAL_BEGIN: the first half of the final sync
+ * @DT_PHASE_FINAL_END: the second half, which seals the tracker
+ */
+enum dt_sync_phase {
+	DT_PHASE_PRECOPY,
+	DT_PHASE_FINAL_BEGIN,
+	DT_PHASE_FINAL_END,
+};
+
+int dt_state_may_harvest(enum dt_state s);
+int dt_state_sync(enum dt_state s, enum dt_sync_phase p);
+enum dt_state dt_state_synced(enum dt_state s, enum dt_sync_phase p);
+int dt_state_start(enum dt_state s);
+int dt_state_stop(enum dt_state s);
+
 #endif /* DT_CORE_H */

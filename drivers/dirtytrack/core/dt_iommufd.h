@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The iommufd ABI the iommu source uses (stable since 6.7), spelled out so
+ * the module builds against kernels whose headers predate it (6.1) and
+ * libdirtytrack against older installed headers; and the bounds both homes
+ * put on an iommu source's map.
+ */
+#ifndef DT_CORE_IOMMUFD_H
+#define DT_CORE_IOMMUFD_H
+
+#include "dt_compat.h"
+
+#define DT_IOMMUFD_TYPE			';'
+#define DT_IOMMU_OPTION			_IO(DT_IOMMUFD_TYPE, 0x87)
+#define DT_IOMMU_HWPT_SET_DIRTY		_IO(DT_IOMMUFD_TYPE, 0x8b)
+#define DT_IOMMU_HWPT_GET_DIRTY		_IO(DT_IOMMUFD_TYPE, 0x8c)
+#define DT_IOMMU_OPTION_RLIMIT_MODE	0
+#define DT_IOMMU_OPTION_OP_GET		1
+#define DT_IOMMU_TRACKING_ENABLE	1
+#define DT_IOMMU_DIRTY_NO_CLEAR		1
+
+struct dt_iommu_option {
+	u32 size;
+	u32 option_id;
+	u16 op;
+	u16 __reserved;
+	u32 object_id;
+	u64 val64;
+};
+
+struct dt_iommu_set_dirty {
+	u32 size;
+	u32 flags;
+	u32 hwpt_id;
+	u32 __reserved;
+};
+
+struct dt_iommu_get_dirty {
+	u32 size;
+	u32 hwpt_id;
+	u32 flags;
+	u32 __reserved;
+	u64 iova;
+	u64 length;
+	u64 page_size;
+	u64 data;
+};
+
+#define DT_MAX_IOMMU_MAPS	4096
+/*
+ * No IOMMU's IO page is larger (x86, arm64: 1 GiB); calls are cut at its
+ * multiples only, so no huge IO page is read and cleared by one call and
+ * reported by half.
+ */
+#define DT_IOMMU_MAX_IO_PAGE	((u64)1 << 30)
+/* IOVA the maps may name; GPA is bounded like the regions' (2^52). */
+#define DT_IOMMU_MAX_IOVA	((u64)1 << 63)
+#define DT_IOMMU_MAX_GPA	((u64)1 << 52)
+
+#endif /* DT_CORE_IOMMUFD_H */
