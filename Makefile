@@ -10,8 +10,9 @@
 #   make setup           install and cache everything (tools/setup/setup.sh)
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
-#   make install         libdirtytrack (shared, static), its header and
-#                        pkg-config file, under DESTDIR/PREFIX (/usr/local)
+#   make install         libdirtytrack (shared, static), its header,
+#                        pkg-config file, man pages and examples, under
+#                        DESTDIR/PREFIX (/usr/local)
 #   make uninstall       the same, removed
 #   make modules_install the module into DESTDIR/lib/modules/<release>/updates
 #                        (KDIR=/lib/modules/$(uname -r)/build for this host)

@@ -9,7 +9,7 @@ LIB_SONAME := libdirtytrack.so.0
 CORE_DIR := drivers/dirtytrack/core
 CORE_SRCS := $(wildcard $(CORE_DIR)/*.c)
 CORE_HDRS := $(wildcard $(CORE_DIR)/*.h) lib/dt_compat_user.h
-LIB_SRCS := lib/device.c $(CORE_SRCS)
+LIB_SRCS := $(wildcard lib/*.c) $(CORE_SRCS)
 LIB_OUT := $(O)/lib
 LIB_OBJS := $(patsubst %.c,$(LIB_OUT)/%.o,$(notdir $(LIB_SRCS)))
 
@@ -37,7 +37,7 @@ $(LIB_OUT)/%.o: $(CORE_DIR)/%.c $(LIB_DEPS)
 $(LIB_SHARED): $(LIB_OBJS) lib/libdirtytrack.map
 	$(CC) -shared -Wl,-soname,$(LIB_SONAME) \
 		-Wl,--version-script=lib/libdirtytrack.map -Wl,-z,defs \
-		-o $@ $(LIB_OBJS)
+		-o $@ $(LIB_OBJS) -pthread
 	ln -sf $(@F) $(LIB_OUT)/$(LIB_SONAME)
 	ln -sf $(LIB_SONAME) $(LIB_OUT)/libdirtytrack.so
 
@@ -52,9 +52,11 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/libdirtytrack
 LIB_PC := $(LIB_OUT)/libdirtytrack.pc
 LIB_MAN3 := $(wildcard Documentation/man/man3/*.3)
 LIB_MAN7 := $(wildcard Documentation/man/man7/*.7)
+LIB_EXAMPLES := $(wildcard Documentation/examples/*.c)
 
 lib: $(LIB_PC)
 
@@ -76,7 +78,10 @@ install-lib: lib
 	install -d $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 $(LIB_MAN3) $(DESTDIR)$(MANDIR)/man3/
 	install -m 0644 $(LIB_MAN7) $(DESTDIR)$(MANDIR)/man7/
+	install -d $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(LIB_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 
+# The doc directory is libdirtytrack's alone: it goes when empty.
 uninstall-lib:
 	$(RM) $(DESTDIR)$(LIBDIR)/libdirtytrack.so.$(LIB_VERSION) \
 	      $(DESTDIR)$(LIBDIR)/$(LIB_SONAME) $(DESTDIR)$(LIBDIR)/libdirtytrack.so \
@@ -84,4 +89,6 @@ uninstall-lib:
 	      $(DESTDIR)$(INCLUDEDIR)/dirtytrack.h \
 	      $(DESTDIR)$(PKGCONFIGDIR)/libdirtytrack.pc \
 	      $(addprefix $(DESTDIR)$(MANDIR)/man3/,$(notdir $(LIB_MAN3))) \
-	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(LIB_MAN7)))
+	      $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(LIB_MAN7))) \
+	      $(addprefix $(DESTDIR)$(DOCDIR)/examples/,$(notdir $(LIB_EXAMPLES)))
+	rmdir $(DESTDIR)$(DOCDIR)/examples $(DESTDIR)$(DOCDIR) 2>/dev/null || true

@@ -13,6 +13,8 @@
 #define dt_offsetofend(type, field) \
 	(offsetof(type, field) + sizeof(((type *)0)->field))
 
+#define DT_OPTS_MAX_SZ	4096
+
 /*
  * A caller's struct of @user_sz bytes is acceptable to a library that knows
  * @known_sz bytes of it and needs at least @min_sz: too small is -EINVAL, a
@@ -27,6 +29,9 @@ static inline int dt_opts_check(const void *opts, size_t user_sz,
 
 	if (user_sz < min_sz)
 		return -EINVAL;
+	/* No struct of this API will ever be a page: garbage, not a newer one. */
+	if (user_sz > DT_OPTS_MAX_SZ)
+		return -E2BIG;
 	for (i = known_sz; i < user_sz; i++)
 		if (p[i])
 			return -E2BIG;
@@ -43,5 +48,18 @@ static inline int dt_opts_check(const void *opts, size_t user_sz,
 #define DT_OPTS_GET(opts, type, field, fallback)			\
 	((opts) && (opts)->sz >= dt_offsetofend(struct type, field) ?	\
 	 (opts)->field : (fallback))
+
+/*
+ * Copy a result struct whose first field is `size_t sz` out to the
+ * caller's, up to the size the caller knows (@dst_sz, checked already).
+ */
+static inline void dt_opts_copy_out(void *dst, size_t dst_sz, const void *src,
+				    size_t src_sz)
+{
+	size_t n = dst_sz < src_sz ? dst_sz : src_sz;
+
+	__builtin_memcpy((char *)dst + sizeof(size_t),
+			 (const char *)src + sizeof(size_t), n - sizeof(size_t));
+}
 
 #endif /* DT_LIB_OPTS_H */

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * libdirtytrack's insides: the handles, the region and vCPU tables both
+ * backends share, and the backend operations.
+ *
+ * Locking.  A tracker has two locks:
+ *  - @lock (a mutex) serialises every call that drives a source or changes
+ *    the tracker: syncs, per-vCPU harvests, attaches, region changes;
+ *  - @regions_lock (a rwlock, writers first) protects the region table:
+ *    taken for reading by the consumer (dirtytrack_claim_*()), for writing
+ *    by region add, remove and move, before @lock.  So nothing that holds
+ *    @lock ever waits for a claim: a claim never delays a sync or a vCPU
+ *    thread's harvest, and a claim's callback may sync.
+ * Sources and consumers share each region's merged set through the claim
+ * protocol of struct dt_bitmap, not through a lock.
+ */
+#ifndef DT_LIBDT_H
+#define DT_LIBDT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <linux/dirtytrack.h>
+
+#include "dirtytrack.h"
+#include "dt_core.h"
+
+#define DT_LIB_MAX_REGIONS	512	/* the module's DT_MAX_REGIONS */
+#define DT_LIB_MAX_VCPUS	1024	/* the module's DT_MAX_RINGS */
+#define DT_LIB_MAX_IOMMU	16	/* the module's DT_MAX_IOMMU */
+/* KVM_DIRTY_RING_MAX_ENTRIES of include/linux/kvm_host.h, not uapi. */
+#define DT_LIB_RING_MAX_ENTRIES	65536
+/* Guest physical addresses end below 2^52 (the module's DT_MAX_GPA_BITS). */
+#define DT_LIB_MAX_GPA_BITS	52
+/* The module's default max_region_pages: 1 TiB of 4 KiB pages. */
+#define DT_LIB_MAX_REGION_PAGES	(1ULL << 28)
+
+struct dirtytrack {
+	enum dirtytrack_backend backend;
+	int fd;			/* /dev/dirtytrack, or -1 (user backend) */
+	unsigned int page_shift;
+	struct dirtytrack_info info;
+	int refs;		/* the caller's, and one per tracker */
+};
+
+/**
+ * struct dt_lib_region - a region, as both backends see it
+ * @slot: DIRTYTRACK_SLOT(as_id, id)
+ * @gfn: its first guest frame now
+ * @npages: its size in host pages
+ * @merged: the merged set the consumer claims from: the module's, mapped
+ *          (kernel backend), or this process's (user backend)
+ * @map: kernel backend: the mapping of @merged
+ * @map_size: its length
+ * @pending: user backend: harvested, not yet published (rule 3)
+ * @moved_from_gfn: user backend: the old place of a region moved since the
+ *                  last vmm-log harvest, which may still hold bits for it
+ * @moved: @moved_from_gfn is valid
+ */
+struct dt_lib_region {
+	uint32_t slot;
+	uint64_t gfn;
+	uint64_t npages;
+	struct dt_bitmap merged;
+	void *map;
+	size_t map_size;
+	struct dt_bitmap pending;
+	uint64_t moved_from_gfn;
+	bool moved;
+};
+
+/**
+ * struct dt_lib_vcpu - an attached dirty ring
+ * @id: KVM's id of the vCPU (its KVM_CREATE_VCPU argument)
+ * @map: the library's own mapping of the ring, checked to be its size
+ * @map_size: its length, the ring's size
+ * @entries: entries harvested since the last rate update
+ * @rate: the vCPU's dirty rate
+ * @ring: user backend: the walk's state
+ * @last: user backend: entries the last harvest took
+ */
+struct dt_lib_vcpu {
+	uint32_t id;
+	void *map;
+	size_t map_size;
+	uint64_t entries;
+	struct dirtytrack_rate rate;
+	struct dt_ring ring;
+	uint32_t last;
+};
+
+/* The per-source rates, in struct dirtytrack_rates order. */
+enum { DT_RATE_RING, DT_RATE_KVM_BITMAP, DT_RATE_VMM, DT_RATE_IOMMU, DT_NR_RATES };
+
+struct dt_backend_ops;
+
+struct dirtytrack_tracker {
+	struct dirtytrack *dt;
+	const struct dt_backend_ops *ops;
+	pthread_mutex_t lock;
+	pthread_rwlock_t regions_lock;
+	int fd;			/* kernel backend: the tracker */
+	struct dt_lib_region *regions[DT_LIB_MAX_REGIONS];
+	uint64_t regions_gen;	/* bumped by every add and remove */
+	struct dt_lib_vcpu *vcpus;
+	uint32_t nr_vcpus;
+	/* Rates: the time of the last sync, and what came since. */
+	uint64_t last_sync_ns;
+	uint64_t syncs;
+	uint64_t since[DT_NR_RATES];
+	struct dirtytrack_rate rates[DT_NR_RATES];
+	void *priv;		/* the backend's own state */
+};
+
+/**
+ * struct dt_backend_ops - what a backend does; called with @t->lock held
+ *
+ * Return values are 0 or -errno, with the meaning the module documents
+ * for the matching ioctl; both backends answer every misuse alike.
+ * @region_add fills in @r->merged; @region_remove harvests the region and copies its last bits
+ * out before the common code unlinks it; @sync fills @st and adds each
+ * vCPU's entries to its @entries.
+ */
+struct dt_backend_ops {
+	int (*create)(struct dirtytrack_tracker *t, int vm_fd);
+	void (*destroy)(struct dirtytrack_tracker *t);
+	int (*region_add)(struct dirtytrack_tracker *t, struct dt_lib_region *r);
+	int (*region_remove)(struct dirtytrack_tracker *t,
+			     struct dt_lib_region *r, uint64_t *bitmap,
+			     uint64_t *out_dirty);
+	void (*region_free)(struct dirtytrack_tracker *t,
+			    struct dt_lib_region *r);
+	int (*region_move)(struct dirtytrack_tracker *t,
+			   struct dt_lib_region *r, uint64_t new_gfn);
+	int (*attach_ring)(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v);
+	int (*harvest_vcpu)(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v,
+			    uint64_t *out_entries);
+	int (*attach_kvm_bitmap)(struct dirtytrack_tracker *t, uint32_t flags,
+				 uint64_t max_pages);
+	int (*vmm_mark)(struct dirtytrack_tracker *t, uint64_t gpa,
+			uint64_t len);
+	int (*vmm_log_fd)(struct dirtytrack_tracker *t, int *out_fd,
+			  uint64_t *out_size);
+	int (*attach_iommu)(struct dirtytrack_tracker *t,
+			    const struct dirtytrack_iommu_opts *opts,
+			    uint32_t *out_id);
+	int (*iommu_set_map)(struct dirtytrack_tracker *t, uint32_t id,
+			     const struct dirtytrack_iova_map *maps,
+			     uint32_t nr_maps);
+	int (*iommu_peek)(struct dirtytrack_tracker *t, uint32_t id,
+			  uint64_t iova, uint64_t length, uint64_t *out_dirty);
+	int (*iommu_detach)(struct dirtytrack_tracker *t, uint32_t id);
+	int (*start)(struct dirtytrack_tracker *t, bool all_dirty);
+	int (*stop)(struct dirtytrack_tracker *t);
+	int (*sync)(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
+		    struct dirtytrack_sync_stats *st);
+};
+
+extern const struct dt_backend_ops dt_kernel_backend;
+extern const struct dt_backend_ops dt_user_backend;
+
+/* tracker.c */
+struct dt_lib_region *dt_lib_region_find(struct dirtytrack_tracker *t,
+					 uint32_t slot);
+void dt_lib_put(struct dirtytrack *dt);
+
+/* claim.c */
+int dt_lib_claim_region(struct dt_lib_region *r, uint64_t first,
+			uint64_t npages, uint64_t *bitmap, uint64_t *out_dirty);
+
+/* rates.c */
+void dt_rates_update(struct dirtytrack_tracker *t,
+		     const struct dirtytrack_sync_stats *st);
+void dt_rates_restart(struct dirtytrack_tracker *t);
+
+/* device.c: the monotonic clock, in ns. */
+uint64_t dt_now_ns(void);
+
+static inline uint64_t dt_lib_page_size(const struct dirtytrack_tracker *t)
+{
+	return (uint64_t)1 << t->dt->page_shift;
+}
+
+#endif /* DT_LIBDT_H */

@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The user backend's tracker: states, regions, the harvest order, and the
+ * kvm-ring source.  The module's drivers/dirtytrack/{tracker,region,
+ * harvest,ring_source}.c, in this process; see user_backend.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/kvm.h>
+
+#include "user_backend.h"
+
+/* ---- regions ------------------------------------------------------------ */
+
+static bool dt_gfn_in(uint64_t gfn, uint64_t base, uint64_t npages)
+{
+	return gfn >= base && gfn - base < npages;
+}
+
+/*
+ * The region of address space 0 holding @gfn, where it is now or, if none
+ * is, where a region was before a move the vmm log has not caught up with.
+ */
+struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
+				    uint64_t *base)
+{
+	int i;
+
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+		struct dt_lib_region *r = t->regions[i];
+
+		if (r && !(r->slot >> 16) && dt_gfn_in(gfn, r->gfn, r->npages)) {
+			*base = r->gfn;
+			return r;
+		}
+	}
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+		struct dt_lib_region *r = t->regions[i];
+
+		if (r && r->moved && !(r->slot >> 16) &&
+		    dt_gfn_in(gfn, r->moved_from_gfn, r->npages)) {
+			*base = r->moved_from_gfn;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Mark a frame of address space 0 pending; false if no region holds it. */
+bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
+		   struct dt_u_hint *hint)
+{
+	struct dt_lib_region *r = hint->r;
+
+	if (!r || !dt_gfn_in(gfn, hint->base, r->npages)) {
+		r = dt_u_find_gfn(t, gfn, &hint->base);
+		hint->r = r;
+	}
+	if (!r)
+		return false;
+	dt_bitmap_set(&r->pending, gfn - hint->base);
+	return true;
+}
+
+/* Mark the frames [@gfn, @end) of address space 0 pending. */
+void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end)
+{
+	int i;
+
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+		struct dt_lib_region *r = t->regions[i];
+		uint64_t lo, hi;
+
+		if (!r || r->slot >> 16)
+			continue;
+		lo = gfn > r->gfn ? gfn : r->gfn;
+		hi = end < r->gfn + r->npages ? end : r->gfn + r->npages;
+		if (lo < hi)
+			dt_bitmap_set_range(&r->pending, lo - r->gfn, hi - lo);
+	}
+}
+
+/* Errors mean all dirty (DOMAIN.md rule 10). */
+void dt_u_mark_all(struct dirtytrack_tracker *t, bool publish)
+{
+	int i;
+
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+		struct dt_lib_region *r = t->regions[i];
+
+		if (r)
+			dt_bitmap_set_range(publish ? &r->merged : &r->pending,
+					    0, r->npages);
+	}
+}
+
+static int dt_bitmap_alloc(struct dt_bitmap *b, uint64_t npages)
+{
+	b->words = calloc(dt_bitmap_words(npages), sizeof(uint64_t));
+	b->summary = calloc(dt_summary_words(npages), sizeof(uint64_t));
+	b->npages = npages;
+	if (b->words && b->summary)
+		return 0;
+	free(b->words);
+	free(b->summary);
+	return -ENOMEM;
+}
+
+static void dt_bitmap_free(struct dt_bitmap *b)
+{
+	free(b->words);
+	free(b->summary);
+	b->words = b->summary = NULL;
+}
+
+static int dt_slot_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct dt_slot *)a)->slot;
+	uint32_t y = ((const struct dt_slot *)b)->slot;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The ring walk's table, rebuilt after regions came or went. */
+static int dt_u_table_sync(struct dirtytrack_tracker *t)
+{
+	struct dt_user *u = dt_u(t);
+	struct dt_slot *v;
+	uint32_t n = 0;
+	int i;
+
+	if (u->table_gen == t->regions_gen && u->table.v)
+		return 0;
+	v = calloc(DT_LIB_MAX_REGIONS, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+		struct dt_lib_region *r = t->regions[i];
+
+		if (!r)
+			continue;
+		v[n].slot = r->slot;
+		v[n].npages = r->npages;
+		v[n].dirty = &r->pending;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), dt_slot_cmp);
+	free(u->table.v);
+	u->table.v = v;
+	u->table.n = n;
+	u->table.hint = 0;
+	u->table_gen = t->regions_gen;
+	return 0;
+}
+
+/* ---- the kvm-ring source ------------------------------------------------- */
+
+/* Walk the rings @h asks for into the pending sets. */
+static void dt_u_rings_collect(struct dirtytrack_tracker *t,
+			       struct dt_u_harvest *h)
+{
+	struct dt_ring_stats st = { 0 };
+	uint32_t i;
+
+	for (i = 0; i < t->nr_vcpus; i++) {
+		struct dt_lib_vcpu *v = &t->vcpus[i];
+		uint32_t before = st.harvested + st.invalid;
+
+		v->last = 0;
+		if (h->kind == DT_U_VCPU && v != h->vcpu)
+			continue;
+		dt_ring_harvest(&v->ring, &dt_u(t)->table, &st);
+		if (dt_ring_check_gap(&v->ring, 0, &st))
+			dt_ring_harvest(&v->ring, &dt_u(t)->table, &st);
+		v->last = st.harvested + st.invalid - before;
+	}
+	h->st.ring_entries += st.harvested;
+	h->st.ring_invalid += st.invalid;
+	h->st.ring_foreign += st.foreign;
+}
+
+/*
+ * KVM_RESET_DIRTY_RINGS, completed before anything harvested is published
+ * (rule 3).  A count other than what the walk marked means someone else
+ * harvests too, or some entries were not reset: everything is dirty, and
+ * every ring finds KVM again (the module's dt_ring_source_harvest()).
+ */
+static int dt_u_rings_reset(struct dirtytrack_tracker *t,
+			    struct dt_u_harvest *h)
+{
+	struct dt_user *u = dt_u(t);
+	uint32_t i, marked = 0, foreign = 0;
+	int cleared;
+
+	if (!t->nr_vcpus)
+		return 0;
+	for (i = 0; i < t->nr_vcpus; i++)
+		marked += t->vcpus[i].ring.unreset;
+	cleared = ioctl(u->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
+	if (cleared < 0) {
+		u->reset_failed = true;
+		if (h->st.ring_foreign)
+			dt_u_mark_all(t, false);
+		return -errno;
+	}
+	for (i = 0; i < t->nr_vcpus; i++)
+		dt_ring_reset_done(&t->vcpus[i].ring);
+	if ((uint32_t)cleared > marked ||
+	    ((uint32_t)cleared < marked && !u->reset_failed)) {
+		foreign = (uint32_t)cleared > marked ? (uint32_t)cleared - marked :
+						       marked - (uint32_t)cleared;
+		for (i = 0; i < t->nr_vcpus; i++)
+			t->vcpus[i].ring.synced = false;
+	}
+	u->reset_failed = false;
+	h->st.ring_foreign += foreign;
+	if (h->st.ring_foreign)
+		dt_u_mark_all(t, true);
+	return 0;
+}
+
+/* ---- one harvest ---------------------------------------------------------- */
+
+/*
+ * Every source @h asks for, in the module's order: IOMMU, rings (walk,
+ * then reset), vmm log, KVM bitmap last (rule 5).  Pages are published
+ * only once every source is done; an error leaves them pending.
+ */
+static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
+{
+	int i, ret;
+
+	ret = dt_u_table_sync(t);
+	if (ret)
+		return ret;
+	if (h->kind != DT_U_VCPU)
+		dt_u_iommu_harvest(t, h);
+	dt_u_rings_collect(t, h);
+	ret = dt_u_rings_reset(t, h);
+	if (ret)
+		return ret;
+	if (h->kind != DT_U_VCPU)
+		dt_u_vmm_harvest(t, h);
+	dt_u_kvm_bitmap_harvest(t, h);
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+		if (t->regions[i])
+			dt_bitmap_move(&t->regions[i]->merged,
+				       &t->regions[i]->pending);
+	return 0;
+}
+
+/* Nothing is harvested between FINAL_BEGIN and FINAL_END, nor after. */
+static int dt_u_may_harvest(struct dirtytrack_tracker *t)
+{
+	return dt_state_may_harvest(dt_u(t)->state);
+}
+
+/* ---- the backend operations ------------------------------------------------ */
+
+/*
+ * Is @fd a KVM VM of this process?  Its file is KVM's anon inode
+ * "kvm-vm" (what the module checks), and it answers KVM_CHECK_EXTENSION,
+ * which KVM refuses (EIO) to any other process.
+ */
+static int dt_u_check_vm(int fd)
+{
+	char path[64], link[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -EBADF;
+	link[n] = '\0';
+	if (strcmp(link, "anon_inode:kvm-vm"))
+		return -EBADF;
+	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) < 0)
+		return errno == EIO ? -EIO : -EBADF;
+	return 0;
+}
+
+/*
+ * At most one tracker per VM, as the module enforces: two would split
+ * KVM's get-and-clear bitmap and each lose the other's pages.  KVM answers
+ * only the process that created the VM, so every user-backend tracker of a
+ * VM is in this process: they are listed here, and a VM file is compared
+ * with kcmp(2) (without it, as on a kernel without
+ * CONFIG_CHECKPOINT_RESTORE, VM files cannot be told apart: not checked).
+ */
+static pthread_mutex_t dt_u_vms_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dt_user *dt_u_vms;
+
+/* kcmp(2) of two of our files: 0 the same, > 0 not, < 0 cannot tell. */
+int dt_u_kcmp_files(int a, int b)
+{
+	pid_t pid = getpid();
+	long ret = syscall(SYS_kcmp, pid, pid, DT_KCMP_FILE, a, b);
+
+	return ret < 0 ? -1 : (int)ret;
+}
+
+static int dt_u_vms_add(struct dt_user *u)
+{
+	struct dt_user *o;
+
+	pthread_mutex_lock(&dt_u_vms_lock);
+	for (o = dt_u_vms; o; o = o->next_vm) {
+		if (!dt_u_kcmp_files(o->vm_fd, u->vm_fd)) {
+			pthread_mutex_unlock(&dt_u_vms_lock);
+			return -EEXIST;
+		}
+	}
+	u->next_vm = dt_u_vms;
+	dt_u_vms = u;
+	pthread_mutex_unlock(&dt_u_vms_lock);
+	return 0;
+}
+
+static void dt_u_vms_del(struct dt_user *u)
+{
+	struct dt_user **p;
+
+	pthread_mutex_lock(&dt_u_vms_lock);
+	for (p = &dt_u_vms; *p; p = &(*p)->next_vm) {
+		if (*p == u) {
+			*p = u->next_vm;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dt_u_vms_lock);
+}
+
+static int dt_u_create(struct dirtytrack_tracker *t, int vm_fd)
+{
+	struct dt_user *u;
+	int ret;
+
+	ret = dt_u_check_vm(vm_fd);
+	if (ret)
+		return ret;
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	t->priv = u;
+	/* Ours, like the module's reference on the VM file. */
+	u->vm_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 0);
+	if (u->vm_fd < 0) {
+		ret = -errno;
+		goto err_free;
+	}
+	ret = dt_u_vms_add(u);
+	if (ret)
+		goto err_close;
+	ret = dt_u_vmm_init(t);
+	if (!ret)
+		return 0;
+	dt_u_vms_del(u);
+err_close:
+	close(u->vm_fd);
+err_free:
+	free(u);
+	t->priv = NULL;
+	return ret;
+}
+
+static void dt_u_destroy(struct dirtytrack_tracker *t)
+{
+	struct dt_user *u = dt_u(t);
+
+	dt_u_vms_del(u);
+	dt_u_iommu_free_all(t);
+	dt_u_kvm_bitmap_free(t);
+	dt_u_vmm_free(t);
+	free(u->table.v);
+	close(u->vm_fd);
+	free(u);
+}
+
+static int dt_u_region_add(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+{
+	int ret;
+
+	/* The module's default max_region_pages. */
+	if (r->npages > DT_LIB_MAX_REGION_PAGES)
+		return -EINVAL;
+	ret = dt_u_kvm_bitmap_check_region(t, r->npages);
+	if (ret)
+		return ret;
+	ret = dt_bitmap_alloc(&r->merged, r->npages);
+	if (ret)
+		return ret;
+	ret = dt_bitmap_alloc(&r->pending, r->npages);
+	if (ret) {
+		dt_bitmap_free(&r->merged);
+		return ret;
+	}
+	/* Short of log memory, marks go to the regions directly: no error. */
+	if (!(r->slot >> 16))
+		dt_u_vmm_grow(t, r->gfn + r->npages);
+	/* Hotplugged while tracking: the destination has none of it. */
+	if (dt_u(t)->state != DT_IDLE)
+		dt_bitmap_set_range(&r->merged, 0, r->npages);
+	return 0;
+}
+
+static void dt_u_region_free(struct dirtytrack_tracker *t,
+			     struct dt_lib_region *r)
+{
+	(void)t;
+	dt_bitmap_free(&r->merged);
+	dt_bitmap_free(&r->pending);
+}
+
+/* Rule 7 and rule 5: ring entries and KVM's bitmap go with the memslot. */
+static int dt_u_region_remove(struct dirtytrack_tracker *t,
+			      struct dt_lib_region *r, uint64_t *bitmap,
+			      uint64_t *out_dirty)
+{
+	struct dt_u_harvest h = { .kind = DT_U_REMOVE, .region = r };
+	int ret;
+
+	ret = dt_u_may_harvest(t);
+	if (!ret)
+		ret = dt_u_harvest(t, &h);
+	if (ret || !bitmap)
+		return ret;
+	return dt_lib_claim_region(r, 0, r->npages, bitmap, out_dirty);
+}
+
+/* Rule 7: no entry may be left to be read against the old place. */
+static int dt_u_region_move(struct dirtytrack_tracker *t,
+			    struct dt_lib_region *r, uint64_t new_gfn)
+{
+	struct dt_u_harvest h = { .kind = DT_U_SYNC };
+	int ret;
+
+	ret = dt_u_may_harvest(t);
+	if (!ret)
+		ret = dt_u_harvest(t, &h);
+	if (ret)
+		return ret;
+	r->moved_from_gfn = r->gfn;
+	r->moved = true;
+	if (!(r->slot >> 16))
+		dt_u_vmm_grow(t, new_gfn + r->npages);
+	return 0;
+}
+
+static int dt_u_attach_ring(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v)
+{
+	struct dt_user *u = dt_u(t);
+
+	/* A VM declared ringless has no ring to attach. */
+	if (u->kbm && !(u->kbm->flags & DIRTYTRACK_KVM_RING))
+		return -EINVAL;
+	v->ring.gfns = v->map;
+	v->ring.size = v->map_size / sizeof(struct kvm_dirty_gfn);
+	/* KVM may be anywhere in a ring used before: found at first harvest. */
+	v->ring.synced = false;
+	return 0;
+}
+
+static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
+			     struct dt_lib_vcpu *v, uint64_t *out)
+{
+	struct dt_u_harvest h = { .kind = DT_U_VCPU, .vcpu = v };
+	int ret;
+
+	/* A vCPU that runs during the final sync broke its precondition. */
+	ret = dt_u_may_harvest(t);
+	if (!ret)
+		ret = dt_u_harvest(t, &h);
+	if (!ret)
+		*out = v->last;
+	return ret;
+}
+
+static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
+{
+	struct dt_u_harvest h = { .kind = DT_U_SYNC };
+	struct dt_user *u = dt_u(t);
+	int ret;
+
+	ret = dt_state_start(u->state);
+	if (ret)
+		return ret;
+	ret = dt_u_harvest(t, &h);
+	if (ret)
+		return ret;
+	/* Enabling IOMMU tracking clears its bits: a clean snapshot. */
+	ret = dt_u_iommu_start(t);
+	if (ret)
+		return ret;
+	if (all_dirty)
+		dt_u_mark_all(t, true);
+	u->state = DT_TRACKING;
+	return 0;
+}
+
+static int dt_u_stop(struct dirtytrack_tracker *t)
+{
+	/* The backup bitmap too: clearing KVM_MEM_LOG_DIRTY_PAGES drops it. */
+	struct dt_u_harvest h = { .kind = DT_U_ALL };
+	struct dt_user *u = dt_u(t);
+	int ret;
+
+	ret = dt_state_stop(u->state);
+	if (ret)
+		return ret;
+	if (u->state != DT_SEALED) {
+		ret = dt_u_harvest(t, &h);
+		if (ret)
+			return ret;
+	}
+	dt_u_iommu_stop(t);
+	u->state = DT_IDLE;
+	return 0;
+}
+
+static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
+		     struct dirtytrack_sync_stats *st)
+{
+	struct dt_u_harvest h = {
+		.kind = phase == DT_PHASE_FINAL_END ? DT_U_ALL : DT_U_SYNC,
+	};
+	struct dt_user *u = dt_u(t);
+	uint32_t i;
+	int ret;
+
+	ret = dt_state_sync(u->state, phase);
+	if (!ret)
+		ret = dt_u_harvest(t, &h);
+	if (ret)
+		return ret;
+	u->state = dt_state_synced(u->state, phase);
+	for (i = 0; i < t->nr_vcpus; i++)
+		t->vcpus[i].entries += t->vcpus[i].last;
+	*st = h.st;
+	st->sz = sizeof(*st);
+	return 0;
+}
+
+static int dt_u_vmm_mark_op(struct dirtytrack_tracker *t, uint64_t gpa,
+			    uint64_t len)
+{
+	/* A write after the final sync would never reach the destination. */
+	if (dt_u(t)->state == DT_SEALED)
+		return -EBUSY;
+	return dt_u_vmm_mark(t, gpa, len);
+}
+
+static int dt_u_iommu_set_map_op(struct dirtytrack_tracker *t, uint32_t id,
+				 const struct dirtytrack_iova_map *maps,
+				 uint32_t nr)
+{
+	int ret = dt_u_may_harvest(t);
+
+	return ret ? ret : dt_u_iommu_set_map(t, id, maps, nr);
+}
+
+static int dt_u_iommu_peek_op(struct dirtytrack_tracker *t, uint32_t id,
+			      uint64_t iova, uint64_t length,
+			      uint64_t *out_dirty)
+{
+	if (dt_u(t)->state == DT_SEALED)
+		return -EBUSY;
+	return dt_u_iommu_peek(t, id, iova, length, out_dirty);
+}
+
+const struct dt_backend_ops dt_user_backend = {
+	.create = dt_u_create,
+	.destroy = dt_u_destroy,
+	.region_add = dt_u_region_add,
+	.region_remove = dt_u_region_remove,
+	.region_free = dt_u_region_free,
+	.region_move = dt_u_region_move,
+	.attach_ring = dt_u_attach_ring,
+	.harvest_vcpu = dt_u_harvest_vcpu,
+	.attach_kvm_bitmap = dt_u_kvm_bitmap_attach,
+	.vmm_mark = dt_u_vmm_mark_op,
+	.vmm_log_fd = dt_u_vmm_log_fd,
+	.attach_iommu = dt_u_iommu_attach,
+	.iommu_set_map = dt_u_iommu_set_map_op,
+	.iommu_peek = dt_u_iommu_peek_op,
+	.iommu_detach = dt_u_iommu_detach,
+	.start = dt_u_start,
+	.stop = dt_u_stop,
+	.sync = dt_u_sync,
+};

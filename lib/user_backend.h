@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
+/*
+ * The user backend: the module's tracker, in this process.  The same
+ * sources (KVM rings and bitmaps, the vmm log, iommufd), harvested in the
+ * same order under the same rules (DOMAIN.md), with the same state machine
+ * and the same answer to every misuse, so a VMM can switch backends
+ * without a change.  The ring walk and the merged set are the module's own
+ * code (drivers/dirtytrack/core/).
+ *
+ * Everything here runs with the tracker's lock held.
+ */
+#ifndef DT_USER_BACKEND_H
+#define DT_USER_BACKEND_H
+
+#include "libdt.h"
+
+/* What a harvest covers: the module's enum dt_harvest_kind. */
+enum dt_u_kind {
+	DT_U_SYNC,	/* every source; no backup bitmap */
+	DT_U_ALL,	/* ... and the backup bitmap (final end, stop) */
+	DT_U_VCPU,	/* one vCPU's ring */
+	DT_U_REMOVE,	/* every source, and the bitmap of one region */
+};
+
+struct dt_u_harvest {
+	enum dt_u_kind kind;
+	struct dt_lib_vcpu *vcpu;	/* DT_U_VCPU */
+	struct dt_lib_region *region;	/* DT_U_REMOVE */
+	struct dirtytrack_sync_stats st;
+};
+
+struct dt_u_kvm_bitmap {
+	uint32_t flags;		/* DIRTYTRACK_KVM_* */
+	uint64_t *buf;		/* the largest region's words and a guard */
+	uint64_t words;
+	size_t buf_len;		/* its mapping, an inaccessible page included */
+};
+
+struct dt_u_vmm_log {
+	int fd;			/* a sealed memfd: it can grow, not shrink */
+	uint64_t *map;
+	uint64_t size;
+	uint64_t marked;	/* pages marked in the regions directly */
+};
+
+struct dt_u_iommu;
+
+struct dt_user {
+	int vm_fd;
+	struct dt_user *next_vm;	/* the process's trackers (one per VM) */
+	enum dt_state state;	/* the module's state machine (core/state.c) */
+	bool reset_failed;
+	struct dt_slot_table table;	/* the ring walk's view of the regions */
+	uint64_t table_gen;
+	struct dt_u_kvm_bitmap *kbm;
+	struct dt_u_vmm_log vmm;
+	struct dt_u_iommu *iommu[DT_LIB_MAX_IOMMU];
+};
+
+static inline struct dt_user *dt_u(struct dirtytrack_tracker *t)
+{
+	return t->priv;
+}
+
+/* kcmp(2)'s KCMP_FILE (linux/kcmp.h). */
+#define DT_KCMP_FILE	0
+
+/* A guest frame resolved to its region: kept between frames of a run. */
+struct dt_u_hint {
+	struct dt_lib_region *r;
+	uint64_t base;
+};
+
+/* user_backend.c */
+int dt_u_kcmp_files(int a, int b);
+bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
+		   struct dt_u_hint *hint);
+void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end);
+void dt_u_mark_all(struct dirtytrack_tracker *t, bool publish);
+struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
+				    uint64_t *base);
+
+/* user_kvm_bitmap.c */
+int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
+			   uint64_t max_pages);
+int dt_u_kvm_bitmap_check_region(struct dirtytrack_tracker *t, uint64_t npages);
+void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
+			     struct dt_u_harvest *h);
+void dt_u_kvm_bitmap_free(struct dirtytrack_tracker *t);
+
+/* user_vmm_log.c */
+int dt_u_vmm_init(struct dirtytrack_tracker *t);
+int dt_u_vmm_grow(struct dirtytrack_tracker *t, uint64_t end_gfn);
+int dt_u_vmm_mark(struct dirtytrack_tracker *t, uint64_t gpa, uint64_t len);
+int dt_u_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
+		    uint64_t *out_size);
+void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h);
+void dt_u_vmm_free(struct dirtytrack_tracker *t);
+
+/* user_iommu.c */
+int dt_u_iommu_attach(struct dirtytrack_tracker *t,
+		      const struct dirtytrack_iommu_opts *o, uint32_t *out_id);
+int dt_u_iommu_set_map(struct dirtytrack_tracker *t, uint32_t id,
+		       const struct dirtytrack_iova_map *maps, uint32_t nr);
+int dt_u_iommu_peek(struct dirtytrack_tracker *t, uint32_t id, uint64_t iova,
+		    uint64_t length, uint64_t *out_dirty);
+int dt_u_iommu_detach(struct dirtytrack_tracker *t, uint32_t id);
+void dt_u_iommu_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h);
+int dt_u_iommu_start(struct dirtytrack_tracker *t);
+void dt_u_iommu_stop(struct dirtytrack_tracker *t);
+void dt_u_iommu_free_all(struct dirtytrack_tracker *t);
+
+#endif /* DT_USER_BACKEND_H */

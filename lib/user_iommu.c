@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The user backend's iommu source: a HWPT's dirty bits, read through
+ * iommufd, translated from IOVA to GPA through the VMM's map and merged.
+ * The module's iommu_source.c, in this process, with the same answers to
+ * iommufd's 6.12 behaviour:
+ *  - enabling tracking clears every dirty bit, so it is enabled only from
+ *    a clean start, never on a HWPT declared or seen tracking (rule 9);
+ *  - a read stops silently at the first unmapped IOVA, so a call never
+ *    spans two map entries (or regions, for the identity).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dt_iommufd.h"
+#include "user_backend.h"
+
+struct dt_u_iommu {
+	int fd;
+	uint32_t hwpt_id;
+	struct dirtytrack_iova_map *maps;	/* NULL: the identity */
+	uint32_t nr_maps;
+	bool tracking;		/* on, whoever turned it on */
+	bool enabled;		/* turned on by this tracker */
+	uint64_t *buf;		/* the bitmap of one call, page-aligned */
+	uint64_t buf_bits;
+};
+
+struct dt_u_iommu_read {
+	uint32_t flags;
+	uint64_t pages, calls, errors;
+};
+
+static int dt_u_iommu_tracking(struct dt_u_iommu *src, bool enable)
+{
+	struct dt_iommu_set_dirty cmd = {
+		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
+		.flags = enable ? DT_IOMMU_TRACKING_ENABLE : 0,
+	};
+
+	return ioctl(src->fd, DT_IOMMU_HWPT_SET_DIRTY, &cmd) ? -errno : 0;
+}
+
+/* The frame @iova maps to; false if the map holds no such IOVA. */
+static bool dt_u_iommu_gfn(struct dirtytrack_tracker *t,
+			   const struct dt_u_iommu *src, uint64_t iova,
+			   uint64_t *gfn)
+{
+	uint32_t lo = 0, hi = src->nr_maps;
+
+	if (!src->maps) {
+		*gfn = iova >> t->dt->page_shift;
+		return true;
+	}
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		const struct dirtytrack_iova_map *m = &src->maps[mid];
+
+		if (iova < m->iova) {
+			hi = mid;
+		} else if (iova - m->iova >= m->length) {
+			lo = mid + 1;
+		} else {
+			*gfn = (m->gpa + (iova - m->iova)) >> t->dt->page_shift;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Rule 10: every page [@iova, @end) maps is dirty (pending). */
+static void dt_u_iommu_mark_range(struct dirtytrack_tracker *t,
+				  struct dt_u_iommu *src, uint64_t iova,
+				  uint64_t end)
+{
+	unsigned int s = t->dt->page_shift;
+	uint32_t i;
+
+	if (!src->maps) {
+		dt_u_mark_gfns(t, iova >> s, end >> s);
+		return;
+	}
+	for (i = 0; i < src->nr_maps; i++) {
+		const struct dirtytrack_iova_map *m = &src->maps[i];
+		uint64_t lo = iova > m->iova ? iova : m->iova;
+		uint64_t hi = end < m->iova + m->length ? end : m->iova + m->length;
+
+		if (lo < hi)
+			dt_u_mark_gfns(t, (m->gpa + (lo - m->iova)) >> s,
+				       (m->gpa + (hi - m->iova)) >> s);
+	}
+}
+
+static void dt_u_iommu_mark_all(struct dirtytrack_tracker *t,
+				struct dt_u_iommu *src)
+{
+	dt_u_iommu_mark_range(t, src, 0, DT_IOMMU_MAX_IOVA);
+}
+
+/*
+ * One IOMMU_HWPT_GET_DIRTY_BITMAP over @npages pages from @iova, merged.
+ * iommufd ORs bits in and records a huge IO page whole, possibly past
+ * @npages up to the end of the bitmap's last page: the buffer reaches that
+ * far, is cleared first, and those bits are merged too.
+ */
+static void dt_u_iommu_read_chunk(struct dirtytrack_tracker *t,
+				  struct dt_u_iommu *src, uint64_t iova,
+				  uint64_t npages, struct dt_u_iommu_read *rd)
+{
+	uint64_t pg = dt_lib_page_size(t);
+	uint64_t bytes = (dt_bitmap_words(npages) * 8 + pg - 1) & ~(pg - 1);
+	uint64_t nwords = bytes / 8, w;
+	struct dt_iommu_get_dirty cmd = {
+		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
+		.flags = rd->flags, .iova = iova,
+		.length = npages << t->dt->page_shift, .page_size = pg,
+		.data = (uintptr_t)src->buf,
+	};
+	struct dt_u_hint hint = { 0 };
+
+	memset(src->buf, 0, bytes);
+	rd->calls++;
+	if (ioctl(src->fd, DT_IOMMU_HWPT_GET_DIRTY, &cmd)) {
+		rd->errors++;
+		dt_u_iommu_mark_range(t, src, iova,
+				      iova + (npages << t->dt->page_shift));
+		return;
+	}
+	for (w = 0; w < nwords; w++) {
+		uint64_t v = src->buf[w];
+
+		while (v) {
+			uint64_t page = w * DT_WORD_BITS +
+					(uint64_t)__builtin_ctzll(v);
+			uint64_t gfn;
+
+			v &= v - 1;
+			if (!dt_u_iommu_gfn(t, src, iova +
+					    (page << t->dt->page_shift), &gfn))
+				continue;
+			if (dt_u_mark_gfn(t, gfn, &hint))
+				rd->pages++;
+		}
+	}
+}
+
+/* [@iova, + @npages pages) in calls of at most the buffer's bits. */
+static void dt_u_iommu_read_run(struct dirtytrack_tracker *t,
+				struct dt_u_iommu *src, uint64_t iova,
+				uint64_t npages, struct dt_u_iommu_read *rd)
+{
+	uint64_t end = iova + (npages << t->dt->page_shift);
+
+	while (iova < end) {
+		uint64_t cut = end;
+
+		if ((end - iova) >> t->dt->page_shift > src->buf_bits)
+			cut = (iova + (src->buf_bits << t->dt->page_shift)) &
+			      ~(DT_IOMMU_MAX_IO_PAGE - 1);
+		dt_u_iommu_read_chunk(t, src, iova,
+				      (cut - iova) >> t->dt->page_shift, rd);
+		iova = cut;
+	}
+}
+
+/* Each map entry (each region of address space 0: the identity) apart. */
+static void dt_u_iommu_read_all(struct dirtytrack_tracker *t,
+				struct dt_u_iommu *src,
+				struct dt_u_iommu_read *rd)
+{
+	uint32_t i;
+	int j;
+
+	if (src->maps) {
+		for (i = 0; i < src->nr_maps; i++)
+			dt_u_iommu_read_run(t, src, src->maps[i].iova,
+					    src->maps[i].length >> t->dt->page_shift,
+					    rd);
+		return;
+	}
+	for (j = 0; j < DT_LIB_MAX_REGIONS; j++) {
+		struct dt_lib_region *r = t->regions[j];
+
+		if (r && !(r->slot >> 16))
+			dt_u_iommu_read_run(t, src, r->gfn << t->dt->page_shift,
+					    r->npages, rd);
+	}
+}
+
+void dt_u_iommu_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
+{
+	int i;
+
+	for (i = 0; i < DT_LIB_MAX_IOMMU; i++) {
+		struct dt_u_iommu_read rd = { 0 };
+
+		if (!dt_u(t)->iommu[i])
+			continue;
+		dt_u_iommu_read_all(t, dt_u(t)->iommu[i], &rd);
+		h->st.iommu_pages += rd.pages;
+		h->st.iommu_calls += rd.calls;
+		h->st.iommu_errors += rd.errors;
+	}
+}
+
+static void dt_u_iommu_free(struct dt_u_iommu *src)
+{
+	if (src->fd >= 0)
+		close(src->fd);
+	if (src->buf)
+		munmap(src->buf, (dt_bitmap_words(src->buf_bits) * 8));
+	free(src->maps);
+	free(src);
+}
+
+void dt_u_iommu_free_all(struct dirtytrack_tracker *t)
+{
+	int i;
+
+	for (i = 0; i < DT_LIB_MAX_IOMMU; i++) {
+		if (dt_u(t)->iommu[i])
+			dt_u_iommu_free(dt_u(t)->iommu[i]);
+		dt_u(t)->iommu[i] = NULL;
+	}
+}
+
+static int dt_u_iommu_copy_maps(const struct dirtytrack_iova_map *maps,
+				uint32_t nr, struct dirtytrack_iova_map **out)
+{
+	*out = NULL;
+	if (!nr)
+		return 0;
+	*out = malloc(nr * sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	memcpy(*out, maps, nr * sizeof(**out));
+	return 0;
+}
+
+/*
+ * A buffer for a largest IO page's bits at least, the largest map entry's
+ * at most 2^28, ending on a page boundary.
+ */
+static int dt_u_iommu_buf(struct dirtytrack_tracker *t, struct dt_u_iommu *src,
+			  const struct dirtytrack_iova_map *maps, uint32_t nr)
+{
+	uint64_t bits = DT_IOMMU_MAX_IO_PAGE >> t->dt->page_shift, pg, i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].length >> t->dt->page_shift > bits)
+			bits = maps[i].length >> t->dt->page_shift;
+	if (bits > 1ULL << 28)
+		bits = 1ULL << 28;
+	pg = dt_lib_page_size(t);
+	bits = ((dt_bitmap_words(bits) * 8 + pg - 1) & ~(pg - 1)) * 8;
+	src->buf = mmap(NULL, bits / 8, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (src->buf == MAP_FAILED) {
+		src->buf = NULL;
+		return -ENOMEM;
+	}
+	src->buf_bits = bits;
+	return 0;
+}
+
+/*
+ * Are @a and @b the same open file (one iommufd context)?  The module
+ * compares files; here kcmp(2) does.  Without kcmp (a kernel built without
+ * CONFIG_CHECKPOINT_RESTORE, or a seccomp filter) two opens of /dev/iommu
+ * cannot be told apart, and they count as one: refusing a second source is
+ * an error the VMM sees, two sources on one HWPT would silently turn its
+ * tracking off for each other.
+ */
+static bool dt_same_file(int a, int b)
+{
+	struct stat sa, sb;
+
+	if (fstat(a, &sa) || fstat(b, &sb) || sa.st_rdev != sb.st_rdev ||
+	    sa.st_ino != sb.st_ino)
+		return false;
+	return dt_u_kcmp_files(a, b) <= 0;
+}
+
+/*
+ * Is the fd an iommufd?  A character device that answers IOMMU_OPTION,
+ * which changes nothing; and does the HWPT track dirty pages (a one-page
+ * read without clear is refused by a HWPT with no dirty ops)?
+ */
+static int dt_u_iommu_check(struct dt_u_iommu *src)
+{
+	struct dt_iommu_option opt = {
+		.size = sizeof(opt), .option_id = DT_IOMMU_OPTION_RLIMIT_MODE,
+		.op = DT_IOMMU_OPTION_OP_GET,
+	};
+	struct dt_iommu_get_dirty cmd = {
+		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
+		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .iova = 0,
+		.length = (uint64_t)getpagesize(), .page_size = getpagesize(),
+		.data = (uintptr_t)src->buf,
+	};
+	struct stat st;
+
+	if (fstat(src->fd, &st) || !S_ISCHR(st.st_mode))
+		return -EBADF;
+	if (ioctl(src->fd, DT_IOMMU_OPTION, &opt))
+		return errno == ENOTTY || errno == EINVAL ? -EBADF : -errno;
+	return ioctl(src->fd, DT_IOMMU_HWPT_GET_DIRTY, &cmd) ? -errno : 0;
+}
+
+int dt_u_iommu_attach(struct dirtytrack_tracker *t,
+		      const struct dirtytrack_iommu_opts *o, uint32_t *out_id)
+{
+	struct dt_u_iommu_read rd = { 0 };
+	struct dt_user *u = dt_u(t);
+	struct dt_u_iommu *src;
+	int id, i, ret;
+
+	for (id = 0; id < DT_LIB_MAX_IOMMU && u->iommu[id]; id++)
+		;
+	if (id == DT_LIB_MAX_IOMMU)
+		return -ENOSPC;
+	src = calloc(1, sizeof(*src));
+	if (!src)
+		return -ENOMEM;
+	src->hwpt_id = o->hwpt_id;
+	src->fd = fcntl(o->iommufd, F_DUPFD_CLOEXEC, 0);
+	if (src->fd < 0) {
+		ret = errno == EBADF ? -EBADF : -errno;
+		goto err;
+	}
+	ret = dt_u_iommu_buf(t, src, o->maps, o->nr_maps);
+	if (!ret)
+		ret = dt_u_iommu_copy_maps(o->maps, o->nr_maps, &src->maps);
+	if (ret)
+		goto err;
+	src->nr_maps = o->nr_maps;
+	/* Two sources on one HWPT would turn its tracking off for each other. */
+	for (i = 0; i < DT_LIB_MAX_IOMMU; i++) {
+		if (u->iommu[i] && u->iommu[i]->hwpt_id == src->hwpt_id &&
+		    dt_same_file(u->iommu[i]->fd, src->fd)) {
+			ret = -EEXIST;
+			goto err;
+		}
+	}
+	ret = dt_u_iommu_check(src);
+	if (ret)
+		goto err;
+	/* Bits set before the attach: if any is, tracking is on. */
+	dt_u_iommu_read_all(t, src, &rd);
+	src->tracking = rd.pages || o->tracking_on;
+	if (u->state != DT_IDLE) {
+		/* A device hot-plugged mid-migration: its DMA so far is unknown. */
+		if (!src->tracking) {
+			ret = dt_u_iommu_tracking(src, true);
+			if (ret)
+				goto err;
+			src->tracking = src->enabled = true;
+		}
+		dt_u_iommu_mark_all(t, src);
+	}
+	u->iommu[id] = src;
+	*out_id = (uint32_t)id;
+	return 0;
+err:
+	dt_u_iommu_free(src);
+	return ret;
+}
+
+static struct dt_u_iommu *dt_u_iommu_get(struct dirtytrack_tracker *t,
+					 uint32_t id)
+{
+	return id < DT_LIB_MAX_IOMMU ? dt_u(t)->iommu[id] : NULL;
+}
+
+/* The old map's bits, read without clearing, go through the old map. */
+int dt_u_iommu_set_map(struct dirtytrack_tracker *t, uint32_t id,
+		       const struct dirtytrack_iova_map *maps, uint32_t nr)
+{
+	struct dt_u_iommu *src = dt_u_iommu_get(t, id);
+	struct dt_u_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
+	struct dirtytrack_iova_map *copy;
+	int ret;
+
+	if (!src)
+		return -ENOENT;
+	ret = dt_u_iommu_copy_maps(maps, nr, &copy);
+	if (ret)
+		return ret;
+	dt_u_iommu_read_all(t, src, &rd);
+	free(src->maps);
+	src->maps = copy;
+	src->nr_maps = nr;
+	return 0;
+}
+
+/* Before an unmap, once DMA to the range stopped: read without clearing. */
+int dt_u_iommu_peek(struct dirtytrack_tracker *t, uint32_t id, uint64_t iova,
+		    uint64_t length, uint64_t *out_dirty)
+{
+	struct dt_u_iommu *src = dt_u_iommu_get(t, id);
+	struct dt_u_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
+
+	if (!src)
+		return -ENOENT;
+	dt_u_iommu_read_run(t, src, iova, length >> t->dt->page_shift, &rd);
+	*out_dirty = rd.pages;
+	return 0;
+}
+
+int dt_u_iommu_detach(struct dirtytrack_tracker *t, uint32_t id)
+{
+	struct dt_u_iommu *src = dt_u_iommu_get(t, id);
+	struct dt_u_iommu_read rd = { 0 };
+
+	if (!src)
+		return -ENOENT;
+	dt_u_iommu_read_all(t, src, &rd);
+	/* A HWPT already gone cannot be turned off, and needs not be. */
+	if (src->enabled)
+		dt_u_iommu_tracking(src, false);
+	dt_u(t)->iommu[id] = NULL;
+	dt_u_iommu_free(src);
+	return 0;
+}
+
+/* Tracking begins: enabled where it is off (from a clean snapshot). */
+int dt_u_iommu_start(struct dirtytrack_tracker *t)
+{
+	int i, ret;
+
+	for (i = 0; i < DT_LIB_MAX_IOMMU; i++) {
+		struct dt_u_iommu *src = dt_u(t)->iommu[i];
+
+		if (!src || src->tracking)
+			continue;
+		ret = dt_u_iommu_tracking(src, true);
+		if (ret)
+			return ret;
+		src->tracking = src->enabled = true;
+	}
+	return 0;
+}
+
+/* Tracking ends: off again where this tracker turned it on. */
+void dt_u_iommu_stop(struct dirtytrack_tracker *t)
+{
+	int i;
+
+	for (i = 0; i < DT_LIB_MAX_IOMMU; i++) {
+		struct dt_u_iommu *src = dt_u(t)->iommu[i];
+
+		if (!src || !src->enabled)
+			continue;
+		/* Still on if it failed: never enabled again (rule 9). */
+		if (dt_u_iommu_tracking(src, false))
+			continue;
+		src->tracking = src->enabled = false;
+	}
+}

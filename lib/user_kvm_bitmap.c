@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause
+/*
+ * The user backend's kvm-bitmap source: KVM's per-memslot bitmap, the
+ * arm64 backup bitmap beside the rings or the plain log of a ringless VM.
+ * The module's bitmap_source.c, with this process's memory as the scratch.
+ *
+ * KVM_GET_DIRTY_LOG copies the whole memslot's bitmap, whatever size the
+ * VMM declared for the region, so before every read a no-op
+ * KVM_CLEAR_DIRTY_LOG checks the memslot ends inside the buffer: a memslot
+ * larger than declared is never read (it would overrun the buffer).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+
+#include <linux/kvm.h>
+
+#include "user_backend.h"
+
+/* Manual-protect clears go in chunks this size, only where bits were read. */
+#define DT_U_CLEAR_WORDS	512
+
+static int dt_kvm(struct dirtytrack_tracker *t, unsigned long cmd, void *arg)
+{
+	return ioctl(dt_u(t)->vm_fd, cmd, arg) < 0 ? -errno : 0;
+}
+
+/*
+ * Is @r's memslot at most one guard word larger than the region?  A clear
+ * of no page at the guard word's end succeeds only if the memslot reaches
+ * that far, and changes nothing.
+ */
+static int dt_u_fits(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+{
+	struct kvm_clear_dirty_log clr = {
+		.slot = r->slot,
+		.first_page = (dt_bitmap_words(r->npages) + 1) * DT_WORD_BITS,
+		.num_pages = 0,
+		.dirty_bitmap = dt_u(t)->kbm->buf,
+	};
+	int ret = dt_kvm(t, KVM_CLEAR_DIRTY_LOG, &clr);
+
+	if (!ret)
+		return -ENOBUFS;
+	return ret == -EINVAL ? 0 : ret;
+}
+
+/* Bits past the region's declared end: pages the tracker cannot hold. */
+static bool dt_u_past_end(struct dt_u_kvm_bitmap *kbm, uint64_t npages)
+{
+	uint64_t nwords = dt_bitmap_words(npages), used = npages % DT_WORD_BITS;
+
+	return kbm->buf[nwords] || (used && kbm->buf[nwords - 1] >> used);
+}
+
+/*
+ * Read one memslot's bitmap into @r's pending set.  Any error marks the
+ * whole region dirty (rule 10): without manual protect KVM may already
+ * have cleared bits it could not hand over.
+ */
+static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
+			     struct dt_lib_region *r, struct dt_u_harvest *h)
+{
+	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
+	bool manual = kbm->flags & DIRTYTRACK_KVM_MANUAL_PROTECT;
+	uint64_t nwords = dt_bitmap_words(r->npages), w, i;
+	struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = kbm->buf };
+	int ret;
+
+	ret = dt_u_fits(t, r);
+	if (!ret) {
+		/*
+		 * KVM writes the guard word only for a longer memslot, and
+		 * only the memslot's words: none is left from another region.
+		 */
+		memset(kbm->buf, 0, (nwords + 1) * sizeof(uint64_t));
+		ret = dt_kvm(t, KVM_GET_DIRTY_LOG, &log);
+	}
+	if (!ret && dt_u_past_end(kbm, r->npages))
+		h->st.kvm_bitmap_errors++;
+	for (w = 0; !ret && w < nwords; w += DT_U_CLEAR_WORDS) {
+		uint64_t n = nwords - w < DT_U_CLEAR_WORDS ? nwords - w :
+							     DT_U_CLEAR_WORDS;
+		uint64_t any = 0;
+
+		for (i = 0; i < n; i++)
+			any |= kbm->buf[w + i];
+		if (!any)
+			continue;
+		h->st.kvm_bitmap_pages += dt_bitmap_or_words(&r->pending, w,
+							     kbm->buf + w, n);
+		if (manual) {
+			/* Exactly the bits read: protected again before publishing. */
+			uint64_t first = w * DT_WORD_BITS;
+			struct kvm_clear_dirty_log clr = {
+				.slot = r->slot, .first_page = first,
+				.num_pages = n * DT_WORD_BITS < r->npages - first ?
+					     n * DT_WORD_BITS : r->npages - first,
+				.dirty_bitmap = kbm->buf + w,
+			};
+
+			/* A failed clear leaves the bits in KVM: read again. */
+			if (dt_kvm(t, KVM_CLEAR_DIRTY_LOG, &clr))
+				h->st.kvm_bitmap_errors++;
+		}
+	}
+	if (ret) {
+		dt_bitmap_set_range(&r->pending, 0, r->npages);
+		h->st.kvm_bitmap_errors++;
+	}
+}
+
+void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
+			     struct dt_u_harvest *h)
+{
+	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
+	int i;
+
+	if (!kbm || h->kind == DT_U_VCPU)
+		return;
+	if (h->kind == DT_U_REMOVE) {
+		/* Rule 5: a deleted memslot takes its bitmap with it. */
+		dt_u_bitmap_read(t, h->region, h);
+		return;
+	}
+	/* The backup bitmap is read last, by the final sync (rule 5). */
+	if ((kbm->flags & DIRTYTRACK_KVM_RING) && h->kind != DT_U_ALL)
+		return;
+	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+		if (t->regions[i])
+			dt_u_bitmap_read(t, t->regions[i], h);
+}
+
+int dt_u_kvm_bitmap_check_region(struct dirtytrack_tracker *t, uint64_t npages)
+{
+	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
+
+	return kbm && dt_bitmap_words(npages) + 1 > kbm->words ? -ENOBUFS : 0;
+}
+
+/*
+ * Does the VM keep a bitmap, and does it use a ring, as declared?  The
+ * module's two probes: KVM_GET_DIRTY_LOG of an address space no VM has
+ * (-ENXIO: no bitmap; -EINVAL: one), and with no ring attached yet
+ * KVM_RESET_DIRTY_RINGS (-EINVAL: no ring).
+ */
+static int dt_u_probe(struct dirtytrack_tracker *t, bool ring)
+{
+	struct kvm_dirty_log log = {
+		.slot = DT_SLOT(0xffff, 0), .dirty_bitmap = dt_u(t)->kbm->buf,
+	};
+	int ret;
+
+	ret = dt_kvm(t, KVM_GET_DIRTY_LOG, &log);
+	if (ret == -ENXIO)
+		return ring ? -ENXIO : -EINVAL;
+	if (ret != -EINVAL)
+		return ret < 0 ? ret : -EIO;
+	if (t->nr_vcpus)
+		return 0;
+	ret = ioctl(dt_u(t)->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
+	if (ret < 0 && errno != EINVAL)
+		return -errno;
+	return (ret >= 0) == ring ? 0 : -EINVAL;
+}
+
+/*
+ * The buffer KVM writes bitmaps into, followed by an inaccessible page: a
+ * memslot re-created larger between the fit check and the read (the VMM
+ * breaking its side of the protocol) makes KVM's copy fault (-EFAULT, the
+ * region marked dirty), never overrun the heap.
+ */
+static int dt_u_kvm_bitmap_buf(struct dirtytrack_tracker *t,
+			       struct dt_u_kvm_bitmap *kbm)
+{
+	size_t pg = dt_lib_page_size(t);
+	size_t len = (kbm->words * sizeof(uint64_t) + pg - 1) & ~(pg - 1);
+	char *p;
+
+	p = mmap(NULL, len + pg, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	if (mprotect(p + len, pg, PROT_NONE)) {
+		munmap(p, len + pg);
+		return -ENOMEM;
+	}
+	kbm->buf = (uint64_t *)p;
+	kbm->buf_len = len + pg;
+	return 0;
+}
+
+int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
+			   uint64_t max_pages)
+{
+	bool ring = flags & DIRTYTRACK_KVM_RING;
+	struct dt_u_kvm_bitmap *kbm;
+	int i, ret;
+
+	/* Rule 6: a ring with either of these loses pages silently. */
+	if (ring && (flags & ~DIRTYTRACK_KVM_RING))
+		return -EINVAL;
+	if ((flags & DIRTYTRACK_KVM_INITIALLY_SET) &&
+	    !(flags & DIRTYTRACK_KVM_MANUAL_PROTECT))
+		return -EINVAL;
+	if (!ring && t->nr_vcpus)
+		return -EINVAL;
+	if (dt_u(t)->kbm)
+		return -EEXIST;
+	kbm = calloc(1, sizeof(*kbm));
+	if (!kbm)
+		return -ENOMEM;
+	kbm->words = dt_bitmap_words(max_pages) + 1;
+	ret = dt_u_kvm_bitmap_buf(t, kbm);
+	if (ret) {
+		free(kbm);
+		return ret;
+	}
+	kbm->flags = flags;
+	dt_u(t)->kbm = kbm;
+	ret = dt_u_probe(t, ring);
+	for (i = 0; !ret && i < DT_LIB_MAX_REGIONS; i++)
+		if (t->regions[i])
+			ret = dt_u_kvm_bitmap_check_region(t, t->regions[i]->npages);
+	if (ret)
+		dt_u_kvm_bitmap_free(t);
+	return ret;
+}
+
+void dt_u_kvm_bitmap_free(struct dirtytrack_tracker *t)
+{
+	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
+
+	if (!kbm)
+		return;
+	munmap(kbm->buf, kbm->buf_len);
+	free(kbm);
+	dt_u(t)->kbm = NULL;
+}
