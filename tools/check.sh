@@ -55,6 +55,11 @@ if [ ! -e "$results/setup.tap" ]; then
 		echo "not ok - unit: no unit test ran (log: $results/unit.log)" >>"$results/unit.tap"
 	stage_end "unit tests"
 
+	stage_begin "library on the host (user backend, real KVM)"
+	bash tools/testing/run-host-lib.sh || true
+	[ -s "$results/lib-host.tap" ] || fail_tap lib-host "the host library tests did not run"
+	stage_end "library on the host"
+
 	stage_begin "packaging"
 	bash tools/packaging/test-packaging.sh || true
 	[ -s "$results/packaging.tap" ] || fail_tap packaging "packaging test did not run"

@@ -93,6 +93,9 @@ struct dt_guest {
 	unsigned int mode;	/* DTG_RING, DTG_BITMAP, ... */
 	uint8_t *scratch;	/* the kvm-bitmap source's scratch */
 	size_t scratch_size;
+	/* A vCPU's ring is full: harvest it (0 or -errno); NULL: the ioctl. */
+	int (*ring_full)(struct dtg_vcpu *v);
+	void *priv;		/* the ring_full hook's */
 };
 
 static inline uint64_t dtg_slot_gpa(struct dt_guest *g, int i)
@@ -305,13 +308,13 @@ static inline uint32_t dtg_bitmap_flags(unsigned int mode)
 
 /*
  * Create the VM, its memslots and vCPUs (with rings unless DTG_BITMAP),
- * and a tracker that mirrors every memslot and has every ring, and for
- * DTG_RING_BITMAP or DTG_BITMAP the kvm-bitmap source, attached.
+ * with no tracker: dtg_create_mode() adds one through the ioctls, the
+ * library's tests through libdirtytrack.
  */
-static inline void dtg_create_mode(struct __test_metadata *_metadata,
-				   struct dt_guest *g, int nr_vcpus,
-				   int nr_slots, uint64_t slot_pages,
-				   uint32_t ring_entries, unsigned int mode)
+static inline void dtg_create_vm(struct __test_metadata *_metadata,
+				 struct dt_guest *g, int nr_vcpus,
+				 int nr_slots, uint64_t slot_pages,
+				 uint32_t ring_entries, unsigned int mode)
 {
 	bool rings = !(mode & DTG_BITMAP);
 	int i;
@@ -360,7 +363,23 @@ static inline void dtg_create_mode(struct __test_metadata *_metadata,
 			       KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
 		ASSERT_NE(MAP_FAILED, v->ring);
 	}
+}
 
+/*
+ * Create the VM (dtg_create_vm()) and a tracker that mirrors every
+ * memslot and has every ring, and for DTG_RING_BITMAP or DTG_BITMAP the
+ * kvm-bitmap source, attached.
+ */
+static inline void dtg_create_mode(struct __test_metadata *_metadata,
+				   struct dt_guest *g, int nr_vcpus,
+				   int nr_slots, uint64_t slot_pages,
+				   uint32_t ring_entries, unsigned int mode)
+{
+	bool rings = !(mode & DTG_BITMAP);
+	int i;
+
+	dtg_create_vm(_metadata, g, nr_vcpus, nr_slots, slot_pages,
+		      ring_entries, mode);
 	g->dev = open("/dev/dirtytrack", O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, g->dev);
 	g->tr = dtg_create_tracker(g->dev, g->vm);
@@ -669,7 +688,14 @@ static inline void *dtg_vcpu_thread(void *arg)
 			break;
 		}
 		v->ring_full_exits++;
-		if (ioctl(g->tr, DIRTYTRACK_HARVEST_VCPU, &h)) {
+		if (g->ring_full) {
+			int ret = g->ring_full(v);
+
+			if (ret) {
+				g->error = ret;
+				break;
+			}
+		} else if (ioctl(g->tr, DIRTYTRACK_HARVEST_VCPU, &h)) {
 			g->error = -errno;
 			break;
 		}

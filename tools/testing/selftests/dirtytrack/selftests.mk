@@ -5,7 +5,7 @@
 
 SELFTEST_DIR := tools/testing/selftests/dirtytrack
 SELFTEST_NAMES := dev_test kvm_smoke_test tracker_test live_test stress_test \
-	bitmap_source_test final_sync_test vmm_source_test iommu_test
+	bitmap_source_test final_sync_test vmm_source_test iommu_test lib_test lib_iommu_test
 SELFTEST_OUT := $(OUT)/selftests
 SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # The harness macros compare mixed signedness, its timeout handler has an
@@ -24,4 +24,25 @@ $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) include/u
 
 # The iommufd mock's uapi (IOMMU_TEST_CMD) is not installed with the
 # headers: it lives beside the iommufd code in linux-source-6.12.
-$(SELFTEST_OUT)/iommu_test: SELFTEST_CFLAGS += -I$(DT_LINUX_SRC)/drivers/iommu/iommufd
+$(SELFTEST_OUT)/iommu_test $(SELFTEST_OUT)/lib_iommu_test: \
+	SELFTEST_CFLAGS += -I$(DT_LINUX_SRC)/drivers/iommu/iommufd
+
+# lib_test links libdirtytrack, built for $(ARCH) and linked statically
+# (the guests have no libc).
+SELFTEST_LIB_OUT := $(OUT)/selftest-lib
+SELFTEST_LIB_OBJS := $(patsubst %.c,$(SELFTEST_LIB_OUT)/%.o,$(notdir $(LIB_SRCS)))
+
+$(SELFTEST_LIB_OUT)/%.o: lib/%.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(TARGET_CC) $(LIB_CFLAGS) -c -o $@ $<
+
+$(SELFTEST_LIB_OUT)/%.o: $(CORE_DIR)/%.c $(LIB_DEPS)
+	@mkdir -p $(@D)
+	$(TARGET_CC) $(LIB_CFLAGS) -c -o $@ $<
+
+LIB_SELFTESTS := $(addprefix $(SELFTEST_OUT)/,lib_test lib_iommu_test)
+$(LIB_SELFTESTS): $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) \
+		include/uapi/linux/dirtytrack.h $(SELFTEST_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(TARGET_CC) $(SELFTEST_CFLAGS) -I$(CURDIR)/lib/include -static -o $@ $< \
+		$(SELFTEST_LIB_OBJS)
