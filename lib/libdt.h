@@ -174,6 +174,10 @@ void dt_rates_update(struct dirtytrack_tracker *t,
 		     const struct dirtytrack_sync_stats *st);
 void dt_rates_restart(struct dirtytrack_tracker *t);
 
+/* kvm_files.c */
+int dt_kvm_fd_is_vm(int fd);
+int dt_kvm_vcpu_fd_id(int fd, uint32_t *id);
+
 /* device.c: the monotonic clock, in ns. */
 uint64_t dt_now_ns(void);
 

@@ -5,7 +5,6 @@
  * source is the backend's (dt_backend_ops).
  */
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -269,24 +268,6 @@ static bool dt_ring_size_ok(struct dirtytrack_tracker *t, size_t bytes)
 	       entries <= DT_LIB_RING_MAX_ENTRIES && !(entries & (entries - 1));
 }
 
-/* KVM names a vCPU's file "kvm-vcpu:<id>": its id, or -EBADF / -EINVAL. */
-static int dt_vcpu_fd_id(int fd, uint32_t *id)
-{
-	char path[64], link[64], end;
-	unsigned int n;
-	ssize_t len;
-
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len < 0)
-		return -EBADF;
-	link[len] = '\0';
-	if (sscanf(link, "anon_inode:kvm-vcpu:%u%c", &n, &end) != 1)
-		return -EINVAL;
-	*id = n;
-	return 0;
-}
-
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
 #endif
@@ -331,7 +312,7 @@ int dirtytrack_attach_ring(struct dirtytrack_tracker *t, int vcpu_fd,
 		return -EBADF;
 	if (!dt_ring_size_ok(t, ring_bytes))
 		return -EINVAL;
-	ret = dt_vcpu_fd_id(vcpu_fd, &id);
+	ret = dt_kvm_vcpu_fd_id(vcpu_fd, &id);
 	if (ret)
 		return ret;
 	dt_lock(t);

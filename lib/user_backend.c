@@ -6,8 +6,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -272,16 +270,10 @@ static int dt_u_may_harvest(struct dirtytrack_tracker *t)
  */
 static int dt_u_check_vm(int fd)
 {
-	char path[64], link[64];
-	ssize_t n;
+	int ret = dt_kvm_fd_is_vm(fd);
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n < 0)
-		return -EBADF;
-	link[n] = '\0';
-	if (strcmp(link, "anon_inode:kvm-vm"))
-		return -EBADF;
+	if (ret)
+		return ret;
 	if (ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY) < 0)
 		return errno == EIO ? -EIO : -EBADF;
 	return 0;
