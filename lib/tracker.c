@@ -5,6 +5,7 @@
  * source is the backend's (dt_backend_ops).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -268,33 +269,52 @@ static bool dt_ring_size_ok(struct dirtytrack_tracker *t, size_t bytes)
 	       entries <= DT_LIB_RING_MAX_ENTRIES && !(entries & (entries - 1));
 }
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ	22
-#endif
+/*
+ * Can this process read the page at @addr?  A write of one byte of it to
+ * a pipe makes the kernel fault it in: a page the mapping's file does not
+ * serve fails with -EFAULT, with no SIGBUS (the fault is the kernel's).
+ * Unlike MADV_POPULATE_READ this works on any kernel.
+ */
+static int dt_page_readable(const void *addr)
+{
+	int p[2], ret = 0;
+
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK))
+		return -errno;
+	if (write(p[1], addr, 1) != 1)
+		ret = -errno;
+	close(p[0]);
+	close(p[1]);
+	return ret;
+}
 
 /*
  * Map a vCPU's ring and check that it is exactly @bytes long: KVM serves
- * every page of its ring and faults (SIGBUS) past it, and
- * MADV_POPULATE_READ reports that fault as -EFAULT instead of a signal.
- * A walk that believed a smaller ring would never see the entries past
- * it, a larger one would read past the mapping.
+ * every page of its ring and faults past it.  A walk that believed a
+ * smaller ring would never see the entries past it, a larger one would
+ * read past the mapping.
  */
 static int dt_ring_map(struct dirtytrack_tracker *t, int vcpu_fd, size_t bytes,
 		       void **out)
 {
 	size_t pg = dt_lib_page_size(t);
-	void *map;
+	char *map;
+	int ret;
 
 	map = mmap(NULL, bytes + pg, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu_fd,
 		   (off_t)KVM_DIRTY_LOG_PAGE_OFFSET * (off_t)pg);
 	if (map == MAP_FAILED)
 		return errno == EBADF ? -EBADF : -EINVAL;
-	if (madvise(map, bytes, MADV_POPULATE_READ) ||
-	    !madvise((char *)map + bytes, pg, MADV_POPULATE_READ)) {
+	ret = dt_page_readable(map + bytes - pg);
+	if (!ret)
+		ret = dt_page_readable(map + bytes) == -EFAULT ? 0 : -EINVAL;
+	else if (ret == -EFAULT)
+		ret = -EINVAL;
+	if (ret) {
 		munmap(map, bytes + pg);
-		return -EINVAL;
+		return ret;
 	}
-	munmap((char *)map + bytes, pg);
+	munmap(map + bytes, pg);
 	*out = map;
 	return 0;
 }
