@@ -77,6 +77,7 @@ struct dt_lib_region {
  * @map_size: its length, the ring's size
  * @entries: entries harvested since the last rate update
  * @rate: the vCPU's dirty rate
+ * @measured: @rate holds an interval (a vCPU attached late starts fresh)
  * @ring: user backend: the walk's state
  * @last: user backend: entries the last harvest took
  */
@@ -86,6 +87,7 @@ struct dt_lib_vcpu {
 	size_t map_size;
 	uint64_t entries;
 	struct dirtytrack_rate rate;
+	bool measured;
 	struct dt_ring ring;
 	uint32_t last;
 };

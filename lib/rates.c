@@ -49,9 +49,12 @@ void dt_rates_update(struct dirtytrack_tracker *t,
 	first = !t->syncs;
 	for (i = 0; i < DT_NR_RATES; i++)
 		dt_rate_add(&t->rates[i], t->since[i], seconds, first);
-	for (i = 0; i < t->nr_vcpus; i++)
-		dt_rate_add(&t->vcpus[i].rate, t->vcpus[i].entries, seconds,
-			    first);
+	for (i = 0; i < t->nr_vcpus; i++) {
+		struct dt_lib_vcpu *v = &t->vcpus[i];
+
+		dt_rate_add(&v->rate, v->entries, seconds, !v->measured);
+		v->measured = true;
+	}
 	t->syncs++;
 	dt_rates_restart(t);
 }

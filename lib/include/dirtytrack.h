@@ -291,7 +291,8 @@ struct dirtytrack_rate {
 /**
  * struct dirtytrack_rates - dirty rates per source
  * @sz: sizeof(struct dirtytrack_rates), set by the caller
- * @syncs: syncs measured so far (the rates are 0 before the second)
+ * @syncs: intervals measured so far, one per sync after dirtytrack_start()
+ *         (the rates are 0 until the first)
  * @ring: dirty-ring entries (host pages)
  * @kvm_bitmap: KVM bitmap pages (host pages)
  * @vmm: vmm log pages (4 KiB)

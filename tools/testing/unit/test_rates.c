@@ -300,6 +300,25 @@ static void vcpu_rates_from_entries(void **state)
 	assert_counters_reset(t);
 }
 
+/* A vCPU attached after the first intervals: its first one sets avg too. */
+static void late_vcpu_first_interval_sets_avg(void **state)
+{
+	struct fix *f = *state;
+	struct dirtytrack_tracker *t = f->t;
+	struct dirtytrack_sync_stats st = stats(0, 0, 0, 0);
+	uint32_t nr = t->nr_vcpus;
+
+	t->nr_vcpus = 0;
+	update_after_half_second(t, &st);
+	update_after_half_second(t, &st);
+	assert_int_equal(t->syncs, 2);
+	t->nr_vcpus = nr;
+	t->vcpus[0].entries = 1000;
+	update_after_half_second(t, &st);
+	assert_true(t->vcpus[0].rate.last > 0.0);
+	assert_true(t->vcpus[0].rate.avg == t->vcpus[0].rate.last);
+}
+
 /* Counts add up between syncs and start again after each. */
 static void counters_reset_after_each_update(void **state)
 {
@@ -484,6 +503,7 @@ int main(void)
 		T(last_is_count_over_elapsed),
 		T(avg_weighs_new_interval_a_quarter),
 		T(vcpu_rates_from_entries),
+		T(late_vcpu_first_interval_sets_avg),
 		T(counters_reset_after_each_update),
 		T(restart_drops_counts_keeps_rates),
 		T(get_rates_copies_each_source),
