@@ -268,6 +268,61 @@ TEST_F(lib, sweep_precopy_copy_is_byte_exact)
 	ASSERT_EQ(0, dirtytrack_stop(self->t));
 }
 
+/* A claimer thread copies pages while the test thread syncs. */
+struct lib_claimer {
+	struct dirtytrack_tracker *t;
+	struct lib_seen s;
+	volatile int stop;
+	int error;
+	unsigned long rounds;
+};
+
+static void *lib_claimer_fn(void *arg)
+{
+	struct lib_claimer *c = arg;
+
+	while (!c->stop && !c->error) {
+		c->error = dirtytrack_claim_ranges(c->t, lib_collect, &c->s, NULL);
+		c->rounds++;
+	}
+	return NULL;
+}
+
+/*
+ * Claims run without the tracker's lock, beside syncs and the vCPUs' own
+ * harvests: a second thread claims and copies all along, and the copy is
+ * still byte-exact after the final sync.
+ */
+TEST_F(lib, a_claimer_thread_beside_syncs_loses_nothing)
+{
+	struct dirtytrack_start_opts so = DIRTYTRACK_OPTS_INIT(dirtytrack_start_opts,
+		.all_dirty = true);
+	struct dt_guest *g = &self->g;
+	struct lib_claimer c = {
+		.t = self->t, .s = { .g = g, .copy = self->copy },
+	};
+	pthread_t th;
+	int round;
+
+	ASSERT_EQ(0, dirtytrack_start(self->t, &so));
+	dtg_start_sweep(_metadata, g);
+	ASSERT_EQ(0, pthread_create(&th, NULL, lib_claimer_fn, &c));
+	for (round = 0; round < 20; round++) {
+		lib_sleep_ms(20);
+		ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
+	}
+	dtg_stop(g);
+	c.stop = 1;
+	pthread_join(th, NULL);
+	ASSERT_EQ(0, c.error);
+	ASSERT_EQ(0, g->error);
+	EXPECT_LT(1, c.rounds);
+	ASSERT_EQ(0, dirtytrack_final_begin(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_final_end(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, lib_collect, &c.s, NULL));
+	EXPECT_EQ(0, memcmp(self->copy, g->data, g->data_pages * DTG_PAGE));
+}
+
 /*
  * The VMM's own writes: one reported with dirtytrack_vmm_mark(), one
  * through the vmm log mapped the way a vhost backend maps it.
