@@ -69,6 +69,19 @@ for t in $DT_TESTS; do
 	fi
 done
 
+if [ -n "$DT_RUN" ]; then
+	echo "DT-RUN-BEGIN"
+	# shellcheck disable=SC2086
+	$DT_RUN
+	rrc=$?
+	echo "DT-RUN-END: rc=$rrc"
+	if [ $rrc = 0 ]; then
+		step OK "run: $DT_RUN"
+	else
+		step FAIL "run: $DT_RUN (exit $rrc)"
+	fi
+fi
+
 if [ "$DT_SHELL" = 1 ]; then
 	echo "DT-SHELL: exit the shell to power off"
 	setsid cttyhack sh
