@@ -81,6 +81,7 @@ include lib/lib.mk
 include tools/testing/selftests/dirtytrack/selftests.mk
 include tools/testguest/testguest.mk
 include tools/testing/unit/unit.mk
+include tools/dtmigrate/dtmigrate.mk
 
 install: install-lib
 
