@@ -224,23 +224,14 @@ static int dt_k_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 	return 0;
 }
 
-/*
- * The iommu scratch: a bitmap for the largest map entry (or 1 GiB, the
- * largest IO page), so a read is one call per entry, up to 2^28 pages.
- * It ends on a page boundary, as the module requires.
- */
+/* The iommu scratch: the header, then one call's bitmap, to a page end. */
 static size_t dt_k_iommu_scratch_size(struct dirtytrack_tracker *t,
 				      const struct dirtytrack_iova_map *maps,
 				      uint32_t nr)
 {
-	uint64_t pages = (1ULL << 30) >> t->dt->page_shift, pg, i;
+	uint64_t pages = dt_lib_iommu_call_pages(t, maps, nr);
+	uint64_t pg = dt_lib_page_size(t);
 
-	for (i = 0; i < nr; i++)
-		if (maps[i].length >> t->dt->page_shift > pages)
-			pages = maps[i].length >> t->dt->page_shift;
-	if (pages > 1ULL << 28)
-		pages = 1ULL << 28;
-	pg = dt_lib_page_size(t);
 	return (DIRTYTRACK_SCRATCH_HEADER + dt_bitmap_words(pages) * 8 + pg - 1) &
 	       ~(pg - 1);
 }

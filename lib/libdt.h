@@ -165,6 +165,9 @@ extern const struct dt_backend_ops dt_user_backend;
 /* tracker.c */
 struct dt_lib_region *dt_lib_region_find(struct dirtytrack_tracker *t,
 					 uint32_t slot);
+uint64_t dt_lib_iommu_call_pages(struct dirtytrack_tracker *t,
+				 const struct dirtytrack_iova_map *maps,
+				 uint32_t nr);
 void dt_lib_put(struct dirtytrack *dt);
 
 /* claim.c */

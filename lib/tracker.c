@@ -395,7 +395,7 @@ int dirtytrack_harvest_vcpu(struct dirtytrack_tracker *t, uint32_t vcpu_id,
 int dirtytrack_attach_kvm_bitmap(struct dirtytrack_tracker *t,
 				 const struct dirtytrack_kvm_bitmap_opts *opts)
 {
-	uint64_t max_pages, def = (64ULL << 30) >> 12;
+	uint64_t max_pages;
 	uint32_t flags = 0;
 	int i, ret;
 
@@ -417,7 +417,7 @@ int dirtytrack_attach_kvm_bitmap(struct dirtytrack_tracker *t,
 		    !!(max_pages & (dt_lib_page_size(t) - 1));
 	dt_lock(t);
 	if (!max_pages) {
-		max_pages = def >> (t->dt->page_shift - 12);
+		max_pages = (64ULL << 30) >> t->dt->page_shift;	/* 64 GiB */
 		for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
 			if (t->regions[i] && t->regions[i]->npages > max_pages)
 				max_pages = t->regions[i]->npages;
@@ -478,6 +478,25 @@ static int dt_check_maps(struct dirtytrack_tracker *t,
 		end = m[i].iova + m[i].length;
 	}
 	return 0;
+}
+
+/*
+ * How many pages one IOMMU_HWPT_GET_DIRTY_BITMAP covers, and so the size
+ * of the bitmap each backend lends iommufd: a largest IO page's at least,
+ * so a huge page is never cut, the largest map entry's (one call per
+ * entry), at most 2^28 (the module's bound).
+ */
+uint64_t dt_lib_iommu_call_pages(struct dirtytrack_tracker *t,
+				 const struct dirtytrack_iova_map *maps,
+				 uint32_t nr)
+{
+	uint64_t pages = DT_IOMMU_MAX_IO_PAGE >> t->dt->page_shift;
+	uint32_t i;
+
+	for (i = 0; i < nr; i++)
+		if (maps[i].length >> t->dt->page_shift > pages)
+			pages = maps[i].length >> t->dt->page_shift;
+	return pages < 1ULL << 28 ? pages : 1ULL << 28;
 }
 
 int dirtytrack_attach_iommu(struct dirtytrack_tracker *t,

@@ -243,21 +243,13 @@ static int dt_u_iommu_copy_maps(const struct dirtytrack_iova_map *maps,
 	return 0;
 }
 
-/*
- * A buffer for a largest IO page's bits at least, the largest map entry's
- * at most 2^28, ending on a page boundary.
- */
+/* The bitmap of one call, to a page end (iommufd may write up to it). */
 static int dt_u_iommu_buf(struct dirtytrack_tracker *t, struct dt_u_iommu *src,
 			  const struct dirtytrack_iova_map *maps, uint32_t nr)
 {
-	uint64_t bits = DT_IOMMU_MAX_IO_PAGE >> t->dt->page_shift, pg, i;
+	uint64_t bits = dt_lib_iommu_call_pages(t, maps, nr);
+	uint64_t pg = dt_lib_page_size(t);
 
-	for (i = 0; i < nr; i++)
-		if (maps[i].length >> t->dt->page_shift > bits)
-			bits = maps[i].length >> t->dt->page_shift;
-	if (bits > 1ULL << 28)
-		bits = 1ULL << 28;
-	pg = dt_lib_page_size(t);
 	bits = ((dt_bitmap_words(bits) * 8 + pg - 1) & ~(pg - 1)) * 8;
 	src->buf = mmap(NULL, bits / 8, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
