@@ -505,7 +505,7 @@ TEST_F(lib, a_ring_of_the_wrong_size_or_no_ring_is_refused)
 	close(null);
 }
 
-/* Move a store's page to another slot's GPA: the bits follow the slot. */
+/* A claim callback that syncs the tracker it claims from. */
 static int lib_sync_in_callback(const struct dirtytrack_dirty_range *r,
 				void *ctx)
 {
@@ -516,6 +516,7 @@ static int lib_sync_in_callback(const struct dirtytrack_dirty_range *r,
 	return dirtytrack_sync(s->g->priv, NULL);
 }
 
+/* A stored page's slot moves: its bit follows the slot to the new GPA. */
 TEST_F(lib, a_moved_region_keeps_its_bits_and_a_callback_may_sync)
 {
 	static const uint32_t pages[] = { 2 * SLOT_PAGES + 5 };
