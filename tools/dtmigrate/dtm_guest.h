@@ -2,7 +2,7 @@
 /*
  * What dtmigrate and its guest share: the guest's memory layout and the
  * parameter page through which the VMM drives the workload.  Included by
- * the host side and by the freestanding guest program.
+ * the host side and by the freestanding guest programs.
  */
 #ifndef DTM_GUEST_H
 #define DTM_GUEST_H
@@ -10,20 +10,27 @@
 #define DTM_PAGE		4096ULL
 #define DTM_MAX_VCPUS		16
 
-/* The system memslot: GDT, parameters, page tables, code, stacks. */
+/*
+ * The system memslot: parameters, page tables, code, stacks.  The same
+ * on both architectures; each uses the parts it needs.
+ */
 #define DTM_SYS_GPA		0x0ULL
 #define DTM_SYS_SIZE		(2ULL << 20)
-#define DTM_GDT_GPA		0x1000ULL
+#define DTM_GDT_GPA		0x1000ULL	/* x86_64 */
 #define DTM_PARAMS_GPA		0x2000ULL
-#define DTM_PML4_GPA		0x3000ULL
-#define DTM_PDPT_GPA		0x4000ULL
+#define DTM_PML4_GPA		0x3000ULL	/* x86_64 PML4, arm64 level 0 */
+#define DTM_PDPT_GPA		0x4000ULL	/* x86_64 PDPT, arm64 level 1 */
+#define DTM_VECTORS_GPA		0x8000ULL	/* arm64 VBAR_EL1, 2 KiB */
 #define DTM_CODE_GPA		0x10000ULL
 #define DTM_CODE_MAX		0x60000ULL
 #define DTM_STACK_TOP		0x100000ULL	/* vCPU i: - i * DTM_STACK_SIZE */
 #define DTM_STACK_SIZE		0x4000ULL
 #define DTM_PD_GPA		0x100000ULL	/* one page per GiB mapped */
 #define DTM_MAX_GIB		256ULL
-/* Guest memory for the workload starts here, in several memslots. */
+/*
+ * Guest memory for the workload starts here, in several memslots (and
+ * the hotplugged ones after them).
+ */
 #define DTM_DATA_GPA		(1ULL << 30)
 
 /* Workloads. */
@@ -33,20 +40,43 @@
 
 /* Commands, from the VMM. */
 #define DTM_CMD_RUN		0
-#define DTM_CMD_CHECKSUM	1	/* vCPU 0 sums the data, all halt */
+#define DTM_CMD_CHECKSUM	1	/* vCPU 0 sums the data, all stop */
 
 struct dtm_params {
 	unsigned long long data_gpa;
-	unsigned long long data_pages;
+	/* Grows when memory is hotplugged; the workload reads it each store. */
+	volatile unsigned long long data_pages;
 	unsigned long long workload;
 	unsigned long long hot_pages;
 	unsigned long long seed;
-	/* TSC cycles between two stores of one vCPU; 0: as fast as it can. */
-	unsigned long long cycles_per_store;
+	/* Counter ticks between two stores of one vCPU; 0: flat out. */
+	unsigned long long ticks_per_store;
 	volatile unsigned long long command;
 	volatile unsigned long long stores[DTM_MAX_VCPUS];
 	volatile unsigned long long checksum;
 	volatile unsigned long long checksum_done;
 };
+
+/*
+ * The data area's checksum, as the guest computes it on the destination
+ * and the VMM checks it: per page, the words the workload writes (vCPU i
+ * writes word i) and the last one, weighted by their place.  A sample,
+ * not every word: it shows the guest reads on the destination the memory
+ * the VMM copied there (the byte-for-byte comparison is the VMM's), at a
+ * cost that stays small where KVM emulates the guest's instructions.
+ */
+static inline unsigned long long
+dtm_checksum(const volatile unsigned long long *w, unsigned long long pages)
+{
+	const unsigned long long wpp = DTM_PAGE / 8;
+	unsigned long long p, i, sum = 0;
+
+	for (p = 0; p < pages; p++, w += wpp) {
+		for (i = 0; i < DTM_MAX_VCPUS; i++)
+			sum += w[i] * (p * wpp + i + 1);
+		sum += w[wpp - 1] * (p * wpp + wpp);
+	}
+	return sum;
+}
 
 #endif /* DTM_GUEST_H */

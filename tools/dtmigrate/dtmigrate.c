@@ -74,10 +74,12 @@ static void *dtm_vcpu_thread(void *arg)
 			}
 			continue;
 		}
-		if (dtm_vcpu_halted(v) &&
+		if (dtm_arch_vcpu_done(v) &&
 		    dtm_params(vm)->command != DTM_CMD_RUN)
 			break;
 		vm->bad_exit = v->run->exit_reason;
+		if (v->run->exit_reason == KVM_EXIT_MMIO)
+			vm->bad_addr = v->run->mmio.phys_addr;
 		vm->error = -EPROTO;
 		break;
 	}
@@ -202,17 +204,6 @@ static int dtm_track(struct dtm_vm *src, struct dirtytrack *dt)
 	return ret;
 }
 
-/* The guest's memory checksum, as the guest computes it. */
-static uint64_t dtm_checksum(struct dtm_vm *vm)
-{
-	const uint64_t *w = (const uint64_t *)vm->data;
-	uint64_t n = vm->data_bytes / 8, i, sum = 0;
-
-	for (i = 0; i < n; i++)
-		sum += w[i] * (i + 1);
-	return sum;
-}
-
 static uint64_t dtm_differing_pages(struct dtm_vm *a, struct dtm_vm *b)
 {
 	uint64_t p, n = 0;
@@ -250,9 +241,9 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 	if (!p->hot_pages)
 		p->hot_pages = 1;
 	p->seed = cfg->seed;
-	hz = dtm_tsc_hz(&src);
+	hz = dtm_arch_counter_hz(&src);
 	if (cfg->rate && hz)
-		p->cycles_per_store = hz / (cfg->rate / cfg->vcpus ? cfg->rate / cfg->vcpus : 1);
+		p->ticks_per_store = hz / (cfg->rate / cfg->vcpus ? cfg->rate / cfg->vcpus : 1);
 
 	ret = dtm_track(&src, dt);
 	if (ret) {
@@ -285,14 +276,15 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 		ret = dtm_round(&src, &dst, true, &r->round[r->nr_rounds]);
 	r->final_sync_ms = r->round[r->nr_rounds].sync_ms;
 	if (ret || src.error) {
-		fprintf(stderr, "dtmigrate: migration failed: %s (vCPU exit %u)\n",
-			strerror(-(ret ? ret : src.error)), src.bad_exit);
+		fprintf(stderr, "dtmigrate: migration failed: %s (vCPU exit %u, address %#llx)\n",
+			strerror(-(ret ? ret : src.error)), src.bad_exit,
+			(unsigned long long)src.bad_addr);
 		return 2;
 	}
 	r->mismatched_pages = dtm_differing_pages(&src, &dst);
 	r->bytes_equal = !r->mismatched_pages;
 	for (i = 0; i < cfg->vcpus; i++) {
-		ret = dtm_vcpu_transfer(&src.vcpu[i], &dst.vcpu[i]);
+		ret = dtm_arch_vcpu_transfer(&src.vcpu[i], &dst.vcpu[i]);
 		if (ret) {
 			fprintf(stderr, "dtmigrate: vCPU state: %s\n", strerror(-ret));
 			return 2;
@@ -321,10 +313,12 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 		dst.vcpu[i].running = false;
 	}
 	r->checksum_ok = !dst.error && p->checksum_done &&
-			 p->checksum == dtm_checksum(&dst);
+			 p->checksum == dtm_checksum((unsigned long long *)dst.data,
+						 dst.data_bytes / DTM_PAGE);
 	if (dst.error)
-		fprintf(stderr, "dtmigrate: destination vCPU: %s (exit %u)\n",
-			strerror(-dst.error), dst.bad_exit);
+		fprintf(stderr, "dtmigrate: destination vCPU: %s (exit %u, address %#llx)\n",
+			strerror(-dst.error), dst.bad_exit,
+			(unsigned long long)dst.bad_addr);
 	dirtytrack_tracker_destroy(src.tracker);
 	dtm_vm_destroy(&src);
 	dtm_vm_destroy(&dst);

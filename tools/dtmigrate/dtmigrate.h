@@ -19,6 +19,7 @@ struct dtm_config {
 	int vcpus;
 	uint64_t mem_mib;
 	int slots;
+	int hotplug_slots;		/* memslots added mid-migration */
 	unsigned int workload;
 	double hot_fraction;
 	uint64_t rate;			/* pages/s over all vCPUs; 0: flat out */
@@ -46,25 +47,52 @@ struct dtm_vcpu {
 
 struct dtm_vm {
 	const struct dtm_config *cfg;
+	bool source;
 	int fd;
 	uint8_t *sys;			/* the system memslot */
 	uint8_t *data;			/* the data memslots, contiguous here */
-	uint64_t data_bytes;
+	uint64_t data_bytes;		/* in memslots now */
+	uint64_t data_max;		/* mapped, hotplug included */
 	uint64_t slot_bytes;
+	int nr_slots;			/* data memslots */
+	bool ring_with_bitmap;		/* KVM also keeps a backup bitmap */
 	int run_size;
 	struct dtm_vcpu vcpu[DTM_MAX_VCPUS];
 	struct dirtytrack_tracker *tracker;	/* source only */
+	struct dtm_arch_vm *arch;
 	volatile int stop;
 	volatile int error;		/* the first vCPU error, -errno */
 	volatile unsigned int bad_exit;
+	volatile uint64_t bad_addr;	/* its MMIO address, if any */
 };
 
-/* vm_x86.c (the architecture's part) */
+/* vm.c: the VMs, their memslots and vCPUs. */
+int dtm_kvm(void);
 int dtm_vm_create(struct dtm_vm *vm, const struct dtm_config *cfg, bool source);
 void dtm_vm_destroy(struct dtm_vm *vm);
-int dtm_vcpu_transfer(struct dtm_vcpu *from, struct dtm_vcpu *to);
-uint64_t dtm_tsc_hz(struct dtm_vm *vm);
-bool dtm_vcpu_halted(struct dtm_vcpu *v);
+int dtm_vm_add_slot(struct dtm_vm *vm);
+
+/*
+ * arch_*.c: what differs between x86_64 and arm64, called in this order:
+ *  - vm_init: after KVM_CREATE_VM, before any memslot (the ring's caps);
+ *  - load (source): the program, page tables, into the system memslot;
+ *  - vcpu_init: after each KVM_CREATE_VCPU (source: the entry state);
+ *  - vm_ready: after the last vCPU (arm64: the vGIC);
+ *  - save_devices: stop phase, between the final sync's two halves;
+ *  - vcpu_transfer: source to destination, both stopped;
+ *  - destroy: before the VM's fd is closed.
+ */
+int dtm_arch_vm_init(struct dtm_vm *vm);
+void dtm_arch_load(struct dtm_vm *vm);
+int dtm_arch_vcpu_init(struct dtm_vm *vm, int i);
+int dtm_arch_vm_ready(struct dtm_vm *vm);
+int dtm_arch_save_devices(struct dtm_vm *vm);
+int dtm_arch_vcpu_transfer(struct dtm_vcpu *from, struct dtm_vcpu *to);
+void dtm_arch_destroy(struct dtm_vm *vm);
+/* The rate of the counter the guest paces its stores by. */
+uint64_t dtm_arch_counter_hz(struct dtm_vm *vm);
+/* Did the vCPU stop where the guest program ends? */
+bool dtm_arch_vcpu_done(struct dtm_vcpu *v);
 
 static inline struct dtm_params *dtm_params(struct dtm_vm *vm)
 {

@@ -24,7 +24,8 @@ $(DTM_OUT)/guest_x86_bin.o: $(DTM_OUT)/guest_x86.bin
 	cd $(DTM_OUT) && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
 		guest_x86.bin guest_x86_bin.o
 
-DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm_x86.c
+DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm.c \
+	$(DTM_DIR)/arch_x86.c
 
 $(DTMIGRATE): $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_x86_bin.o \
 		$(SELFTEST_LIB_OBJS)

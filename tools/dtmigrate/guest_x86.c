@@ -3,9 +3,9 @@
  * dtmigrate's guest program (x86_64, long mode, no firmware): every vCPU
  * stores an increasing counter into pages of the data area, picked by the
  * workload, at the rate the VMM asked; on DTM_CMD_CHECKSUM vCPU 0 sums
- * the whole data area and every vCPU halts.  Built freestanding and
- * loaded at DTM_CODE_GPA; the VMM enters _start with the vCPU index in
- * %rdi and the stack set.
+ * the data area (dtm_checksum()) and every vCPU halts.  Built
+ * freestanding and loaded at DTM_CODE_GPA; the VMM enters _start with the
+ * vCPU index in %rdi and the stack set.
  */
 #include "dtm_guest.h"
 
@@ -30,42 +30,34 @@ static inline u64 xorshift(u64 *s)
 	return x;
 }
 
-/* The data area's checksum: every word, weighted by its place. */
-static u64 checksum(const struct dtm_params *p)
-{
-	const volatile u64 *w = (const volatile u64 *)p->data_gpa;
-	u64 n = p->data_pages * (DTM_PAGE / 8), i, sum = 0;
-
-	for (i = 0; i < n; i++)
-		sum += w[i] * (i + 1);
-	return sum;
-}
-
 void __attribute__((noreturn, section(".text.start"))) _start(u64 vcpu)
 {
 	struct dtm_params *p = (struct dtm_params *)DTM_PARAMS_GPA;
 	u64 seed = p->seed * (vcpu + 1) + 0x9e3779b97f4a7c15ULL;
 	u64 page = vcpu, count = p->stores[vcpu], next = rdtsc();
-	u64 span = p->workload == DTM_HOT ? p->hot_pages : p->data_pages;
 
 	while (p->command == DTM_CMD_RUN) {
+		/* Read each time: hotplugged memory joins the workload. */
+		u64 pages = p->data_pages;
 		volatile u64 *w;
 
 		if (p->workload == DTM_SWEEP)
-			page = (page + 1) % p->data_pages;
+			page = (page + 1) % pages;
 		else
-			page = xorshift(&seed) % span;
+			page = xorshift(&seed) %
+			       (p->workload == DTM_HOT ? p->hot_pages : pages);
 		w = (volatile u64 *)(p->data_gpa + page * DTM_PAGE) + vcpu;
 		*w = ++count;
 		p->stores[vcpu] = count;
-		if (p->cycles_per_store) {
-			next += p->cycles_per_store;
+		if (p->ticks_per_store) {
+			next += p->ticks_per_store;
 			while (rdtsc() < next)
 				__asm__ volatile("pause");
 		}
 	}
 	if (vcpu == 0 && p->command == DTM_CMD_CHECKSUM) {
-		p->checksum = checksum(p);
+		p->checksum = dtm_checksum((volatile u64 *)p->data_gpa,
+					   p->data_pages);
 		p->checksum_done = 1;
 	}
 	for (;;)
