@@ -40,7 +40,7 @@
 
 /* Commands, from the VMM. */
 #define DTM_CMD_RUN		0
-#define DTM_CMD_CHECKSUM	1	/* vCPU 0 sums the data, all stop */
+#define DTM_CMD_CHECKSUM	1	/* all stop storing, vCPU 0 sums */
 
 struct dtm_params {
 	unsigned long long data_gpa;
@@ -49,10 +49,13 @@ struct dtm_params {
 	unsigned long long workload;
 	unsigned long long hot_pages;
 	unsigned long long seed;
+	unsigned long long vcpus;
 	/* Counter ticks between two stores of one vCPU; 0: flat out. */
 	unsigned long long ticks_per_store;
 	volatile unsigned long long command;
 	volatile unsigned long long stores[DTM_MAX_VCPUS];
+	/* vCPUs out of the workload's loop: vCPU 0 sums once all are. */
+	volatile unsigned long long stopped;
 	volatile unsigned long long checksum;
 	volatile unsigned long long checksum_done;
 };

@@ -241,6 +241,7 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 	if (!p->hot_pages)
 		p->hot_pages = 1;
 	p->seed = cfg->seed;
+	p->vcpus = cfg->vcpus;
 	hz = dtm_arch_counter_hz(&src);
 	if (cfg->rate && hz)
 		p->ticks_per_store = hz / (cfg->rate / cfg->vcpus ? cfg->rate / cfg->vcpus : 1);

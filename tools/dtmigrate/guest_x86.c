@@ -55,7 +55,11 @@ void __attribute__((noreturn, section(".text.start"))) _start(u64 vcpu)
 				__asm__ volatile("pause");
 		}
 	}
+	__atomic_fetch_add(&p->stopped, 1, __ATOMIC_SEQ_CST);
 	if (vcpu == 0 && p->command == DTM_CMD_CHECKSUM) {
+		/* Not before every store has landed. */
+		while (p->stopped < p->vcpus)
+			__asm__ volatile("pause");
 		p->checksum = dtm_checksum((volatile u64 *)p->data_gpa,
 					   p->data_pages);
 		p->checksum_done = 1;
