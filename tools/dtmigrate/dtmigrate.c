@@ -125,19 +125,64 @@ static uint8_t *dtm_hva(struct dtm_vm *vm, uint64_t gpa)
 	return vm->sys + gpa;
 }
 
+/*
+ * How a round copies what it claims: all of it, or (rollback) only the
+ * first @fail_after runs before the "destination" fails, or (fault
+ * injection, test builds) all but one page.
+ */
 struct dtm_copy {
 	struct dtm_vm *src, *dst;
 	uint64_t pages;
+	int runs;
+	int fail_after;			/* -1: never */
+	bool drop_one;
+	uint64_t dropped_gpa;
 };
+
+#ifdef DTM_FAULT_INJECTION
+/*
+ * Leave out of the copy the first page of @r whose destination copy is
+ * stale, so the loss shows at the comparison (a page rewritten with the
+ * value it had would not).  Returns the page's GPA, or 0 (none stale).
+ * Only in the final round, so the workload cannot write the page again.
+ */
+static uint64_t dtm_drop_page(struct dtm_copy *c,
+			      const struct dirtytrack_dirty_range *r)
+{
+	uint64_t i, gpa;
+
+	for (i = 0; i < r->npages; i++) {
+		gpa = r->gpa + i * DTM_PAGE;
+		if (memcmp(dtm_hva(c->dst, gpa), dtm_hva(c->src, gpa), DTM_PAGE))
+			break;
+	}
+	if (i == r->npages)
+		return 0;
+	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa), i * DTM_PAGE);
+	memcpy(dtm_hva(c->dst, gpa + DTM_PAGE), dtm_hva(c->src, gpa + DTM_PAGE),
+	       (r->npages - i - 1) * DTM_PAGE);
+	return gpa;
+}
+#endif
 
 /* A claimed run: copy it to the destination. */
 static int dtm_copy_range(const struct dirtytrack_dirty_range *r, void *ctx)
 {
 	struct dtm_copy *c = ctx;
 
+	if (c->runs == c->fail_after)
+		return -ECONNRESET;
+	c->runs++;
+	c->pages += r->npages;
+#ifdef DTM_FAULT_INJECTION
+	if (c->drop_one && !c->dropped_gpa && r->gpa >= DTM_DATA_GPA) {
+		c->dropped_gpa = dtm_drop_page(c, r);
+		if (c->dropped_gpa)
+			return 0;
+	}
+#endif
 	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa),
 	       r->npages * DTM_PAGE);
-	c->pages += r->npages;
 	return 0;
 }
 
@@ -147,18 +192,34 @@ static uint64_t dtm_dirty(const struct dirtytrack_sync_stats *st)
 	       st->iommu_pages;
 }
 
-/* One round: a sync (or the final one's two halves), a claim, a copy. */
-static int dtm_round(struct dtm_vm *src, struct dtm_vm *dst, bool final,
+/* The next row of the report: @name, or (NULL) its number. */
+static struct dtm_round *dtm_next_round(struct dtm_report *r, const char *name)
+{
+	struct dtm_round *rd = &r->round[r->nr_rounds++];
+
+	if (name)
+		snprintf(rd->name, sizeof(rd->name), "%s", name);
+	else
+		snprintf(rd->name, sizeof(rd->name), "%d", r->nr_rounds);
+	return rd;
+}
+
+/*
+ * One round: a sync, or in the stop phase the final sync's two halves
+ * with the devices saved between them; then a claim, and the copy.
+ */
+static int dtm_round(struct dtm_vm *src, struct dtm_copy *c, bool final,
 		     struct dtm_round *rd)
 {
 	struct dirtytrack_sync_stats st = DIRTYTRACK_OPTS_INIT(dirtytrack_sync_stats);
 	struct dirtytrack_sync_stats st2 = DIRTYTRACK_OPTS_INIT(dirtytrack_sync_stats);
-	struct dtm_copy c = { .src = src, .dst = dst };
 	double t0 = dtm_ms(), t1;
 	int ret;
 
 	if (final) {
 		ret = dirtytrack_final_begin(src->tracker, &st);
+		if (!ret)
+			ret = dtm_arch_save_devices(src);
 		if (!ret)
 			ret = dirtytrack_final_end(src->tracker, &st2);
 	} else {
@@ -167,10 +228,10 @@ static int dtm_round(struct dtm_vm *src, struct dtm_vm *dst, bool final,
 	if (ret)
 		return ret;
 	t1 = dtm_ms();
-	ret = dirtytrack_claim_ranges(src->tracker, dtm_copy_range, &c, NULL);
+	ret = dirtytrack_claim_ranges(src->tracker, dtm_copy_range, c, NULL);
 	rd->dirty = dtm_dirty(&st) + dtm_dirty(&st2);
 	rd->foreign = st.ring_foreign + st2.ring_foreign;
-	rd->sent = c.pages;
+	rd->sent = c->pages;
 	rd->sync_ms = t1 - t0;
 	rd->copy_ms = dtm_ms() - t1;
 	return ret;
@@ -204,6 +265,111 @@ static int dtm_track(struct dtm_vm *src, struct dirtytrack *dt)
 	return ret;
 }
 
+/*
+ * Memory hotplug mid-migration: the memslot on both sides, the region
+ * (which starts all dirty: libdirtytrack(7)), and only then the guest is
+ * told, so it never writes where the tracker does not look.
+ */
+static int dtm_hotplug(struct dtm_vm *src, struct dtm_vm *dst)
+{
+	int slot = 1 + src->nr_slots, ret;
+
+	ret = dtm_vm_add_slot(src);
+	if (!ret)
+		ret = dirtytrack_region_add(src->tracker, slot,
+					    DTM_DATA_GPA + src->data_bytes - src->slot_bytes,
+					    src->slot_bytes);
+	if (!ret)
+		ret = dtm_vm_add_slot(dst);
+	if (!ret)
+		dtm_params(src)->data_pages = src->data_bytes / DTM_PAGE;
+	return ret;
+}
+
+/* Precopy: rounds until what is left is small, or the round limit. */
+static int dtm_precopy(struct dtm_vm *src, struct dtm_vm *dst,
+		       struct dtm_report *r)
+{
+	const struct dtm_config *cfg = src->cfg;
+	int i, ret = 0;
+
+	r->converged = false;
+	for (i = 1; i <= cfg->max_rounds; i++) {
+		struct dtm_copy c = { .src = src, .dst = dst, .fail_after = -1 };
+		struct dtm_round *rd;
+
+		if (cfg->hotplug_round == r->nr_rounds + 1 && !r->hotplug_round) {
+			ret = dtm_hotplug(src, dst);
+			if (ret)
+				return ret;
+			r->hotplug_round = cfg->hotplug_round;
+		}
+		/* Room for the stop phases' rows. */
+		if (r->nr_rounds + 2 >= DTM_MAX_ROUNDS)
+			break;
+		rd = dtm_next_round(r, NULL);
+		ret = dtm_round(src, &c, false, rd);
+		if (ret)
+			return ret;
+		dtm_report_progress(rd);
+		/* Converged; but a hotplug asked for happens first. */
+		if (i > 1 && rd->sent <= cfg->threshold &&
+		    (!cfg->hotplug_round || r->hotplug_round)) {
+			r->converged = true;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Stop-and-copy: every vCPU out of KVM_RUN, the final sync, the rest
+ * copied.  With @fail, the "destination" fails after the first run is
+ * copied: -ECONNRESET, the runs not copied back in the tracker.
+ */
+static int dtm_stop_copy(struct dtm_vm *src, struct dtm_vm *dst,
+			 struct dtm_report *r, bool fail)
+{
+	const struct dtm_config *cfg = src->cfg;
+	struct dtm_copy c = {
+		.src = src, .dst = dst, .fail_after = fail ? 1 : -1,
+		.drop_one = !fail && cfg->drop_page,
+	};
+	struct dtm_round *rd = dtm_next_round(r, fail ? "abort" : "final");
+	int ret;
+
+	dtm_vm_stop(src);
+	if (src->error)
+		return src->error;
+	ret = dtm_round(src, &c, true, rd);
+	dtm_report_progress(rd);
+	if (fail)
+		/* A single run was all there was: it fails after the copy. */
+		return ret ? ret : -ECONNRESET;
+	r->final_sync_ms = rd->sync_ms;
+	r->dropped_gpa = c.dropped_gpa;
+	if (!ret && c.drop_one && !c.dropped_gpa)
+		return -ENODATA;	/* nothing stale to drop: no proof */
+	return ret;
+}
+
+/*
+ * The stop phase failed: the guest goes on at the source.  The sealed
+ * tracker restarts with every bit not claimed kept (the runs the failed
+ * copy did not take went back), and the vCPUs run again.
+ */
+static int dtm_rollback(struct dtm_vm *src)
+{
+	struct dirtytrack_start_opts so = DIRTYTRACK_OPTS_INIT(dirtytrack_start_opts);
+	int ret = dirtytrack_start(src->tracker, &so);
+
+	if (!ret)
+		ret = dtm_vm_start(src);
+	if (!ret)
+		dtm_sleep_ms(src->cfg->warmup_ms);	/* it dirties again */
+	return ret;
+}
+
 static uint64_t dtm_differing_pages(struct dtm_vm *a, struct dtm_vm *b)
 {
 	uint64_t p, n = 0;
@@ -215,111 +381,128 @@ static uint64_t dtm_differing_pages(struct dtm_vm *a, struct dtm_vm *b)
 	return n;
 }
 
-static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
-		       struct dtm_report *r)
+/*
+ * Resume on the destination (the downtime ends here), let it run, then
+ * have the guest sum its memory and halt, and check the sum.
+ */
+static int dtm_resume(struct dtm_vm *dst, struct dtm_report *r, double t_stop)
 {
-	struct dirtytrack_start_opts so = DIRTYTRACK_OPTS_INIT(dirtytrack_start_opts,
-		.all_dirty = true);
-	struct dtm_vm src, dst;
-	struct dtm_params *p;
-	uint64_t before[DTM_MAX_VCPUS], hz;
-	double t_begin, t_stop;
+	const struct dtm_config *cfg = dst->cfg;
+	struct dtm_params *p = dtm_params(dst);
+	uint64_t before[DTM_MAX_VCPUS];
 	int i, ret;
 
-	ret = dtm_vm_create(&src, cfg, true);
-	if (!ret)
-		ret = dtm_vm_create(&dst, cfg, false);
-	if (ret) {
-		fprintf(stderr, "dtmigrate: creating the VMs: %s\n", strerror(-ret));
-		return 2;
+	for (i = 0; i < cfg->vcpus; i++)
+		before[i] = p->stores[i];
+	ret = dtm_vm_start(dst);
+	r->downtime_ms = dtm_ms() - t_stop;
+	if (ret)
+		return ret;
+	dtm_sleep_ms(cfg->run_after_ms);
+	r->guest_ran = true;
+	for (i = 0; i < cfg->vcpus; i++)
+		r->guest_ran &= p->stores[i] > before[i];
+	p->command = DTM_CMD_CHECKSUM;
+	for (i = 0; i < cfg->vcpus; i++) {
+		pthread_join(dst->vcpu[i].thread, NULL);
+		dst->vcpu[i].running = false;
 	}
-	p = dtm_params(&src);
+	if (dst->error)
+		fprintf(stderr, "dtmigrate: destination vCPU: %s (exit %u, address %#llx)\n",
+			strerror(-dst->error), dst->bad_exit,
+			(unsigned long long)dst->bad_addr);
+	r->checksum_ok = !dst->error && p->checksum_done &&
+			 p->checksum == dtm_checksum((unsigned long long *)dst->data,
+						     dst->data_bytes / DTM_PAGE);
+	return 0;
+}
+
+/* The guest's parameters, on the source before it starts. */
+static void dtm_set_params(struct dtm_vm *src)
+{
+	const struct dtm_config *cfg = src->cfg;
+	struct dtm_params *p = dtm_params(src);
+	uint64_t hz = dtm_arch_counter_hz(src), per_vcpu = cfg->rate / cfg->vcpus;
+
 	p->data_gpa = DTM_DATA_GPA;
-	p->data_pages = src.data_bytes / DTM_PAGE;
+	p->data_pages = src->data_bytes / DTM_PAGE;
 	p->workload = cfg->workload;
 	p->hot_pages = (uint64_t)(p->data_pages * cfg->hot_fraction);
 	if (!p->hot_pages)
 		p->hot_pages = 1;
 	p->seed = cfg->seed;
 	p->vcpus = cfg->vcpus;
-	hz = dtm_arch_counter_hz(&src);
 	if (cfg->rate && hz)
-		p->ticks_per_store = hz / (cfg->rate / cfg->vcpus ? cfg->rate / cfg->vcpus : 1);
+		p->ticks_per_store = hz / (per_vcpu ? per_vcpu : 1);
+}
 
+static int dtm_fail(const char *what, struct dtm_vm *vm, int err)
+{
+	fprintf(stderr, "dtmigrate: %s: %s", what, strerror(-err));
+	if (vm && vm->bad_exit)
+		fprintf(stderr, " (vCPU exit %u, address %#llx)", vm->bad_exit,
+			(unsigned long long)vm->bad_addr);
+	fprintf(stderr, "\n");
+	return 2;
+}
+
+static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
+		       struct dtm_report *r)
+{
+	struct dirtytrack_start_opts so = DIRTYTRACK_OPTS_INIT(dirtytrack_start_opts,
+		.all_dirty = true);
+	struct dtm_vm src, dst;
+	double t_begin, t_stop;
+	int i, ret;
+
+	ret = dtm_vm_create(&src, cfg, true);
+	if (!ret)
+		ret = dtm_vm_create(&dst, cfg, false);
+	if (ret)
+		return dtm_fail("creating the VMs", NULL, ret);
+	dtm_set_params(&src);
 	ret = dtm_track(&src, dt);
-	if (ret) {
-		fprintf(stderr, "dtmigrate: the tracker: %s\n", strerror(-ret));
-		return 2;
-	}
+	if (ret)
+		return dtm_fail("the tracker", NULL, ret);
 	ret = dtm_vm_start(&src);
 	if (ret)
-		return 2;
+		return dtm_fail("starting the vCPUs", NULL, ret);
 	dtm_sleep_ms(cfg->warmup_ms);
 
-	/* Precopy: rounds until what is left is small, or the round limit. */
 	t_begin = dtm_ms();
 	ret = dirtytrack_start(src.tracker, &so);
-	for (i = 0; !ret && i < cfg->max_rounds && i < DTM_MAX_ROUNDS; i++) {
-		ret = dtm_round(&src, &dst, false, &r->round[i]);
-		if (ret)
-			break;
-		r->nr_rounds = i + 1;
-		dtm_report_progress(r, i);
-		if (i && r->round[i].sent <= cfg->threshold) {
-			r->converged = true;
-			break;
-		}
+	if (!ret)
+		ret = dtm_precopy(&src, &dst, r);
+	if (!ret && cfg->rollback) {
+		/* The stop phase fails; back to the source, and again. */
+		r->abort_round = r->nr_rounds;
+		ret = dtm_stop_copy(&src, &dst, r, true);
+		if (ret != -ECONNRESET)
+			return dtm_fail("the aborted stop phase", &src, ret ? ret : -EPROTO);
+		ret = dtm_rollback(&src);
+		if (!ret)
+			ret = dtm_precopy(&src, &dst, r);
 	}
-	/* Stop-and-copy. */
 	t_stop = dtm_ms();
-	dtm_vm_stop(&src);
-	if (!ret && !src.error)
-		ret = dtm_round(&src, &dst, true, &r->round[r->nr_rounds]);
-	r->final_sync_ms = r->round[r->nr_rounds].sync_ms;
-	if (ret || src.error) {
-		fprintf(stderr, "dtmigrate: migration failed: %s (vCPU exit %u, address %#llx)\n",
-			strerror(-(ret ? ret : src.error)), src.bad_exit,
-			(unsigned long long)src.bad_addr);
-		return 2;
-	}
+	if (!ret)
+		ret = dtm_stop_copy(&src, &dst, r, false);
+	if (ret)
+		return dtm_fail("migration", &src, ret);
+
 	r->mismatched_pages = dtm_differing_pages(&src, &dst);
 	r->bytes_equal = !r->mismatched_pages;
 	for (i = 0; i < cfg->vcpus; i++) {
 		ret = dtm_arch_vcpu_transfer(&src.vcpu[i], &dst.vcpu[i]);
-		if (ret) {
-			fprintf(stderr, "dtmigrate: vCPU state: %s\n", strerror(-ret));
-			return 2;
-		}
+		if (ret)
+			return dtm_fail("vCPU state", NULL, ret);
 		r->ring_full_exits += src.vcpu[i].ring_full;
 	}
 	dirtytrack_stop(src.tracker);
 
-	/* Resume on the destination: the downtime ends here. */
-	p = dtm_params(&dst);
-	for (i = 0; i < cfg->vcpus; i++)
-		before[i] = p->stores[i];
-	ret = dtm_vm_start(&dst);
-	r->downtime_ms = dtm_ms() - t_stop;
+	ret = dtm_resume(&dst, r, t_stop);
 	r->total_ms = dtm_ms() - t_begin;
 	if (ret)
-		return 2;
-	dtm_sleep_ms(cfg->run_after_ms);
-	r->guest_ran = true;
-	for (i = 0; i < cfg->vcpus; i++)
-		r->guest_ran &= p->stores[i] > before[i];
-	/* The guest sums its memory and halts; the VMM sums the same memory. */
-	p->command = DTM_CMD_CHECKSUM;
-	for (i = 0; i < cfg->vcpus; i++) {
-		pthread_join(dst.vcpu[i].thread, NULL);
-		dst.vcpu[i].running = false;
-	}
-	r->checksum_ok = !dst.error && p->checksum_done &&
-			 p->checksum == dtm_checksum((unsigned long long *)dst.data,
-						 dst.data_bytes / DTM_PAGE);
-	if (dst.error)
-		fprintf(stderr, "dtmigrate: destination vCPU: %s (exit %u, address %#llx)\n",
-			strerror(-dst.error), dst.bad_exit,
-			(unsigned long long)dst.bad_addr);
+		return dtm_fail("resuming on the destination", NULL, ret);
 	dirtytrack_tracker_destroy(src.tracker);
 	dtm_vm_destroy(&src);
 	dtm_vm_destroy(&dst);
@@ -345,8 +528,15 @@ static void dtm_usage(FILE *f)
 "  --max-rounds N       (default 30)\n"
 "  --backend B          kernel, user or auto (default auto)\n"
 "  --seed N             the workload's seed (default 1)\n"
-"  --format F           table, csv or json (default table)\n",
-		DTM_MAX_VCPUS);
+"  --format F           table, csv or json (default table)\n"
+"  --hotplug-round N    add a memslot of the same size before precopy round N\n"
+"  --rollback           the first stop phase fails after copying one run: the\n"
+"                       guest resumes on the source, and is migrated again\n"
+#ifdef DTM_FAULT_INJECTION
+"  --drop-page          (test builds) do not copy one stale page of the final\n"
+"                       round: the check must FAIL\n"
+#endif
+		, DTM_MAX_VCPUS);
 }
 
 static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
@@ -364,6 +554,11 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "seed", required_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'F' },
+		{ "hotplug-round", required_argument, NULL, 'H' },
+		{ "rollback", no_argument, NULL, 'A' },
+#ifdef DTM_FAULT_INJECTION
+		{ "drop-page", no_argument, NULL, 'D' },
+#endif
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -383,6 +578,12 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 		case 'b': cfg->backend = optarg; break;
 		case 'S': cfg->seed = strtoull(optarg, NULL, 0); break;
 		case 'F': cfg->format = optarg; break;
+		case 'H':
+			cfg->hotplug_round = atoi(optarg);
+			cfg->hotplug_slots = 1;
+			break;
+		case 'A': cfg->rollback = true; break;
+		case 'D': cfg->drop_page = true; break;
 		case 'w':
 			for (w = 0; w < 3 && strcmp(optarg, dtm_workloads[w]); w++)
 				;
@@ -396,7 +597,10 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 	}
 	if (cfg->vcpus < 1 || cfg->vcpus > DTM_MAX_VCPUS || cfg->slots < 1 ||
 	    !cfg->mem_mib || (cfg->mem_mib << 20) % ((uint64_t)cfg->slots << 21) ||
-	    DTM_DATA_GPA + (cfg->mem_mib << 20) > DTM_MAX_GIB << 30 ||
+	    DTM_DATA_GPA + ((cfg->mem_mib << 20) / cfg->slots) *
+	    (cfg->slots + cfg->hotplug_slots) > DTM_MAX_GIB << 30 ||
+	    cfg->max_rounds < 1 || cfg->hotplug_round < 0 ||
+	    cfg->hotplug_round > cfg->max_rounds ||
 	    cfg->hot_fraction <= 0 || cfg->hot_fraction > 1 ||
 	    (cfg->ring_entries & (cfg->ring_entries - 1)) ||
 	    (strcmp(cfg->format, "table") && strcmp(cfg->format, "csv") &&

@@ -31,6 +31,9 @@ struct dtm_config {
 	uint64_t seed;
 	const char *backend;
 	const char *format;		/* table, csv, json */
+	int hotplug_round;		/* add a memslot before it; 0: never */
+	bool rollback;			/* fail the first stop phase */
+	bool drop_page;			/* fault injection (test builds) */
 };
 
 struct dtm_vm;

@@ -2,6 +2,9 @@
 # dtmigrate: a static binary (the test guests have no libc) linked with
 # libdirtytrack, and its guest program, built freestanding and embedded.
 # x86_64 for now.  Included from the top-level Makefile.
+#
+# This is the test build: DTM_FAULT_INJECTION adds --drop-page, which
+# the selftest uses to show the byte comparison catches a lost page.
 
 DTM_DIR := tools/dtmigrate
 DTM_OUT := $(OUT)/dtmigrate
@@ -31,5 +34,6 @@ $(DTMIGRATE): $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_x86_bin.o 
 		$(SELFTEST_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(TARGET_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+		-DDTM_FAULT_INJECTION \
 		-I$(CURDIR)/lib/include -isystem $(UAPI_DIR) -static -Wl,-z,noexecstack -o $@ \
 		$(DTM_SRCS) $(DTM_OUT)/guest_x86_bin.o $(SELFTEST_LIB_OBJS)

@@ -14,12 +14,10 @@ bool dtm_report_pass(const struct dtm_report *r)
 	return r->bytes_equal && r->guest_ran && r->checksum_ok;
 }
 
-void dtm_report_progress(const struct dtm_report *r, int i)
+void dtm_report_progress(const struct dtm_round *rd)
 {
-	const struct dtm_round *rd = &r->round[i];
-
-	fprintf(stderr, "round %3d: %8llu dirty, %8llu sent, sync %7.2f ms, copy %7.2f ms\n",
-		i + 1, (unsigned long long)rd->dirty,
+	fprintf(stderr, "round %5s: %8llu dirty, %8llu sent, sync %7.2f ms, copy %7.2f ms\n",
+		rd->name, (unsigned long long)rd->dirty,
 		(unsigned long long)rd->sent, rd->sync_ms, rd->copy_ms);
 }
 
@@ -32,25 +30,28 @@ static void dtm_print_table(const struct dtm_report *r)
 	       r->backend, r->vcpus, (unsigned long long)r->mem_mib, r->workload);
 	printf("%6s %12s %12s %10s %10s\n", "round", "pages dirty", "pages sent",
 	       "sync ms", "copy ms");
-	for (i = 0; i <= r->nr_rounds; i++) {
+	for (i = 0; i < r->nr_rounds; i++) {
 		const struct dtm_round *rd = &r->round[i];
-		char name[16];
 
-		if (i == r->nr_rounds)
-			strcpy(name, "final");
-		else
-			snprintf(name, sizeof(name), "%d", i + 1);
-		printf("%6s %12llu %12llu %10.2f %10.2f\n", name,
+		printf("%6s %12llu %12llu %10.2f %10.2f\n", rd->name,
 		       (unsigned long long)rd->dirty,
 		       (unsigned long long)rd->sent, rd->sync_ms, rd->copy_ms);
 	}
 	printf("\n");
+	if (r->hotplug_round)
+		printf("memslot hotplugged before round %d\n", r->hotplug_round);
+	if (r->abort_round)
+		printf("stop phase failed after round %d, resumed on the source, migrated again\n",
+		       r->abort_round);
+	if (r->dropped_gpa)
+		printf("fault injected: page %#llx not copied\n",
+		       (unsigned long long)r->dropped_gpa);
 	printf("total time        %10.1f ms\n", r->total_ms);
 	printf("final sync        %10.2f ms\n", r->final_sync_ms);
 	printf("downtime          %10.2f ms\n", r->downtime_ms);
 	printf("converged         %10s\n", r->converged ? "yes" : "no");
 	printf("ring-full exits   %10llu\n", (unsigned long long)r->ring_full_exits);
-	for (i = 0, foreign = 0; i <= r->nr_rounds; i++)
+	for (i = 0, foreign = 0; i < r->nr_rounds; i++)
 		foreign += r->round[i].foreign;
 	/* Everything was marked dirty each time: safe, but no convergence. */
 	printf("foreign entries   %10llu\n", (unsigned long long)foreign);
@@ -67,14 +68,15 @@ static void dtm_print_csv(const struct dtm_report *r)
 	int i;
 
 	printf("round,pages_dirty,pages_sent,sync_ms,copy_ms\n");
-	for (i = 0; i <= r->nr_rounds; i++)
-		printf("%s%d,%llu,%llu,%.3f,%.3f\n", i == r->nr_rounds ? "final" : "",
-		       i == r->nr_rounds ? 0 : i + 1,
+	for (i = 0; i < r->nr_rounds; i++)
+		printf("%s,%llu,%llu,%.3f,%.3f\n", r->round[i].name,
 		       (unsigned long long)r->round[i].dirty,
 		       (unsigned long long)r->round[i].sent,
 		       r->round[i].sync_ms, r->round[i].copy_ms);
-	printf("# total_ms=%.1f final_sync_ms=%.3f downtime_ms=%.3f converged=%d result=%s\n",
+	printf("# total_ms=%.1f final_sync_ms=%.3f downtime_ms=%.3f converged=%d "
+	       "mismatched_pages=%llu result=%s\n",
 	       r->total_ms, r->final_sync_ms, r->downtime_ms, r->converged,
+	       (unsigned long long)r->mismatched_pages,
 	       dtm_report_pass(r) ? "PASS" : "FAIL");
 }
 
@@ -84,18 +86,20 @@ static void dtm_print_json(const struct dtm_report *r)
 
 	printf("{\"backend\":\"%s\",\"vcpus\":%d,\"mem_mib\":%llu,\"workload\":\"%s\",\"rounds\":[",
 	       r->backend, r->vcpus, (unsigned long long)r->mem_mib, r->workload);
-	for (i = 0; i <= r->nr_rounds; i++)
-		printf("%s{\"round\":%s%d%s,\"pages_dirty\":%llu,\"pages_sent\":%llu,\"sync_ms\":%.3f,\"copy_ms\":%.3f}",
-		       i ? "," : "", i == r->nr_rounds ? "\"final" : "",
-		       i == r->nr_rounds ? 0 : i + 1, i == r->nr_rounds ? "\"" : "",
+	for (i = 0; i < r->nr_rounds; i++)
+		printf("%s{\"round\":\"%s\",\"pages_dirty\":%llu,\"pages_sent\":%llu,\"sync_ms\":%.3f,\"copy_ms\":%.3f}",
+		       i ? "," : "", r->round[i].name,
 		       (unsigned long long)r->round[i].dirty,
 		       (unsigned long long)r->round[i].sent,
 		       r->round[i].sync_ms, r->round[i].copy_ms);
-	printf("],\"total_ms\":%.1f,\"final_sync_ms\":%.3f,\"downtime_ms\":%.3f,"
-	       "\"converged\":%s,\"memory_equal\":%s,\"guest_ran\":%s,"
-	       "\"checksum_ok\":%s,\"result\":\"%s\"}\n",
+	printf("],\"hotplug_round\":%d,\"abort_round\":%d,\"dropped_gpa\":%llu,"
+	       "\"total_ms\":%.1f,\"final_sync_ms\":%.3f,\"downtime_ms\":%.3f,"
+	       "\"converged\":%s,\"memory_equal\":%s,\"mismatched_pages\":%llu,"
+	       "\"guest_ran\":%s,\"checksum_ok\":%s,\"result\":\"%s\"}\n",
+	       r->hotplug_round, r->abort_round, (unsigned long long)r->dropped_gpa,
 	       r->total_ms, r->final_sync_ms, r->downtime_ms,
 	       r->converged ? "true" : "false", r->bytes_equal ? "true" : "false",
+	       (unsigned long long)r->mismatched_pages,
 	       r->guest_ran ? "true" : "false", r->checksum_ok ? "true" : "false",
 	       dtm_report_pass(r) ? "PASS" : "FAIL");
 }

@@ -9,6 +9,7 @@
 #define DTM_MAX_ROUNDS	1000
 
 struct dtm_round {
+	char name[16];		/* "1", "2"..., "abort", "final" */
 	uint64_t dirty;		/* pages the sources reported in the sync */
 	uint64_t sent;		/* pages claimed and copied */
 	uint64_t foreign;	/* ring entries KVM's reset did not match */
@@ -21,9 +22,12 @@ struct dtm_report {
 	const char *workload;
 	int vcpus;
 	uint64_t mem_mib;
-	int nr_rounds;
-	struct dtm_round round[DTM_MAX_ROUNDS + 1];	/* + the final one */
+	int nr_rounds;		/* rows of round[], the final one included */
+	struct dtm_round round[DTM_MAX_ROUNDS];
 	bool converged;
+	int hotplug_round;	/* the memslot was added before it; 0: none */
+	int abort_round;	/* the stop phase that failed after it; 0: none */
+	uint64_t dropped_gpa;	/* fault injection: the page not copied */
 	double total_ms;
 	double final_sync_ms;
 	double downtime_ms;
@@ -35,7 +39,7 @@ struct dtm_report {
 };
 
 /* One line per round, while it runs (stderr). */
-void dtm_report_progress(const struct dtm_report *r, int round);
+void dtm_report_progress(const struct dtm_round *rd);
 /* The whole report on stdout: format "table", "csv" or "json". */
 void dtm_report_print(const struct dtm_report *r, const char *format);
 bool dtm_report_pass(const struct dtm_report *r);
