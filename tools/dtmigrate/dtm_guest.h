@@ -29,9 +29,11 @@
 #define DTM_MAX_GIB		256ULL
 /*
  * Guest memory for the workload starts here, in several memslots (and
- * the hotplugged ones after them).
+ * the hotplugged ones after them): at 4 GiB, clear of the x86 32-bit
+ * hole, where the local APIC (0xfee00000) and the VMX TSS KVM_SET_TSS_ADDR
+ * places (0xfffbd000) would shadow pages of a memslot.
  */
-#define DTM_DATA_GPA		(1ULL << 30)
+#define DTM_DATA_GPA		(4ULL << 30)
 
 /* Workloads. */
 #define DTM_UNIFORM		0	/* uniformly random pages */
@@ -69,13 +71,14 @@ struct dtm_params {
  * cost that stays small where KVM emulates the guest's instructions.
  */
 static inline unsigned long long
-dtm_checksum(const volatile unsigned long long *w, unsigned long long pages)
+dtm_checksum(const volatile unsigned long long *w, unsigned long long pages,
+	     unsigned long long vcpus)
 {
 	const unsigned long long wpp = DTM_PAGE / 8;
 	unsigned long long p, i, sum = 0;
 
 	for (p = 0; p < pages; p++, w += wpp) {
-		for (i = 0; i < DTM_MAX_VCPUS; i++)
+		for (i = 0; i < vcpus; i++)
 			sum += w[i] * (p * wpp + i + 1);
 		sum += w[wpp - 1] * (p * wpp + wpp);
 	}

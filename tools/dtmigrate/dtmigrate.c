@@ -413,7 +413,8 @@ static int dtm_resume(struct dtm_vm *dst, struct dtm_report *r, double t_stop)
 			(unsigned long long)dst->bad_addr);
 	r->checksum_ok = !dst->error && p->checksum_done &&
 			 p->checksum == dtm_checksum((unsigned long long *)dst->data,
-						     dst->data_bytes / DTM_PAGE);
+						     dst->data_bytes / DTM_PAGE,
+						     cfg->vcpus);
 	return 0;
 }
 

@@ -61,7 +61,7 @@ void __attribute__((noreturn, section(".text.start"))) _start(u64 vcpu)
 		while (p->stopped < p->vcpus)
 			__asm__ volatile("pause");
 		p->checksum = dtm_checksum((volatile u64 *)p->data_gpa,
-					   p->data_pages);
+					   p->data_pages, p->vcpus);
 		p->checksum_done = 1;
 	}
 	for (;;)
