@@ -11,8 +11,8 @@
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
 #   make install         libdirtytrack (shared, static), its header,
-#                        pkg-config file, man pages and examples, under
-#                        DESTDIR/PREFIX (/usr/local)
+#                        pkg-config file, man pages and examples, and
+#                        dtmigrate, under DESTDIR/PREFIX (/usr/local)
 #   make uninstall       the same, removed
 #   make modules_install the module into DESTDIR/lib/modules/<release>/updates
 #                        (KDIR=/lib/modules/$(uname -r)/build for this host)
@@ -49,7 +49,7 @@ MODULE_SRCS := Kbuild $(wildcard drivers/dirtytrack/Kbuild drivers/dirtytrack/co
 
 .PHONY: all module selftests tools lib unit setup check demo hygiene \
 	guests clean need-setup FORCE install uninstall install-lib \
-	uninstall-lib modules_install
+	uninstall-lib modules_install install-dtmigrate uninstall-dtmigrate
 .DEFAULT_GOAL := all
 
 ifeq ($(ARCH),arm64)
@@ -83,9 +83,9 @@ include tools/testguest/testguest.mk
 include tools/testing/unit/unit.mk
 include tools/dtmigrate/dtmigrate.mk
 
-install: install-lib
+install: install-lib install-dtmigrate
 
-uninstall: uninstall-lib
+uninstall: uninstall-lib uninstall-dtmigrate
 
 # Unsigned by default: a distribution's headers carry no signing key (dkms
 # signs with the machine's MOK).  MODULE_SIGN_FLAGS= signs with KDIR's key.

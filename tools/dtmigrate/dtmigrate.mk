@@ -1,10 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
-# dtmigrate: a static binary (the test guests have no libc) linked with
-# libdirtytrack, and its guest program, built freestanding and embedded.
+# dtmigrate, with its guest program built freestanding and embedded, in
+# two builds: the test guests' (static, with the fault injection the
+# selftest uses to show the byte comparison catches a lost page) and the
+# installed one (linked with libdirtytrack.so, no fault injection).
 # x86_64 for now.  Included from the top-level Makefile.
-#
-# This is the test build: DTM_FAULT_INJECTION adds --drop-page, which
-# the selftest uses to show the byte comparison catches a lost page.
 
 DTM_DIR := tools/dtmigrate
 DTM_OUT := $(OUT)/dtmigrate
@@ -13,10 +12,6 @@ DTM_GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
 	-mno-red-zone -mgeneral-regs-only -nostdlib -static -no-pie \
 	-Wl,--build-id=none -Wl,-T,$(DTM_DIR)/guest.lds
-
-ifeq ($(ARCH),x86_64)
-tools: $(DTMIGRATE)
-endif
 
 $(DTM_OUT)/guest_x86.bin: $(DTM_DIR)/guest_x86.c $(DTM_DIR)/dtm_guest.h $(DTM_DIR)/guest.lds
 	@mkdir -p $(@D)
@@ -29,11 +24,32 @@ $(DTM_OUT)/guest_x86_bin.o: $(DTM_OUT)/guest_x86.bin
 
 DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm.c \
 	$(DTM_DIR)/arch_x86.c
+DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_x86_bin.o
+DTM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
+	-I$(CURDIR)/lib/include -isystem $(UAPI_DIR) -Wl,-z,noexecstack
+DTM_LINK = $(TARGET_CC) $(DTM_CFLAGS) -o $@ $(DTM_SRCS) $(DTM_OUT)/guest_x86_bin.o
 
-$(DTMIGRATE): $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_x86_bin.o \
-		$(SELFTEST_LIB_OBJS)
+# The test guests': static (they have no libc), with the fault injection.
+$(DTMIGRATE): $(DTM_DEPS) $(SELFTEST_LIB_OBJS)
 	@mkdir -p $(@D)
-	$(TARGET_CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-		-DDTM_FAULT_INJECTION \
-		-I$(CURDIR)/lib/include -isystem $(UAPI_DIR) -static -Wl,-z,noexecstack -o $@ \
-		$(DTM_SRCS) $(DTM_OUT)/guest_x86_bin.o $(SELFTEST_LIB_OBJS)
+	$(DTM_LINK) -DDTM_FAULT_INJECTION -static $(SELFTEST_LIB_OBJS)
+
+# The installed one: a VMM like any other, linked with libdirtytrack.so.
+DTM_INSTALLED := $(DTM_OUT)/dtmigrate
+BINDIR ?= $(PREFIX)/bin
+DTM_MAN1 := Documentation/man/man1/dtmigrate.1
+
+$(DTM_INSTALLED): $(DTM_DEPS) $(LIB_SHARED)
+	$(DTM_LINK) -L$(LIB_OUT) -ldirtytrack
+
+install-dtmigrate: $(DTM_INSTALLED)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(DTM_INSTALLED) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(DTM_MAN1) $(DESTDIR)$(MANDIR)/man1/
+
+uninstall-dtmigrate:
+	$(RM) $(DESTDIR)$(BINDIR)/dtmigrate $(DESTDIR)$(MANDIR)/man1/dtmigrate.1
+
+ifeq ($(ARCH),x86_64)
+tools: $(DTMIGRATE) $(DTM_INSTALLED)
+endif

@@ -7,12 +7,13 @@
 #    without a warning;
 #  - `make install` into a DESTDIR and PREFIX: the shared library with its
 #    soname links, the static one, the header, the pkg-config file, the
-#    man pages and the examples;
+#    man pages and the examples, and dtmigrate with its man page;
 #  - the documented examples built through pkg-config against that tree
 #    and run: dirtytrack-info with the kernel backend forced and no device
 #    (it must report ENOENT and exit 2); precopy on a real KVM VM when
 #    /dev/kvm is usable (skipped otherwise), with whichever backend the
-#    host has;
+#    host has; the installed dtmigrate migrates a guest (user backend)
+#    and has no fault injection;
 #  - `make uninstall` removes all of it;
 #  - `make modules_install` puts the module under DESTDIR;
 #  - dkms builds the module from dkms.conf for the Debian 6.12 kernel (in
@@ -56,10 +57,13 @@ so=$(cd "$lib" 2>/dev/null && ls libdirtytrack.so.*.*.* 2>/dev/null)
 	[ -f "$dest/usr/share/man/man7/libdirtytrack.7" ] &&
 	[ -f "$dest/usr/share/doc/libdirtytrack/examples/dirtytrack-info.c" ] &&
 	[ -f "$dest/usr/share/doc/libdirtytrack/examples/precopy.c" ] &&
+	[ -x "$dest/usr/bin/dtmigrate" ] &&
+	[ -f "$dest/usr/share/man/man1/dtmigrate.1" ] &&
+	readelf -d "$dest/usr/bin/dtmigrate" | grep -q 'NEEDED.*\[libdirtytrack.so.0\]' &&
 	[ "$(readlink "$lib/libdirtytrack.so.0")" = "$so" ] &&
 	[ "$(readlink "$lib/libdirtytrack.so")" = libdirtytrack.so.0 ] &&
 	readelf -d "$lib/$so" | grep -q 'SONAME.*\[libdirtytrack.so.0\]'
-tap_check $? "installed: $so with its soname links, .a, header, .pc, man pages, examples"
+tap_check $? "installed: $so with its soname links, .a, header, .pc, man pages, examples, dtmigrate"
 
 log=$logs/pkg-config.log
 PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
@@ -101,6 +105,23 @@ if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 else
 	tap_skip "$name" "no usable /dev/kvm"
 fi
+
+# The installed dtmigrate: a real migration, and no test-only option.
+log=$logs/dtmigrate.log
+name="the installed dtmigrate migrates a guest byte-exact (user backend)"
+if [ -c /dev/kvm ] && [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	LD_LIBRARY_PATH=$lib "$dest/usr/bin/dtmigrate" --backend user --mem 32 \
+		>"$log" 2>&1
+	rc=$?
+	[ $rc = 0 ] && grep -qx "PASS" "$log"
+	tap_check $? "$name (exit $rc)" "$log"
+else
+	tap_skip "$name" "no usable /dev/kvm"
+fi
+LD_LIBRARY_PATH=$lib "$dest/usr/bin/dtmigrate" --drop-page >"$log" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "unrecognized option" "$log"
+tap_check $? "the installed dtmigrate refuses --drop-page (exit $rc)" "$log"
 
 log=$logs/uninstall.log
 make -s uninstall DESTDIR="$dest" PREFIX=/usr >"$log" 2>&1 &&
