@@ -13,9 +13,6 @@
 
 #include "dtmigrate.h"
 
-extern const unsigned char _binary_guest_x86_bin_start[];
-extern const unsigned char _binary_guest_x86_bin_end[];
-
 #define MSR_IA32_TSC	0x10
 
 int dtm_arch_vm_init(struct dtm_vm *vm)
@@ -34,7 +31,7 @@ int dtm_arch_vm_init(struct dtm_vm *vm)
 	return 0;
 }
 
-/* The system memslot: GDT, page tables over every GiB, hotplug included. */
+/* The GDT and page tables over every GiB, hotplug included. */
 void dtm_arch_load(struct dtm_vm *vm)
 {
 	uint8_t *sys = vm->sys;
@@ -42,7 +39,6 @@ void dtm_arch_load(struct dtm_vm *vm)
 	uint64_t *pml4 = (uint64_t *)(sys + DTM_PML4_GPA);
 	uint64_t *pdpt = (uint64_t *)(sys + DTM_PDPT_GPA);
 	uint64_t end = DTM_DATA_GPA + vm->data_max, g, j;
-	size_t code = _binary_guest_x86_bin_end - _binary_guest_x86_bin_start;
 
 	gdt[1] = 0x00af9a000000ffffULL;	/* 64-bit code */
 	gdt[2] = 0x00cf92000000ffffULL;	/* data */
@@ -54,7 +50,6 @@ void dtm_arch_load(struct dtm_vm *vm)
 		for (j = 0; j < 512; j++)
 			pd[j] = (g << 30) | (j << 21) | 0x83;	/* 2 MiB, RW */
 	}
-	memcpy(sys + DTM_CODE_GPA, _binary_guest_x86_bin_start, code);
 }
 
 static int dtm_vcpu_regs(struct dtm_vm *vm, int i)

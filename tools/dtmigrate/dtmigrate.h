@@ -78,7 +78,8 @@ int dtm_vm_add_slot(struct dtm_vm *vm);
 /*
  * arch_*.c: what differs between x86_64 and arm64, called in this order:
  *  - vm_init: after KVM_CREATE_VM, before any memslot (the ring's caps);
- *  - load (source): the program, page tables, into the system memslot;
+ *  - load (source): page tables and the like, into the system memslot,
+ *    once the guest program is there;
  *  - vcpu_init: after each KVM_CREATE_VCPU (source: the entry state);
  *  - vm_ready: after the last vCPU (arm64: the vGIC);
  *  - save_devices: stop phase, between the final sync's two halves;

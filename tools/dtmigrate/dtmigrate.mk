@@ -8,26 +8,41 @@
 DTM_DIR := tools/dtmigrate
 DTM_OUT := $(OUT)/dtmigrate
 DTMIGRATE := $(OUT)/testguest/dtmigrate
+DTM_OBJCOPY := $(CROSS_COMPILE)objcopy
+
+ifeq ($(ARCH),arm64)
+DTM_ARCH := arm64
+DTM_BFD := -O elf64-littleaarch64 -B aarch64
+DTM_GUEST_ARCH_CFLAGS :=
+else
+DTM_ARCH := x86
+DTM_BFD := -O elf64-x86-64 -B i386:x86-64
+DTM_GUEST_ARCH_CFLAGS := -mno-red-zone
+endif
+
+# No FP/SIMD register in the guest: it never enables them.
 DTM_GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
 	-fno-pic -fno-pie -fno-stack-protector -fno-asynchronous-unwind-tables \
-	-mno-red-zone -mgeneral-regs-only -nostdlib -static -no-pie \
+	-mgeneral-regs-only $(DTM_GUEST_ARCH_CFLAGS) -nostdlib -static -no-pie \
 	-Wl,--build-id=none -Wl,-T,$(DTM_DIR)/guest.lds
+DTM_GUEST_SRCS := $(DTM_DIR)/guest_$(DTM_ARCH).c $(DTM_DIR)/guest.c
 
-$(DTM_OUT)/guest_x86.bin: $(DTM_DIR)/guest_x86.c $(DTM_DIR)/dtm_guest.h $(DTM_DIR)/guest.lds
+$(DTM_OUT)/guest.bin: $(DTM_GUEST_SRCS) $(DTM_DIR)/guest.h $(DTM_DIR)/dtm_guest.h \
+		$(DTM_DIR)/guest.lds
 	@mkdir -p $(@D)
-	$(TARGET_CC) $(DTM_GUEST_CFLAGS) -o $(DTM_OUT)/guest_x86.elf $<
-	objcopy -O binary $(DTM_OUT)/guest_x86.elf $@
+	$(TARGET_CC) $(DTM_GUEST_CFLAGS) -o $(DTM_OUT)/guest.elf $(DTM_GUEST_SRCS)
+	$(DTM_OBJCOPY) -O binary $(DTM_OUT)/guest.elf $@
 
-$(DTM_OUT)/guest_x86_bin.o: $(DTM_OUT)/guest_x86.bin
-	cd $(DTM_OUT) && objcopy -I binary -O elf64-x86-64 -B i386:x86-64 \
-		guest_x86.bin guest_x86_bin.o
+# Symbols _binary_guest_bin_start and _end, from the file's name.
+$(DTM_OUT)/guest_bin.o: $(DTM_OUT)/guest.bin
+	cd $(DTM_OUT) && $(DTM_OBJCOPY) -I binary $(DTM_BFD) guest.bin guest_bin.o
 
 DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm.c \
 	$(DTM_DIR)/arch_x86.c
-DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_x86_bin.o
+DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_bin.o
 DTM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
 	-I$(CURDIR)/lib/include -isystem $(UAPI_DIR) -Wl,-z,noexecstack
-DTM_LINK = $(TARGET_CC) $(DTM_CFLAGS) -o $@ $(DTM_SRCS) $(DTM_OUT)/guest_x86_bin.o
+DTM_LINK = $(TARGET_CC) $(DTM_CFLAGS) -o $@ $(DTM_SRCS) $(DTM_OUT)/guest_bin.o
 
 # The test guests': static (they have no libc), with the fault injection.
 $(DTMIGRATE): $(DTM_DEPS) $(SELFTEST_LIB_OBJS)

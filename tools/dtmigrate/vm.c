@@ -14,6 +14,9 @@
 
 #include "dtmigrate.h"
 
+extern const unsigned char _binary_guest_bin_start[];
+extern const unsigned char _binary_guest_bin_end[];
+
 static int dtm_kvm_fd = -1;
 
 int dtm_kvm(void)
@@ -54,6 +57,18 @@ int dtm_vm_add_slot(struct dtm_vm *vm)
 	vm->nr_slots++;
 	vm->data_bytes = off + vm->slot_bytes;
 	return 0;
+}
+
+/* The source's system memslot: the guest program, then the arch's part. */
+static void dtm_vm_load(struct dtm_vm *vm)
+{
+	uint8_t *code = vm->sys + DTM_CODE_GPA;
+	size_t n = _binary_guest_bin_end - _binary_guest_bin_start;
+
+	memcpy(code, _binary_guest_bin_start, n);
+	/* arm64: instruction fetches do not snoop the data cache. */
+	__builtin___clear_cache((char *)code, (char *)code + n);
+	dtm_arch_load(vm);
 }
 
 static int dtm_vcpu_create(struct dtm_vm *vm, int i)
@@ -115,7 +130,7 @@ int dtm_vm_create(struct dtm_vm *vm, const struct dtm_config *cfg, bool source)
 	if (ret)
 		return ret;
 	if (source)
-		dtm_arch_load(vm);
+		dtm_vm_load(vm);
 
 	for (i = 0; i < cfg->vcpus; i++) {
 		ret = dtm_vcpu_create(vm, i);
