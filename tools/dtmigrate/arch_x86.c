@@ -19,15 +19,9 @@ int dtm_arch_vm_init(struct dtm_vm *vm)
 {
 	/* VMX needs a TSS area outside guest memory, as QEMU places it. */
 	ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
-	if (vm->source && vm->cfg->ring_entries) {
-		struct kvm_enable_cap cap = {
-			.cap = KVM_CAP_DIRTY_LOG_RING,
-			.args[0] = vm->cfg->ring_entries * sizeof(struct kvm_dirty_gfn),
-		};
-
-		if (ioctl(vm->fd, KVM_ENABLE_CAP, &cap))
-			return -errno;
-	}
+	if (vm->source && vm->cfg->ring_entries)
+		return dtm_vm_enable_cap(vm, KVM_CAP_DIRTY_LOG_RING,
+					 dtm_ring_bytes(vm->cfg));
 	return 0;
 }
 

@@ -74,6 +74,13 @@ int dtm_kvm(void);
 int dtm_vm_create(struct dtm_vm *vm, const struct dtm_config *cfg, bool source);
 void dtm_vm_destroy(struct dtm_vm *vm);
 int dtm_vm_add_slot(struct dtm_vm *vm);
+int dtm_vm_enable_cap(struct dtm_vm *vm, uint32_t cap, uint64_t arg);
+
+/* The bytes of one vCPU's dirty ring. */
+static inline uint64_t dtm_ring_bytes(const struct dtm_config *cfg)
+{
+	return cfg->ring_entries * sizeof(struct kvm_dirty_gfn);
+}
 
 /*
  * arch_*.c: what differs between x86_64 and arm64, called in this order:

@@ -26,6 +26,13 @@ int dtm_kvm(void)
 	return dtm_kvm_fd;
 }
 
+int dtm_vm_enable_cap(struct dtm_vm *vm, uint32_t cap, uint64_t arg)
+{
+	struct kvm_enable_cap c = { .cap = cap, .args[0] = arg };
+
+	return ioctl(vm->fd, KVM_ENABLE_CAP, &c) ? -errno : 0;
+}
+
 static int dtm_set_slot(struct dtm_vm *vm, uint32_t slot, uint64_t gpa,
 			uint64_t size, void *mem)
 {
