@@ -231,6 +231,7 @@ static int dtm_round(struct dtm_vm *src, struct dtm_copy *c, bool final,
 	ret = dirtytrack_claim_ranges(src->tracker, dtm_copy_range, c, NULL);
 	rd->dirty = dtm_dirty(&st) + dtm_dirty(&st2);
 	rd->foreign = st.ring_foreign + st2.ring_foreign;
+	rd->kvm_bitmap = st.kvm_bitmap_pages + st2.kvm_bitmap_pages;
 	rd->sent = c->pages;
 	rd->sync_ms = t1 - t0;
 	rd->copy_ms = dtm_ms() - t1;
@@ -252,13 +253,14 @@ static int dtm_track(struct dtm_vm *src, struct dirtytrack *dt)
 	for (i = 0; !ret && i < cfg->slots; i++)
 		ret = dirtytrack_region_add(t, 1 + i, DTM_DATA_GPA + i * src->slot_bytes,
 					    src->slot_bytes);
-	if (!ret && cfg->ring_entries) {
-		for (i = 0; !ret && i < cfg->vcpus; i++)
-			ret = dirtytrack_attach_ring(t, src->vcpu[i].fd,
-				cfg->ring_entries * sizeof(struct kvm_dirty_gfn), NULL);
-	} else if (!ret) {
+	for (i = 0; !ret && cfg->ring_entries && i < cfg->vcpus; i++)
+		ret = dirtytrack_attach_ring(t, src->vcpu[i].fd,
+					     dtm_ring_bytes(cfg), NULL);
+	/* The plain log, or beside the rings the backup bitmap (arm64). */
+	if (!ret && (!cfg->ring_entries || src->ring_with_bitmap)) {
 		struct dirtytrack_kvm_bitmap_opts b =
-			DIRTYTRACK_OPTS_INIT(dirtytrack_kvm_bitmap_opts);
+			DIRTYTRACK_OPTS_INIT(dirtytrack_kvm_bitmap_opts,
+				.ring_with_bitmap = src->ring_with_bitmap);
 
 		ret = dirtytrack_attach_kvm_bitmap(t, &b);
 	}
@@ -347,6 +349,7 @@ static int dtm_stop_copy(struct dtm_vm *src, struct dtm_vm *dst,
 		/* A single run was all there was: it fails after the copy. */
 		return ret ? ret : -ECONNRESET;
 	r->final_sync_ms = rd->sync_ms;
+	r->final_kvm_bitmap = rd->kvm_bitmap;
 	r->dropped_gpa = c.dropped_gpa;
 	if (!ret && c.drop_one && !c.dropped_gpa)
 		return -ENODATA;	/* nothing stale to drop: no proof */

@@ -55,6 +55,8 @@ static void dtm_print_table(const struct dtm_report *r)
 		foreign += r->round[i].foreign;
 	/* Everything was marked dirty each time: safe, but no convergence. */
 	printf("foreign entries   %10llu\n", (unsigned long long)foreign);
+	/* With rings, the backup bitmap: what no vCPU wrote (device saves). */
+	printf("kvm-bitmap final  %10llu\n", (unsigned long long)r->final_kvm_bitmap);
 	printf("memory equal      %10s", r->bytes_equal ? "yes" : "NO");
 	if (!r->bytes_equal)
 		printf(" (%llu pages differ)", (unsigned long long)r->mismatched_pages);
@@ -74,8 +76,9 @@ static void dtm_print_csv(const struct dtm_report *r)
 		       (unsigned long long)r->round[i].sent,
 		       r->round[i].sync_ms, r->round[i].copy_ms);
 	printf("# total_ms=%.1f final_sync_ms=%.3f downtime_ms=%.3f converged=%d "
-	       "mismatched_pages=%llu result=%s\n",
+	       "final_kvm_bitmap=%llu mismatched_pages=%llu result=%s\n",
 	       r->total_ms, r->final_sync_ms, r->downtime_ms, r->converged,
+	       (unsigned long long)r->final_kvm_bitmap,
 	       (unsigned long long)r->mismatched_pages,
 	       dtm_report_pass(r) ? "PASS" : "FAIL");
 }
@@ -94,11 +97,14 @@ static void dtm_print_json(const struct dtm_report *r)
 		       r->round[i].sync_ms, r->round[i].copy_ms);
 	printf("],\"hotplug_round\":%d,\"abort_round\":%d,\"dropped_gpa\":%llu,"
 	       "\"total_ms\":%.1f,\"final_sync_ms\":%.3f,\"downtime_ms\":%.3f,"
-	       "\"converged\":%s,\"memory_equal\":%s,\"mismatched_pages\":%llu,"
-	       "\"guest_ran\":%s,\"checksum_ok\":%s,\"result\":\"%s\"}\n",
+	       "\"converged\":%s,\"final_kvm_bitmap\":%llu,\"memory_equal\":%s,"
+	       "\"mismatched_pages\":%llu,\"guest_ran\":%s,\"checksum_ok\":%s,"
+	       "\"result\":\"%s\"}\n",
 	       r->hotplug_round, r->abort_round, (unsigned long long)r->dropped_gpa,
 	       r->total_ms, r->final_sync_ms, r->downtime_ms,
-	       r->converged ? "true" : "false", r->bytes_equal ? "true" : "false",
+	       r->converged ? "true" : "false",
+	       (unsigned long long)r->final_kvm_bitmap,
+	       r->bytes_equal ? "true" : "false",
 	       (unsigned long long)r->mismatched_pages,
 	       r->guest_ran ? "true" : "false", r->checksum_ok ? "true" : "false",
 	       dtm_report_pass(r) ? "PASS" : "FAIL");
