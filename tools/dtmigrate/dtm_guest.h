@@ -25,7 +25,8 @@
 #define DTM_CODE_MAX		0x60000ULL
 #define DTM_STACK_TOP		0x100000ULL	/* vCPU i: - i * DTM_STACK_SIZE */
 #define DTM_STACK_SIZE		0x4000ULL
-#define DTM_PD_GPA		0x100000ULL	/* one page per GiB mapped */
+/* x86_64: a page per GiB mapped; arm64: GiB 0's level-2 table only. */
+#define DTM_PD_GPA		0x100000ULL
 #define DTM_MAX_GIB		256ULL
 /*
  * Guest memory for the workload starts here, in several memslots (and
@@ -34,6 +35,18 @@
  * places (0xfffbd000) would shadow pages of a memslot.
  */
 #define DTM_DATA_GPA		(4ULL << 30)
+
+/*
+ * arm64: MMIO outside every memslot (and clear of the vGIC's frames at
+ * 0x08000000), mapped as Device memory.  The program ends storing its
+ * vCPU index to DTM_DONE_GPA (wfi would block inside KVM_RUN); an
+ * exception stores ESR_EL1 to DTM_FAULT_GPA + 8 * its vector's number
+ * (0-15, in the order of the vector table), so it ends the run visibly
+ * instead of hanging.
+ */
+#define DTM_MMIO_GPA		0x20000000ULL	/* one 2 MiB block */
+#define DTM_DONE_GPA		DTM_MMIO_GPA
+#define DTM_FAULT_GPA		(DTM_MMIO_GPA + 0x1000)
 
 /* Workloads. */
 #define DTM_UNIFORM		0	/* uniformly random pages */

@@ -3,7 +3,7 @@
 # two builds: the test guests' (static, with the fault injection the
 # selftest uses to show the byte comparison catches a lost page) and the
 # installed one (linked with libdirtytrack.so, no fault injection).
-# x86_64 for now.  Included from the top-level Makefile.
+# Included from the top-level Makefile.
 
 DTM_DIR := tools/dtmigrate
 DTM_OUT := $(OUT)/dtmigrate
@@ -13,7 +13,8 @@ DTM_OBJCOPY := $(CROSS_COMPILE)objcopy
 ifeq ($(ARCH),arm64)
 DTM_ARCH := arm64
 DTM_BFD := -O elf64-littleaarch64 -B aarch64
-DTM_GUEST_ARCH_CFLAGS :=
+# Inline atomics: the outline ones live in libgcc, which the guest lacks.
+DTM_GUEST_ARCH_CFLAGS := -mno-outline-atomics
 else
 DTM_ARCH := x86
 DTM_BFD := -O elf64-x86-64 -B i386:x86-64
@@ -38,7 +39,7 @@ $(DTM_OUT)/guest_bin.o: $(DTM_OUT)/guest.bin
 	cd $(DTM_OUT) && $(DTM_OBJCOPY) -I binary $(DTM_BFD) guest.bin guest_bin.o
 
 DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm.c \
-	$(DTM_DIR)/arch_x86.c
+	$(DTM_DIR)/arch_$(DTM_ARCH).c
 DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_bin.o
 DTM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
 	-I$(CURDIR)/lib/include -isystem $(UAPI_DIR) -Wl,-z,noexecstack
@@ -65,6 +66,8 @@ install-dtmigrate: $(DTM_INSTALLED)
 uninstall-dtmigrate:
 	$(RM) $(DESTDIR)$(BINDIR)/dtmigrate $(DESTDIR)$(MANDIR)/man1/dtmigrate.1
 
+# The installed one links lib.mk's libdirtytrack.so, built for the host.
+tools: $(DTMIGRATE)
 ifeq ($(ARCH),x86_64)
-tools: $(DTMIGRATE) $(DTM_INSTALLED)
+tools: $(DTM_INSTALLED)
 endif
