@@ -6,6 +6,11 @@
  * DTM_CODE_GPA, the virtual counter as its clock.  The source's dirty
  * rings come with KVM's backup bitmap, for what KVM writes with no vCPU
  * running.
+ *
+ * With --its, both VMs get a vGICv3 + ITS (dt_its.h), and the source's
+ * ITS holds collections whose table it saves into the system memslot
+ * during the final sync: pages that reach the destination only through
+ * the backup bitmap.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -16,7 +21,12 @@
 
 #include <linux/kvm.h>
 
+#include "dt_its.h"
 #include "dtmigrate.h"
+
+struct dtm_arch_vm {
+	struct dt_its its;
+};
 
 #define DTM_CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
 			 KVM_REG_ARM_CORE_REG(x))
@@ -86,10 +96,30 @@ _Static_assert(DTM_SYS_SIZE == 1ULL << DTM_L2_SHIFT &&
 	       !(DTM_DATA_GPA & ((1ULL << DTM_L1_SHIFT) - 1)),
 	       "GiB 0 is the system block and the MMIO block; data in whole GiBs");
 
+int dtm_arch_check(const struct dtm_config *cfg)
+{
+	uint64_t max = DTM_ITS_TABLE_SIZE / DT_ITS_CTE_SIZE - 1;	/* + end */
+
+	if (cfg->its > max || cfg->its > DT_ITS_MAX_COLLECTIONS) {
+		fprintf(stderr, "dtmigrate: --its: at most %llu collections\n",
+			(unsigned long long)(max < DT_ITS_MAX_COLLECTIONS ?
+					     max : DT_ITS_MAX_COLLECTIONS));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int dtm_arch_vm_init(struct dtm_vm *vm)
 {
 	int ret;
 
+	if (vm->cfg->its) {
+		vm->arch = calloc(1, sizeof(*vm->arch));
+		if (!vm->arch)
+			return -ENOMEM;
+		vm->arch->its.gic_fd = -1;
+		vm->arch->its.its_fd = -1;
+	}
 	if (!vm->source || !vm->cfg->ring_entries)
 		return 0;
 	/*
@@ -193,21 +223,52 @@ int dtm_arch_vcpu_init(struct dtm_vm *vm, int i)
 	return vm->source ? dtm_vcpu_entry(vm, i) : 0;
 }
 
+/*
+ * --its: the vGIC and its ITS, on both VMs, once every vCPU exists.  The
+ * source's ITS loads its collections from a table the VMM writes; the
+ * table is then cleared, the ITS keeping them: the destination receives
+ * that cleared table with the first round, so the save at the final sync
+ * is the only way the entries can get there, and the byte comparison
+ * shows whether its pages were reported.
+ *
+ * The destination's vGIC is created, not restored: the guest program
+ * takes no interrupt, so no vGIC state (distributor, redistributors, CPU
+ * interfaces, ITS) is moved.
+ */
 int dtm_arch_vm_ready(struct dtm_vm *vm)
 {
-	(void)vm;
-	return 0;
+	uint8_t *table = vm->sys + DTM_ITS_TABLE_GPA;
+	int ret;
+
+	if (!vm->arch)
+		return 0;
+	ret = dt_its_create(vm->fd, &vm->arch->its);
+	if (ret || !vm->source)
+		return ret;
+	ret = dt_its_load_collections(&vm->arch->its, table, DTM_ITS_TABLE_GPA,
+				      vm->cfg->its, vm->cfg->vcpus);
+	if (!ret)
+		memset(table, 0, dt_its_save_bytes(vm->cfg->its));
+	return ret;
 }
 
+/*
+ * The ITS's tables, then the LPI pending tables (none here), into guest
+ * memory, with every vCPU stopped: KVM writes them with no vCPU running,
+ * so they land in the backup bitmap, not in a ring.
+ */
 int dtm_arch_save_devices(struct dtm_vm *vm)
 {
-	(void)vm;
-	return 0;
+	return vm->arch ? dt_its_save(&vm->arch->its) : 0;
 }
 
 void dtm_arch_destroy(struct dtm_vm *vm)
 {
-	(void)vm;
+	if (!vm->arch)
+		return;
+	dt_its_destroy(&vm->arch->its);
+	free(vm->arch);
+	vm->arch = NULL;
 }
 
 /*

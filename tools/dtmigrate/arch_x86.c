@@ -5,6 +5,7 @@
  * the guest program loaded at DTM_CODE_GPA, the TSC as its counter.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -14,6 +15,15 @@
 #include "dtmigrate.h"
 
 #define MSR_IA32_TSC	0x10
+
+int dtm_arch_check(const struct dtm_config *cfg)
+{
+	if (cfg->its) {
+		fprintf(stderr, "dtmigrate: --its needs arm64 (a vGICv3 ITS); x86_64 has none\n");
+		return -EINVAL;
+	}
+	return 0;
+}
 
 int dtm_arch_vm_init(struct dtm_vm *vm)
 {

@@ -29,6 +29,14 @@
 #define DTM_PD_GPA		0x100000ULL
 #define DTM_MAX_GIB		256ULL
 /*
+ * arm64 --its: the ITS collection table, which only the ITS's table save
+ * writes, 64 KiB aligned as the ITS requires; in the PD area's part that
+ * arm64 leaves free (it maps GiB 0 with the first PD page, the others
+ * with 1 GiB blocks).
+ */
+#define DTM_ITS_TABLE_GPA	0x180000ULL
+#define DTM_ITS_TABLE_SIZE	0x80000ULL
+/*
  * Guest memory for the workload starts here, in several memslots (and
  * the hotplugged ones after them): at 4 GiB, clear of the x86 32-bit
  * hole, where the local APIC (0xfee00000) and the VMX TSS KVM_SET_TSS_ADDR

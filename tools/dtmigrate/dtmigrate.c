@@ -12,7 +12,7 @@
  *   dtmigrate [--vcpus N] [--mem MIB] [--slots N] [--workload W]
  *             [--hot-fraction F] [--rate PAGES_PER_S] [--ring ENTRIES]
  *             [--threshold PAGES] [--max-rounds N] [--backend B]
- *             [--seed N] [--format table|csv|json]
+ *             [--seed N] [--its[=N]] [--format table|csv|json]
  *
  * Exit status: 0 PASS, 1 FAIL, 2 could not run.
  */
@@ -30,6 +30,8 @@
 
 #include "dtmigrate.h"
 #include "report.h"
+
+#define DTM_ITS_COLLECTIONS	4096	/* --its alone: 32 KiB of table */
 
 static double dtm_ms(void)
 {
@@ -532,6 +534,9 @@ static void dtm_usage(FILE *f)
 "  --max-rounds N       (default 30)\n"
 "  --backend B          kernel, user or auto (default auto)\n"
 "  --seed N             the workload's seed (default 1)\n"
+"  --its[=N]            arm64: a vGICv3 + ITS with N collections (default %d),\n"
+"                       whose table it saves into guest memory in the final\n"
+"                       sync, seen by KVM's backup bitmap only\n"
 "  --format F           table, csv or json (default table)\n"
 "  --hotplug-round N    add a memslot of the same size before precopy round N\n"
 "  --rollback           the first stop phase fails after copying one run: the\n"
@@ -540,7 +545,7 @@ static void dtm_usage(FILE *f)
 "  --drop-page          (test builds) do not copy one stale page of the final\n"
 "                       round: the check must FAIL\n"
 #endif
-		, DTM_MAX_VCPUS);
+		, DTM_MAX_VCPUS, DTM_ITS_COLLECTIONS);
 }
 
 static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
@@ -563,6 +568,7 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 #ifdef DTM_FAULT_INJECTION
 		{ "drop-page", no_argument, NULL, 'D' },
 #endif
+		{ "its", optional_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -588,6 +594,10 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 			break;
 		case 'A': cfg->rollback = true; break;
 		case 'D': cfg->drop_page = true; break;
+		case 'I':
+			cfg->its = optarg ? strtoul(optarg, NULL, 0) :
+					    DTM_ITS_COLLECTIONS;
+			break;
 		case 'w':
 			for (w = 0; w < 3 && strcmp(optarg, dtm_workloads[w]); w++)
 				;
@@ -632,6 +642,8 @@ int main(int argc, char **argv)
 		dtm_usage(stderr);
 		return 2;
 	}
+	if (dtm_arch_check(&cfg))
+		return 2;
 	if (!strcmp(cfg.backend, "kernel"))
 		oo.backend = DIRTYTRACK_BACKEND_KERNEL;
 	else if (!strcmp(cfg.backend, "user"))
@@ -647,6 +659,7 @@ int main(int argc, char **argv)
 	r.workload = dtm_workloads[cfg.workload];
 	r.vcpus = cfg.vcpus;
 	r.mem_mib = cfg.mem_mib;
+	r.its = cfg.its;
 	ret = dtm_migrate(&cfg, dt, &r);
 	if (ret != 2)
 		dtm_report_print(&r, cfg.format);

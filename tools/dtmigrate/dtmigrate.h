@@ -29,6 +29,7 @@ struct dtm_config {
 	int warmup_ms;
 	int run_after_ms;
 	uint64_t seed;
+	unsigned int its;		/* arm64: ITS collections; 0: no vGIC */
 	const char *backend;
 	const char *format;		/* table, csv, json */
 	int hotplug_round;		/* add a memslot before it; 0: never */
@@ -84,6 +85,8 @@ static inline uint64_t dtm_ring_bytes(const struct dtm_config *cfg)
 
 /*
  * arch_*.c: what differs between x86_64 and arm64, called in this order:
+ *  - check: the options, before anything is created (0, or -EINVAL after
+ *    saying why on stderr);
  *  - vm_init: after KVM_CREATE_VM, before any memslot (the ring's caps);
  *  - load (source): page tables and the like, into the system memslot,
  *    once the guest program is there;
@@ -93,6 +96,7 @@ static inline uint64_t dtm_ring_bytes(const struct dtm_config *cfg)
  *  - vcpu_transfer: source to destination, both stopped;
  *  - destroy: before the VM's fd is closed.
  */
+int dtm_arch_check(const struct dtm_config *cfg);
 int dtm_arch_vm_init(struct dtm_vm *vm);
 void dtm_arch_load(struct dtm_vm *vm);
 int dtm_arch_vcpu_init(struct dtm_vm *vm, int i);

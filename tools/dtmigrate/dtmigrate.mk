@@ -42,7 +42,8 @@ DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm.c \
 	$(DTM_DIR)/arch_$(DTM_ARCH).c
 DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTM_OUT)/guest_bin.o
 DTM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-	-I$(CURDIR)/lib/include -isystem $(UAPI_DIR) -Wl,-z,noexecstack
+	-I$(CURDIR)/lib/include -I$(CURDIR)/$(SELFTEST_DIR) -isystem $(UAPI_DIR) \
+	-Wl,-z,noexecstack
 DTM_LINK = $(TARGET_CC) $(DTM_CFLAGS) -o $@ $(DTM_SRCS) $(DTM_OUT)/guest_bin.o
 
 # The test guests': static (they have no libc), with the fault injection.

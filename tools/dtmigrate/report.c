@@ -9,9 +9,19 @@
 
 #include "report.h"
 
+/*
+ * With --its, the final round's KVM bitmap must have reported pages, or
+ * the run did not test the path it was asked to test.
+ */
+static bool dtm_its_reported(const struct dtm_report *r)
+{
+	return !r->its || r->final_kvm_bitmap;
+}
+
 bool dtm_report_pass(const struct dtm_report *r)
 {
-	return r->bytes_equal && r->guest_ran && r->checksum_ok;
+	return r->bytes_equal && r->guest_ran && r->checksum_ok &&
+	       dtm_its_reported(r);
 }
 
 void dtm_report_progress(const struct dtm_round *rd)
@@ -56,7 +66,8 @@ static void dtm_print_table(const struct dtm_report *r)
 	/* Everything was marked dirty each time: safe, but no convergence. */
 	printf("foreign entries   %10llu\n", (unsigned long long)foreign);
 	/* With rings, the backup bitmap: what no vCPU wrote (device saves). */
-	printf("kvm-bitmap final  %10llu\n", (unsigned long long)r->final_kvm_bitmap);
+	printf("kvm-bitmap final  %10llu%s\n", (unsigned long long)r->final_kvm_bitmap,
+	       dtm_its_reported(r) ? "" : " (NONE: the ITS save was not seen)");
 	printf("memory equal      %10s", r->bytes_equal ? "yes" : "NO");
 	if (!r->bytes_equal)
 		printf(" (%llu pages differ)", (unsigned long long)r->mismatched_pages);

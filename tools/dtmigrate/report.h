@@ -23,6 +23,7 @@ struct dtm_report {
 	const char *workload;
 	int vcpus;
 	uint64_t mem_mib;
+	bool its;		/* a device wrote guest memory in the final sync */
 	int nr_rounds;		/* rows of round[], the final one included */
 	struct dtm_round round[DTM_MAX_ROUNDS];
 	bool converged;
