@@ -4,7 +4,8 @@
 # dtmigrate end to end, in the test guest, through the module: live
 # migrations of a real KVM guest with several workloads and seeds, rings
 # and the plain bitmap, a memslot hotplugged mid-migration, a stop phase
-# that fails and is retried after resuming on the source.  Each must end
+# that fails and is retried after resuming on the source, and on arm64 an
+# ITS writing guest memory in the stop phase.  Each must end
 # byte-exact (dtmigrate exits 0 only then).  Last, the check is shown to
 # catch a loss: with --drop-page (test builds only) dtmigrate leaves one
 # stale page of the final round uncopied, and must report exactly one
@@ -29,6 +30,14 @@ small-ring|--ring 256 --workload uniform --seed 5|ring-full exits *[1-9]
 hotplug|--workload hot --hotplug-round 2 --seed 6|memslot hotplugged before round 2
 rollback|--workload uniform --rollback --seed 7|stop phase failed after round
 rollback-hotplug-bitmap|--ring 0 --workload sweep --rollback --hotplug-round 2 --seed 8|stop phase failed after round
+EOF
+	# The ITS saves its tables in every stop phase, the aborted one too:
+	# pages only the backup bitmap reports (rings) or the plain one.
+	[ "$(uname -m)" = aarch64 ] || return 0
+	cat <<'EOF'
+its|--its --workload uniform --seed 10|kvm-bitmap final *[1-9]
+its-rollback|--its --rollback --workload hot --seed 11|kvm-bitmap final *[1-9]
+its-bitmap|--its --ring 0 --workload sweep --seed 12|kvm-bitmap final *[1-9]
 EOF
 }
 

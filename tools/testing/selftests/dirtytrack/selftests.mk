@@ -18,11 +18,8 @@ SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 
 selftests: need-setup $(SELFTESTS)
 
-# dtmigrate end to end (the guest has dtmigrate in /bin); x86_64 only
-# until dtmigrate runs on arm64.
-ifeq ($(ARCH),x86_64)
+# dtmigrate end to end (the guest has dtmigrate in /bin).
 selftests: $(SELFTEST_OUT)/dtmigrate_test.sh
-endif
 $(SELFTEST_OUT)/dtmigrate_test.sh: $(SELFTEST_DIR)/dtmigrate_test.sh
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
