@@ -140,15 +140,21 @@ int dtm_arch_vcpu_transfer(struct dtm_vcpu *from, struct dtm_vcpu *to)
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e;
 	} msr = { .hdr.nmsrs = 1, .e.index = MSR_IA32_TSC };
+	int ret;
 
+	/* KVM_{GET,SET}_MSRS return how many MSRs they did: 0 sets no errno. */
 	if (ioctl(from->fd, KVM_GET_REGS, &regs) ||
-	    ioctl(from->fd, KVM_GET_SREGS, &sregs) ||
-	    ioctl(from->fd, KVM_GET_MSRS, &msr) != 1)
-		return -errno ? -errno : -EIO;
+	    ioctl(from->fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	ret = ioctl(from->fd, KVM_GET_MSRS, &msr);
+	if (ret != 1)
+		return ret < 0 ? -errno : -EIO;
 	if (ioctl(to->fd, KVM_SET_SREGS, &sregs) ||
-	    ioctl(to->fd, KVM_SET_REGS, &regs) ||
-	    ioctl(to->fd, KVM_SET_MSRS, &msr) != 1)
-		return -errno ? -errno : -EIO;
+	    ioctl(to->fd, KVM_SET_REGS, &regs))
+		return -errno;
+	ret = ioctl(to->fd, KVM_SET_MSRS, &msr);
+	if (ret != 1)
+		return ret < 0 ? -errno : -EIO;
 	return 0;
 }
 

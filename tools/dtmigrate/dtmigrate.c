@@ -13,6 +13,7 @@
  *             [--hot-fraction F] [--rate PAGES_PER_S] [--ring ENTRIES]
  *             [--threshold PAGES] [--max-rounds N] [--backend B]
  *             [--seed N] [--its[=N]] [--format table|csv|json]
+ *             [--hotplug-round N] [--rollback] [--drop-page (test builds)]
  *
  * Exit status: 0 PASS, 1 FAIL, 2 could not run.
  */
@@ -32,6 +33,9 @@
 #include "report.h"
 
 #define DTM_ITS_COLLECTIONS	4096	/* --its alone: 32 KiB of table */
+
+/* The library's pages (claims count them) are the host's. */
+static size_t dtm_host_page;
 
 static double dtm_ms(void)
 {
@@ -67,10 +71,11 @@ static void *dtm_vcpu_thread(void *arg)
 			break;
 		}
 		if (v->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
-			int ret = dirtytrack_harvest_vcpu(vm->tracker, v->index, NULL);
+			int ret = dirtytrack_harvest_vcpu(vm->tracker, v->kvm_id, NULL);
 
 			v->ring_full++;
-			if (ret) {
+			/* Interrupted by the stop's kick: the pages stay pending. */
+			if (ret && ret != -EINTR) {
 				vm->error = ret;
 				break;
 			}
@@ -85,6 +90,7 @@ static void *dtm_vcpu_thread(void *arg)
 		vm->error = -EPROTO;
 		break;
 	}
+	__atomic_store_n(&v->exited, true, __ATOMIC_RELEASE);
 	return NULL;
 }
 
@@ -95,6 +101,7 @@ static int dtm_vm_start(struct dtm_vm *vm)
 	vm->stop = 0;
 	for (i = 0; i < vm->cfg->vcpus; i++) {
 		vm->vcpu[i].run->immediate_exit = 0;
+		vm->vcpu[i].exited = false;
 		if (pthread_create(&vm->vcpu[i].thread, NULL, dtm_vcpu_thread,
 				   &vm->vcpu[i]))
 			return -EAGAIN;
@@ -108,6 +115,8 @@ static void dtm_vm_stop(struct dtm_vm *vm)
 {
 	int i;
 
+	if (!vm->cfg)
+		return;		/* never created */
 	vm->stop = 1;
 	for (i = 0; i < vm->cfg->vcpus; i++) {
 		if (!vm->vcpu[i].running)
@@ -154,15 +163,16 @@ static uint64_t dtm_drop_page(struct dtm_copy *c,
 	uint64_t i, gpa;
 
 	for (i = 0; i < r->npages; i++) {
-		gpa = r->gpa + i * DTM_PAGE;
-		if (memcmp(dtm_hva(c->dst, gpa), dtm_hva(c->src, gpa), DTM_PAGE))
+		gpa = r->gpa + i * dtm_host_page;
+		if (memcmp(dtm_hva(c->dst, gpa), dtm_hva(c->src, gpa), dtm_host_page))
 			break;
 	}
 	if (i == r->npages)
 		return 0;
-	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa), i * DTM_PAGE);
-	memcpy(dtm_hva(c->dst, gpa + DTM_PAGE), dtm_hva(c->src, gpa + DTM_PAGE),
-	       (r->npages - i - 1) * DTM_PAGE);
+	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa), i * dtm_host_page);
+	memcpy(dtm_hva(c->dst, gpa + dtm_host_page),
+	       dtm_hva(c->src, gpa + dtm_host_page),
+	       (r->npages - i - 1) * dtm_host_page);
 	return gpa;
 }
 #endif
@@ -184,7 +194,7 @@ static int dtm_copy_range(const struct dirtytrack_dirty_range *r, void *ctx)
 	}
 #endif
 	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa),
-	       r->npages * DTM_PAGE);
+	       r->npages * dtm_host_page);
 	return 0;
 }
 
@@ -234,6 +244,7 @@ static int dtm_round(struct dtm_vm *src, struct dtm_copy *c, bool final,
 	rd->dirty = dtm_dirty(&st) + dtm_dirty(&st2);
 	rd->foreign = st.ring_foreign + st2.ring_foreign;
 	rd->kvm_bitmap = st.kvm_bitmap_pages + st2.kvm_bitmap_pages;
+	rd->kvm_bitmap_after_save = st2.kvm_bitmap_pages;
 	rd->sent = c->pages;
 	rd->sync_ms = t1 - t0;
 	rd->copy_ms = dtm_ms() - t1;
@@ -257,7 +268,7 @@ static int dtm_track(struct dtm_vm *src, struct dirtytrack *dt)
 					    src->slot_bytes);
 	for (i = 0; !ret && cfg->ring_entries && i < cfg->vcpus; i++)
 		ret = dirtytrack_attach_ring(t, src->vcpu[i].fd,
-					     dtm_ring_bytes(cfg), NULL);
+					     dtm_ring_bytes(cfg), &src->vcpu[i].kvm_id);
 	/* The plain log, or beside the rings the backup bitmap (arm64). */
 	if (!ret && (!cfg->ring_entries || src->ring_with_bitmap)) {
 		struct dirtytrack_kvm_bitmap_opts b =
@@ -278,16 +289,25 @@ static int dtm_hotplug(struct dtm_vm *src, struct dtm_vm *dst)
 {
 	int slot = 1 + src->nr_slots, ret;
 
+	uint64_t gpa = DTM_DATA_GPA + src->data_bytes;
+
 	ret = dtm_vm_add_slot(src);
-	if (!ret)
-		ret = dirtytrack_region_add(src->tracker, slot,
-					    DTM_DATA_GPA + src->data_bytes - src->slot_bytes,
-					    src->slot_bytes);
+	if (ret)
+		return ret;
+	/*
+	 * Not zero, so the destination has something to lose.  Written
+	 * before the region exists, which starts all dirty.
+	 */
+	memset(dtm_hva(src, gpa), 0xa5, src->slot_bytes);
+	ret = dirtytrack_region_add(src->tracker, slot, gpa, src->slot_bytes);
 	if (!ret)
 		ret = dtm_vm_add_slot(dst);
-	if (!ret)
-		dtm_params(src)->data_pages = src->data_bytes / DTM_PAGE;
-	return ret;
+	if (ret)
+		return ret;
+	/* A VMM store into guest memory is marked, like any device's. */
+	dtm_params(src)->data_pages = src->data_bytes / DTM_PAGE;
+	return dirtytrack_vmm_mark(src->tracker, DTM_PARAMS_GPA,
+				   sizeof(struct dtm_params));
 }
 
 /* Precopy: rounds until what is left is small, or the round limit. */
@@ -351,7 +371,7 @@ static int dtm_stop_copy(struct dtm_vm *src, struct dtm_vm *dst,
 		/* A single run was all there was: it fails after the copy. */
 		return ret ? ret : -ECONNRESET;
 	r->final_sync_ms = rd->sync_ms;
-	r->final_kvm_bitmap = rd->kvm_bitmap;
+	r->final_kvm_bitmap = rd->kvm_bitmap_after_save;
 	r->dropped_gpa = c.dropped_gpa;
 	if (!ret && c.drop_one && !c.dropped_gpa)
 		return -ENODATA;	/* nothing stale to drop: no proof */
@@ -386,11 +406,50 @@ static uint64_t dtm_differing_pages(struct dtm_vm *a, struct dtm_vm *b)
 	return n;
 }
 
+/* How long the destination's guest may take to sum its memory. */
+#define DTM_CHECKSUM_DEADLINE_MS	300000
+
+/* Every vCPU's thread of @vm returned, or @deadline_ms passed. */
+static bool dtm_vm_wait_exit(struct dtm_vm *vm, double deadline_ms)
+{
+	int i;
+
+	for (;;) {
+		for (i = 0; i < vm->cfg->vcpus; i++)
+			if (!__atomic_load_n(&vm->vcpu[i].exited, __ATOMIC_ACQUIRE))
+				break;
+		if (i == vm->cfg->vcpus)
+			return true;
+		if (dtm_ms() > deadline_ms)
+			return false;
+		dtm_sleep_ms(10);
+	}
+}
+
+/* Every vCPU of @vm stored since @before, or @deadline_ms passed. */
+static bool dtm_vm_wait_stores(struct dtm_vm *vm, const uint64_t *before,
+			       double deadline_ms)
+{
+	struct dtm_params *p = dtm_params(vm);
+	int i;
+
+	for (;;) {
+		for (i = 0; i < vm->cfg->vcpus; i++)
+			if (p->stores[i] == before[i])
+				break;
+		if (i == vm->cfg->vcpus)
+			return true;
+		if (dtm_ms() > deadline_ms)
+			return false;
+		dtm_sleep_ms(10);
+	}
+}
+
 /*
- * Resume on the destination (the downtime ends here), let it run, then
- * have the guest sum its memory and halt, and check the sum.
+ * Resume on the destination, let it run until every vCPU stored again,
+ * then have the guest sum its memory and stop, and check the sum.
  */
-static int dtm_resume(struct dtm_vm *dst, struct dtm_report *r, double t_stop)
+static int dtm_resume(struct dtm_vm *dst, struct dtm_report *r)
 {
 	const struct dtm_config *cfg = dst->cfg;
 	struct dtm_params *p = dtm_params(dst);
@@ -400,18 +459,18 @@ static int dtm_resume(struct dtm_vm *dst, struct dtm_report *r, double t_stop)
 	for (i = 0; i < cfg->vcpus; i++)
 		before[i] = p->stores[i];
 	ret = dtm_vm_start(dst);
-	r->downtime_ms = dtm_ms() - t_stop;
 	if (ret)
 		return ret;
 	dtm_sleep_ms(cfg->run_after_ms);
-	r->guest_ran = true;
-	for (i = 0; i < cfg->vcpus; i++)
-		r->guest_ran &= p->stores[i] > before[i];
+	/* At the slowest rate dtm_parse() allows, a store a second. */
+	r->guest_ran = dtm_vm_wait_stores(dst, before, dtm_ms() + 3000);
 	p->command = DTM_CMD_CHECKSUM;
-	for (i = 0; i < cfg->vcpus; i++) {
-		pthread_join(dst->vcpu[i].thread, NULL);
-		dst->vcpu[i].running = false;
+	if (!dtm_vm_wait_exit(dst, dtm_ms() + DTM_CHECKSUM_DEADLINE_MS)) {
+		fprintf(stderr, "dtmigrate: the destination's guest did not sum its memory in %d s\n",
+			DTM_CHECKSUM_DEADLINE_MS / 1000);
+		dst->error = dst->error ? dst->error : -ETIMEDOUT;
 	}
+	dtm_vm_stop(dst);
 	if (dst->error)
 		fprintf(stderr, "dtmigrate: destination vCPU: %s (exit %u, address %#llx)\n",
 			strerror(-dst->error), dst->bad_exit,
@@ -452,27 +511,34 @@ static int dtm_fail(const char *what, struct dtm_vm *vm, int err)
 	return 2;
 }
 
+/* The whole run, returning dtmigrate's exit status: 0 PASS, 1, 2. */
 static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 		       struct dtm_report *r)
 {
 	struct dirtytrack_start_opts so = DIRTYTRACK_OPTS_INIT(dirtytrack_start_opts,
 		.all_dirty = true);
-	struct dtm_vm src, dst;
-	double t_begin, t_stop;
-	int i, ret;
+	struct dtm_vm src = { .fd = -1 }, dst = { .fd = -1 };
+	double t_begin, t_stop, t_check;
+	int i, ret, rc = 2;
 
 	ret = dtm_vm_create(&src, cfg, true);
 	if (!ret)
 		ret = dtm_vm_create(&dst, cfg, false);
-	if (ret)
-		return dtm_fail("creating the VMs", NULL, ret);
+	if (ret) {
+		dtm_fail("creating the VMs", NULL, ret);
+		goto out;
+	}
 	dtm_set_params(&src);
 	ret = dtm_track(&src, dt);
-	if (ret)
-		return dtm_fail("the tracker", NULL, ret);
+	if (ret) {
+		dtm_fail("the tracker", NULL, ret);
+		goto out;
+	}
 	ret = dtm_vm_start(&src);
-	if (ret)
-		return dtm_fail("starting the vCPUs", NULL, ret);
+	if (ret) {
+		dtm_fail("starting the vCPUs", NULL, ret);
+		goto out;
+	}
 	dtm_sleep_ms(cfg->warmup_ms);
 
 	t_begin = dtm_ms();
@@ -483,8 +549,10 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 		/* The stop phase fails; back to the source, and again. */
 		r->abort_round = r->nr_rounds;
 		ret = dtm_stop_copy(&src, &dst, r, true);
-		if (ret != -ECONNRESET)
-			return dtm_fail("the aborted stop phase", &src, ret ? ret : -EPROTO);
+		if (ret != -ECONNRESET) {
+			dtm_fail("the aborted stop phase", &src, ret ? ret : -EPROTO);
+			goto out;
+		}
 		ret = dtm_rollback(&src);
 		if (!ret)
 			ret = dtm_precopy(&src, &dst, r);
@@ -492,27 +560,43 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 	t_stop = dtm_ms();
 	if (!ret)
 		ret = dtm_stop_copy(&src, &dst, r, false);
-	if (ret)
-		return dtm_fail("migration", &src, ret);
+	if (ret) {
+		dtm_fail("migration", &src, ret);
+		goto out;
+	}
 
+	/* The check is not part of a migration: out of the downtime. */
+	t_check = dtm_ms();
 	r->mismatched_pages = dtm_differing_pages(&src, &dst);
 	r->bytes_equal = !r->mismatched_pages;
+	t_check = dtm_ms() - t_check;
 	for (i = 0; i < cfg->vcpus; i++) {
 		ret = dtm_arch_vcpu_transfer(&src.vcpu[i], &dst.vcpu[i]);
-		if (ret)
-			return dtm_fail("vCPU state", NULL, ret);
+		if (ret) {
+			dtm_fail("vCPU state", NULL, ret);
+			goto out;
+		}
 		r->ring_full_exits += src.vcpu[i].ring_full;
 	}
 	dirtytrack_stop(src.tracker);
+	r->downtime_ms = dtm_ms() - t_stop - t_check;
 
-	ret = dtm_resume(&dst, r, t_stop);
+	ret = dtm_resume(&dst, r);
 	r->total_ms = dtm_ms() - t_begin;
-	if (ret)
-		return dtm_fail("resuming on the destination", NULL, ret);
-	dirtytrack_tracker_destroy(src.tracker);
+	if (ret) {
+		dtm_fail("resuming on the destination", NULL, ret);
+		goto out;
+	}
+	rc = dtm_report_pass(r) ? 0 : 1;
+out:
+	/* No vCPU thread may outlive the tracker it harvests into. */
+	dtm_vm_stop(&src);
+	dtm_vm_stop(&dst);
+	if (src.tracker)
+		dirtytrack_tracker_destroy(src.tracker);
 	dtm_vm_destroy(&src);
 	dtm_vm_destroy(&dst);
-	return dtm_report_pass(r) ? 0 : 1;
+	return rc;
 }
 
 static const char *const dtm_workloads[] = {
@@ -525,13 +609,15 @@ static void dtm_usage(FILE *f)
 "usage: dtmigrate [options]\n"
 "  --vcpus N            vCPUs (default 2, at most %d)\n"
 "  --mem MIB            guest memory for the workload (default 64)\n"
-"  --slots N            memslots it is split over (default 4)\n"
+"  --slots N            memslots it is split over (default 4, at most 64)\n"
 "  --workload W         uniform, hot or sweep (default uniform)\n"
 "  --hot-fraction F     hot: the share of memory written (default 0.1)\n"
-"  --rate N             pages/s over all vCPUs (default 0: as fast as they can)\n"
-"  --ring N             dirty-ring entries per vCPU (default 4096); 0: the bitmap\n"
+"  --rate N             pages/s over all vCPUs, at least one per vCPU\n"
+"                       (default 0: as fast as they can)\n"
+"  --ring N             dirty-ring entries per vCPU, a power of 2 from 256 to\n"
+"                       65536 (default 4096); 0: the bitmap\n"
 "  --threshold N        pages left in a round that end precopy (default 256)\n"
-"  --max-rounds N       (default 30)\n"
+"  --max-rounds N       (default 30, at most 498)\n"
 "  --backend B          kernel, user or auto (default auto)\n"
 "  --seed N             the workload's seed (default 1)\n"
 "  --its[=N]            arm64: a vGICv3 + ITS with N collections (default %d),\n"
@@ -546,6 +632,23 @@ static void dtm_usage(FILE *f)
 "                       round: the check must FAIL\n"
 #endif
 		, DTM_MAX_VCPUS, DTM_ITS_COLLECTIONS);
+}
+
+/* Limits of the options (the rings': KVM's, for 4 KiB pages). */
+#define DTM_MAX_SLOTS		64
+#define DTM_MIN_RING		256
+#define DTM_MAX_RING		65536
+/* Precopy rounds: twice, with a rollback, and the stop phases' rows. */
+#define DTM_MAX_PRECOPY		((DTM_MAX_ROUNDS - 4) / 2)
+
+/* A whole, non-negative number, all of @s. */
+static bool dtm_number(const char *s, uint64_t *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoull(s, &end, 0);
+	return !errno && end != s && !*end && !strchr(s, '-');
 }
 
 static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
@@ -572,31 +675,62 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	uint64_t n = 0;
 	unsigned int w;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		/* Every option with a number takes a whole one, in range. */
+		if (strchr("cmsrRtnSHI", o) && optarg && !dtm_number(optarg, &n))
+			return -EINVAL;
 		switch (o) {
-		case 'c': cfg->vcpus = atoi(optarg); break;
-		case 'm': cfg->mem_mib = strtoull(optarg, NULL, 0); break;
-		case 's': cfg->slots = atoi(optarg); break;
-		case 'f': cfg->hot_fraction = atof(optarg); break;
-		case 'r': cfg->rate = strtoull(optarg, NULL, 0); break;
-		case 'R': cfg->ring_entries = strtoul(optarg, NULL, 0); break;
-		case 't': cfg->threshold = strtoull(optarg, NULL, 0); break;
-		case 'n': cfg->max_rounds = atoi(optarg); break;
-		case 'b': cfg->backend = optarg; break;
-		case 'S': cfg->seed = strtoull(optarg, NULL, 0); break;
-		case 'F': cfg->format = optarg; break;
+		case 'c':
+			cfg->vcpus = n > DTM_MAX_VCPUS ? 0 : (int)n;
+			break;
+		case 'm':
+			cfg->mem_mib = n;
+			break;
+		case 's':
+			cfg->slots = n > DTM_MAX_SLOTS ? 0 : (int)n;
+			break;
+		case 'f':
+			cfg->hot_fraction = atof(optarg);
+			break;
+		case 'r':
+			cfg->rate = n;
+			break;
+		case 'R':
+			cfg->ring_entries = n > DTM_MAX_RING ? 1 : (uint32_t)n;
+			break;
+		case 't':
+			cfg->threshold = n;
+			break;
+		case 'n':
+			cfg->max_rounds = n > DTM_MAX_PRECOPY ? 0 : (int)n;
+			break;
+		case 'b':
+			cfg->backend = optarg;
+			break;
+		case 'S':
+			cfg->seed = n;
+			break;
+		case 'F':
+			cfg->format = optarg;
+			break;
 		case 'H':
-			cfg->hotplug_round = atoi(optarg);
+			cfg->hotplug_round = n > DTM_MAX_PRECOPY ? -1 : (int)n;
 			cfg->hotplug_slots = 1;
 			break;
-		case 'A': cfg->rollback = true; break;
-		case 'D': cfg->drop_page = true; break;
+		case 'A':
+			cfg->rollback = true;
+			break;
+#ifdef DTM_FAULT_INJECTION
+		case 'D':
+			cfg->drop_page = true;
+			break;
+#endif
 		case 'I':
-			cfg->its = optarg ? strtoul(optarg, NULL, 0) :
-					    DTM_ITS_COLLECTIONS;
+			cfg->its = optarg ? n : DTM_ITS_COLLECTIONS;
 			break;
 		case 'w':
 			for (w = 0; w < 3 && strcmp(optarg, dtm_workloads[w]); w++)
@@ -605,18 +739,24 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 				return -EINVAL;
 			cfg->workload = w;
 			break;
-		case 'h': dtm_usage(stdout); exit(0);
-		default: return -EINVAL;
+		case 'h':
+			dtm_usage(stdout);
+			exit(0);
+		default:
+			return -EINVAL;
 		}
 	}
-	if (cfg->vcpus < 1 || cfg->vcpus > DTM_MAX_VCPUS || cfg->slots < 1 ||
-	    !cfg->mem_mib || (cfg->mem_mib << 20) % ((uint64_t)cfg->slots << 21) ||
+	if (optind < argc || cfg->vcpus < 1 || cfg->slots < 1 || !cfg->mem_mib ||
+	    cfg->mem_mib > DTM_MAX_GIB << 10 ||
+	    (cfg->mem_mib << 20) % ((uint64_t)cfg->slots << 21) ||
 	    DTM_DATA_GPA + ((cfg->mem_mib << 20) / cfg->slots) *
 	    (cfg->slots + cfg->hotplug_slots) > DTM_MAX_GIB << 30 ||
 	    cfg->max_rounds < 1 || cfg->hotplug_round < 0 ||
 	    cfg->hotplug_round > cfg->max_rounds ||
-	    cfg->hot_fraction <= 0 || cfg->hot_fraction > 1 ||
-	    (cfg->ring_entries & (cfg->ring_entries - 1)) ||
+	    !(cfg->hot_fraction > 0 && cfg->hot_fraction <= 1) ||
+	    (cfg->rate && cfg->rate < (uint64_t)cfg->vcpus) ||
+	    (cfg->ring_entries && (cfg->ring_entries < DTM_MIN_RING ||
+				   (cfg->ring_entries & (cfg->ring_entries - 1)))) ||
 	    (strcmp(cfg->format, "table") && strcmp(cfg->format, "csv") &&
 	     strcmp(cfg->format, "json")))
 		return -EINVAL;
@@ -654,6 +794,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: KVM_RUN returns */
+	dtm_host_page = (size_t)sysconf(_SC_PAGESIZE);
 	r.backend = dirtytrack_get_backend(dt) == DIRTYTRACK_BACKEND_KERNEL ?
 		    "kernel" : "user";
 	r.workload = dtm_workloads[cfg.workload];

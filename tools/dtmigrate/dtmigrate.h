@@ -42,10 +42,12 @@ struct dtm_vm;
 struct dtm_vcpu {
 	struct dtm_vm *vm;
 	int index;
+	uint32_t kvm_id;		/* KVM's vCPU id, for the tracker */
 	int fd;
 	struct kvm_run *run;
 	pthread_t thread;
 	bool running;
+	bool exited;			/* its thread returned (atomic) */
 	unsigned long ring_full;
 };
 
@@ -65,7 +67,7 @@ struct dtm_vm {
 	struct dirtytrack_tracker *tracker;	/* source only */
 	struct dtm_arch_vm *arch;
 	volatile int stop;
-	volatile int error;		/* the first vCPU error, -errno */
+	volatile int error;		/* a vCPU's error, -errno */
 	volatile unsigned int bad_exit;
 	volatile uint64_t bad_addr;	/* its MMIO address, if any */
 };

@@ -14,6 +14,7 @@ struct dtm_round {
 	uint64_t sent;		/* pages claimed and copied */
 	uint64_t foreign;	/* ring entries KVM's reset did not match */
 	uint64_t kvm_bitmap;	/* pages the KVM bitmap reported (rings: backup) */
+	uint64_t kvm_bitmap_after_save;	/* of those, final_end's: after the save */
 	double sync_ms;
 	double copy_ms;
 };
@@ -32,7 +33,8 @@ struct dtm_report {
 	uint64_t dropped_gpa;	/* fault injection: the page not copied */
 	double total_ms;
 	double final_sync_ms;
-	uint64_t final_kvm_bitmap;	/* rings: the backup bitmap's pages */
+	/* The KVM bitmap's pages read after the devices' save (final_end). */
+	uint64_t final_kvm_bitmap;
 	double downtime_ms;
 	uint64_t ring_full_exits;
 	bool bytes_equal;	/* destination == source at the stop point */
