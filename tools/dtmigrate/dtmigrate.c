@@ -138,42 +138,64 @@ static uint8_t *dtm_hva(struct dtm_vm *vm, uint64_t gpa)
 
 /*
  * How a round copies what it claims: all of it, or (rollback) only the
- * first @fail_after runs before the "destination" fails, or (fault
- * injection, test builds) all but one page.
+ * first @fail_after runs before the "destination" fails.
  */
 struct dtm_copy {
 	struct dtm_vm *src, *dst;
 	uint64_t pages;
 	int runs;
 	int fail_after;			/* -1: never */
-	bool drop_one;
-	uint64_t dropped_gpa;
 };
+
+static void dtm_copy_pages(struct dtm_copy *c, uint64_t gpa, uint64_t npages)
+{
+	memcpy(dtm_hva(c->dst, gpa), dtm_hva(c->src, gpa), npages * dtm_host_page);
+}
 
 #ifdef DTM_FAULT_INJECTION
 /*
- * Leave out of the copy the first page of @r whose destination copy is
- * stale, so the loss shows at the comparison (a page rewritten with the
- * value it had would not).  Returns the page's GPA, or 0 (none stale).
- * Only in the final round, so the workload cannot write the page again.
+ * --drop-page: the VMM writes the last data page, outside the hot set
+ * the workload writes, and marks it like any device write; the copy then
+ * leaves it out, once.  Nothing writes it again, so the destination
+ * keeps its old copy and the comparison must find exactly that page.
  */
-static uint64_t dtm_drop_page(struct dtm_copy *c,
-			      const struct dirtytrack_dirty_range *r)
+static int dtm_plant_lost_page(struct dtm_vm *src)
 {
-	uint64_t i, gpa;
+	uint64_t gpa = DTM_DATA_GPA + src->data_bytes - dtm_host_page;
 
-	for (i = 0; i < r->npages; i++) {
-		gpa = r->gpa + i * dtm_host_page;
-		if (memcmp(dtm_hva(c->dst, gpa), dtm_hva(c->src, gpa), dtm_host_page))
-			break;
-	}
-	if (i == r->npages)
-		return 0;
-	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa), i * dtm_host_page);
-	memcpy(dtm_hva(c->dst, gpa + dtm_host_page),
-	       dtm_hva(c->src, gpa + dtm_host_page),
-	       (r->npages - i - 1) * dtm_host_page);
-	return gpa;
+	memset(dtm_hva(src, gpa), 0x5a, dtm_host_page);
+	src->drop_gpa = gpa;
+	return dirtytrack_vmm_mark(src->tracker, gpa, dtm_host_page);
+}
+
+/* Copy @r but the planted page, if it is there. */
+static bool dtm_copy_but_planted(struct dtm_copy *c,
+				 const struct dirtytrack_dirty_range *r)
+{
+	uint64_t gpa = c->src->drop_gpa, i;
+
+	if (!gpa || c->src->dropped || gpa < r->gpa ||
+	    gpa >= r->gpa + r->npages * dtm_host_page)
+		return false;
+	i = (gpa - r->gpa) / dtm_host_page;
+	dtm_copy_pages(c, r->gpa, i);
+	dtm_copy_pages(c, gpa + dtm_host_page, r->npages - i - 1);
+	c->src->dropped = true;
+	return true;
+}
+#else
+static int dtm_plant_lost_page(struct dtm_vm *src)
+{
+	(void)src;
+	return -EOPNOTSUPP;
+}
+
+static bool dtm_copy_but_planted(struct dtm_copy *c,
+				 const struct dirtytrack_dirty_range *r)
+{
+	(void)c;
+	(void)r;
+	return false;
 }
 #endif
 
@@ -186,15 +208,8 @@ static int dtm_copy_range(const struct dirtytrack_dirty_range *r, void *ctx)
 		return -ECONNRESET;
 	c->runs++;
 	c->pages += r->npages;
-#ifdef DTM_FAULT_INJECTION
-	if (c->drop_one && !c->dropped_gpa && r->gpa >= DTM_DATA_GPA) {
-		c->dropped_gpa = dtm_drop_page(c, r);
-		if (c->dropped_gpa)
-			return 0;
-	}
-#endif
-	memcpy(dtm_hva(c->dst, r->gpa), dtm_hva(c->src, r->gpa),
-	       r->npages * dtm_host_page);
+	if (!dtm_copy_but_planted(c, r))
+		dtm_copy_pages(c, r->gpa, r->npages);
 	return 0;
 }
 
@@ -331,6 +346,12 @@ static int dtm_precopy(struct dtm_vm *src, struct dtm_vm *dst,
 		/* Room for the stop phases' rows. */
 		if (r->nr_rounds + 2 >= DTM_MAX_ROUNDS)
 			break;
+		/* After round 1, which sends everything. */
+		if (cfg->drop_page && r->nr_rounds == 1) {
+			ret = dtm_plant_lost_page(src);
+			if (ret)
+				return ret;
+		}
 		rd = dtm_next_round(r, NULL);
 		ret = dtm_round(src, &c, false, rd);
 		if (ret)
@@ -357,7 +378,6 @@ static int dtm_stop_copy(struct dtm_vm *src, struct dtm_vm *dst,
 	const struct dtm_config *cfg = src->cfg;
 	struct dtm_copy c = {
 		.src = src, .dst = dst, .fail_after = fail ? 1 : -1,
-		.drop_one = !fail && cfg->drop_page,
 	};
 	struct dtm_round *rd = dtm_next_round(r, fail ? "abort" : "final");
 	int ret;
@@ -372,9 +392,10 @@ static int dtm_stop_copy(struct dtm_vm *src, struct dtm_vm *dst,
 		return ret ? ret : -ECONNRESET;
 	r->final_sync_ms = rd->sync_ms;
 	r->final_kvm_bitmap = rd->kvm_bitmap_after_save;
-	r->dropped_gpa = c.dropped_gpa;
-	if (!ret && c.drop_one && !c.dropped_gpa)
-		return -ENODATA;	/* nothing stale to drop: no proof */
+	if (src->dropped)
+		r->dropped_gpa = src->drop_gpa;
+	if (!ret && cfg->drop_page && !src->dropped)
+		return -ENODATA;	/* never planted: no proof */
 	return ret;
 }
 
@@ -628,8 +649,8 @@ static void dtm_usage(FILE *f)
 "  --rollback           the first stop phase fails after copying one run: the\n"
 "                       guest resumes on the source, and is migrated again\n"
 #ifdef DTM_FAULT_INJECTION
-"  --drop-page          (test builds) do not copy one stale page of the final\n"
-"                       round: the check must FAIL\n"
+"  --drop-page          (test builds; hot workload) the VMM writes a page out\n"
+"                       of the hot set and does not copy it: the check must FAIL\n"
 #endif
 		, DTM_MAX_VCPUS, DTM_ITS_COLLECTIONS);
 }
@@ -754,6 +775,7 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 	    cfg->max_rounds < 1 || cfg->hotplug_round < 0 ||
 	    cfg->hotplug_round > cfg->max_rounds ||
 	    !(cfg->hot_fraction > 0 && cfg->hot_fraction <= 1) ||
+	    (cfg->drop_page && (cfg->workload != DTM_HOT || cfg->hot_fraction >= 1)) ||
 	    (cfg->rate && cfg->rate < (uint64_t)cfg->vcpus) ||
 	    (cfg->ring_entries && (cfg->ring_entries < DTM_MIN_RING ||
 				   (cfg->ring_entries & (cfg->ring_entries - 1)))) ||

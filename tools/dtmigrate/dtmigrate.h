@@ -70,6 +70,8 @@ struct dtm_vm {
 	volatile int error;		/* a vCPU's error, -errno */
 	volatile unsigned int bad_exit;
 	volatile uint64_t bad_addr;	/* its MMIO address, if any */
+	uint64_t drop_gpa;		/* --drop-page: the page planted */
+	bool dropped;			/* and left out of a copy */
 };
 
 /* vm.c: the VMs, their memslots and vCPUs. */

@@ -7,9 +7,9 @@
 # that fails and is retried after resuming on the source, and on arm64 an
 # ITS writing guest memory in the stop phase.  Each must end
 # byte-exact (dtmigrate exits 0 only then).  Last, the check is shown to
-# catch a loss: with --drop-page (test builds only) dtmigrate leaves one
-# stale page of the final round uncopied, and must report exactly one
-# differing page and FAIL.
+# catch a loss: with --drop-page (test builds only) the VMM writes a page
+# the workload never writes, marks it, and leaves it out of the copy;
+# dtmigrate must report exactly one differing page and FAIL.
 #
 # KTAP on stdout; exit 0 only if every case passed.  Options for every
 # run: DTM_TEST_ARGS (default: small enough for TCG).
@@ -77,7 +77,8 @@ done <"$tmp/cases"
 
 # The check catches a lost page: exit 1, one page differing, FAIL.
 # shellcheck disable=SC2086
-$dtm $common --workload uniform --seed 9 --drop-page --format csv >"$out" 2>&1
+$dtm $common --workload hot --hot-fraction 0.5 --seed 9 --drop-page --format csv \
+	>"$out" 2>&1
 rc=$?
 if [ $rc = 1 ] && grep -q 'mismatched_pages=1 result=FAIL' "$out"; then
 	report ok "a_dropped_page_fails_the_check"
