@@ -430,15 +430,16 @@ static uint64_t dtm_differing_pages(struct dtm_vm *a, struct dtm_vm *b)
 /* How long the destination's guest may take to sum its memory. */
 #define DTM_CHECKSUM_DEADLINE_MS	300000
 
-/* Every vCPU's thread of @vm returned, or @deadline_ms passed. */
-static bool dtm_vm_wait_exit(struct dtm_vm *vm, double deadline_ms)
+/* Until @vcpu_done holds for every vCPU of @vm, or @deadline_ms passed. */
+static bool dtm_vm_wait(struct dtm_vm *vm,
+			bool (*vcpu_done)(struct dtm_vm *vm, int i, const void *arg),
+			const void *arg, double deadline_ms)
 {
 	int i;
 
 	for (;;) {
-		for (i = 0; i < vm->cfg->vcpus; i++)
-			if (!__atomic_load_n(&vm->vcpu[i].exited, __ATOMIC_ACQUIRE))
-				break;
+		for (i = 0; i < vm->cfg->vcpus && vcpu_done(vm, i, arg); i++)
+			;
 		if (i == vm->cfg->vcpus)
 			return true;
 		if (dtm_ms() > deadline_ms)
@@ -447,23 +448,17 @@ static bool dtm_vm_wait_exit(struct dtm_vm *vm, double deadline_ms)
 	}
 }
 
-/* Every vCPU of @vm stored since @before, or @deadline_ms passed. */
-static bool dtm_vm_wait_stores(struct dtm_vm *vm, const uint64_t *before,
-			       double deadline_ms)
+/* Its thread returned. */
+static bool dtm_vcpu_exited(struct dtm_vm *vm, int i, const void *arg)
 {
-	struct dtm_params *p = dtm_params(vm);
-	int i;
+	(void)arg;
+	return __atomic_load_n(&vm->vcpu[i].exited, __ATOMIC_ACQUIRE);
+}
 
-	for (;;) {
-		for (i = 0; i < vm->cfg->vcpus; i++)
-			if (p->stores[i] == before[i])
-				break;
-		if (i == vm->cfg->vcpus)
-			return true;
-		if (dtm_ms() > deadline_ms)
-			return false;
-		dtm_sleep_ms(10);
-	}
+/* It stored since @before (the stores counts, one per vCPU). */
+static bool dtm_vcpu_stored(struct dtm_vm *vm, int i, const void *before)
+{
+	return dtm_params(vm)->stores[i] != ((const uint64_t *)before)[i];
 }
 
 /*
@@ -484,9 +479,10 @@ static int dtm_resume(struct dtm_vm *dst, struct dtm_report *r)
 		return ret;
 	dtm_sleep_ms(cfg->run_after_ms);
 	/* At the slowest rate dtm_parse() allows, a store a second. */
-	r->guest_ran = dtm_vm_wait_stores(dst, before, dtm_ms() + 3000);
+	r->guest_ran = dtm_vm_wait(dst, dtm_vcpu_stored, before, dtm_ms() + 3000);
 	p->command = DTM_CMD_CHECKSUM;
-	if (!dtm_vm_wait_exit(dst, dtm_ms() + DTM_CHECKSUM_DEADLINE_MS)) {
+	if (!dtm_vm_wait(dst, dtm_vcpu_exited, NULL,
+			 dtm_ms() + DTM_CHECKSUM_DEADLINE_MS)) {
 		fprintf(stderr, "dtmigrate: the destination's guest did not sum its memory in %d s\n",
 			DTM_CHECKSUM_DEADLINE_MS / 1000);
 		dst->error = dst->error ? dst->error : -ETIMEDOUT;
