@@ -163,7 +163,7 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 }
 
 const struct dt_source_ops dt_kvm_bitmap_source_ops = {
-	.name = "kvm-bitmap",
+	.id = DIRTYTRACK_SOURCE_KVM_BITMAP,
 	.harvest = dt_kvm_bitmap_harvest,
 };
 
@@ -269,6 +269,8 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 							 t->regions[i]->slot.npages);
 	if (ret)
 		dt_kvm_bitmap_free(t);
+	else
+		WRITE_ONCE(t->kbm_shown, kbm->flags);
 	return ret;
 }
 
@@ -279,4 +281,5 @@ void dt_kvm_bitmap_free(struct dt_tracker *t)
 	dt_scratch_free(&t->kbm->scratch);
 	kfree(t->kbm);
 	t->kbm = NULL;
+	WRITE_ONCE(t->kbm_shown, -1);
 }

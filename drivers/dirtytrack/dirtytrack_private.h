@@ -12,14 +12,19 @@
 #include <linux/rwsem.h>
 #include <linux/stddef.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/xarray.h>
 #include <uapi/linux/dirtytrack.h>
+#include <uapi/linux/dirtytrack_netlink.h>
 
 #include "core/dt_core.h"
 
 struct file;
 struct inode;
 struct mm_struct;
+struct net;
 struct page;
+struct pid;
 struct vm_area_struct;
 
 /*
@@ -154,6 +159,16 @@ struct dt_region {
  * @ring: the walk's state; its entries are the vmap() of @pages
  * @harvested: entries harvested over the tracker's life
  * @last: entries the last harvest took
+ * @rate: entries per second between the last two syncs (stats.c)
+ * @rate_base: @harvested at the last sync
+ * @fill: entries pushed and not harvested, as the last scan found them
+ *        (ring_scan.c, which alone writes the fill fields)
+ * @fill_max: the highest @fill
+ * @fill_events: times @fill rose above the threshold
+ * @above: @fill is above the threshold: no new event until it drops
+ *
+ * The counters are written under the tracker's lock (or by the scan) and
+ * read locklessly by netlink, hence WRITE_ONCE()/READ_ONCE().
  */
 struct dt_ring_source {
 	u32 vcpu_id;
@@ -163,6 +178,12 @@ struct dt_ring_source {
 	struct dt_ring ring;
 	u64 harvested;
 	u32 last;
+	u64 rate;
+	u64 rate_base;
+	u32 fill;
+	u32 fill_max;
+	u64 fill_events;
+	bool above;
 };
 
 /* Bitmap words read from a scratch at a time (32768 pages). */
@@ -222,6 +243,61 @@ struct dt_iommu_source {
 	struct dt_scratch scratch;
 };
 
+#define DT_NR_SOURCES	(DIRTYTRACK_SOURCE_IOMMU + 1)
+
+/**
+ * struct dt_source_stats - one source's figures over a tracker's life
+ * @pages: pages it reported
+ * @harvests: harvests it was attached for
+ * @last_ns: its last harvest's duration
+ * @max_ns: the longest
+ * @invalid: entries or pages that named no region
+ * @errors: failures (each failed its sync or marked its pages dirty)
+ */
+struct dt_source_stats {
+	u64 pages;
+	u64 harvests;
+	u64 last_ns;
+	u64 max_ns;
+	u64 invalid;
+	u64 errors;
+};
+
+/**
+ * struct dt_stats - a tracker's figures, for netlink (stats.c)
+ * @syncs: DIRTYTRACK_SYNC calls that completed
+ * @harvested: pages from every source, every harvest
+ * @rate: pages per second between the last two syncs
+ * @last_sync_ns: the last sync's harvest duration
+ * @max_sync_ns: the longest
+ * @invalid: ring entries and vmm pages naming no region
+ * @foreign: ring entries another collector took
+ * @errors: source errors
+ * @rate_base: @harvested at the last sync
+ * @rate_ns: when that sync completed
+ * @final_base: @harvested before FINAL_BEGIN
+ * @final_ns: when FINAL_BEGIN started
+ * @src: per source, by enum dirtytrack_source
+ *
+ * Written under the tracker's lock with WRITE_ONCE(); netlink reads it
+ * without the lock (a snapshot may mix two syncs' figures, never tear).
+ */
+struct dt_stats {
+	u64 syncs;
+	u64 harvested;
+	u64 rate;
+	u64 last_sync_ns;
+	u64 max_sync_ns;
+	u64 invalid;
+	u64 foreign;
+	u64 errors;
+	u64 rate_base;
+	u64 rate_ns;
+	u64 final_base;
+	u64 final_ns;
+	struct dt_source_stats src[DT_NR_SOURCES];
+};
+
 /**
  * struct dt_tracker - the dirty state of one VM
  * @lock: serializes every operation: harvest, reset and publish must not
@@ -229,7 +305,12 @@ struct dt_iommu_source {
  *        written again and never reported)
  * @vm_file: the VM, held
  * @mm: the VM's mm, the only one allowed to operate the tracker
- * @node: on the global list of trackers (one per VM)
+ * @id: its index in dt_trackers, the name netlink gives it
+ * @owner: the creating process (its thread group), held
+ * @owner_uid: the creator's effective uid
+ * @net: the creator's network namespace, held: netlink shows the tracker
+ *       there only
+ * @vm_fd: the VM's fd in the creator at DIRTYTRACK_CREATE
  * @regions: the regions, in no order
  * @table_v: the regions' slots sorted by slot, @table's storage
  * @table: the slot table the ring walk resolves entries with
@@ -245,15 +326,27 @@ struct dt_iommu_source {
  * @reset_failed: the last ring reset failed, maybe partway: the next one
  *                may reset fewer entries than are marked
  * @kbm: the kvm-bitmap source, or NULL
+ * @kbm_shown: its flags once attached, -1 without one: what netlink shows
+ *             (it must not follow @kbm, which a failed attach frees)
  * @vmm: the vmm source's log, always there (shared with its files)
  * @iommu: the iommu sources, by id
  * @nr_iommu: how many
+ * @stats: the figures netlink reports
+ *
+ * Netlink and the ring scan read a tracker under dt_trackers_lock, which
+ * its release takes before freeing anything: they see its rings (only
+ * ever added, published with smp_store_release() of @nr_rings), its
+ * counters, @kbm_shown and, under @map_lock, its regions.
  */
 struct dt_tracker {
 	struct mutex lock;	/* see above: one operation at a time */
 	struct file *vm_file;
 	struct mm_struct *mm;
-	struct list_head node;
+	u32 id;
+	struct pid *owner;
+	kuid_t owner_uid;
+	struct net *net;
+	int vm_fd;
 	struct dt_region *regions[DT_MAX_REGIONS];
 	struct dt_slot table_v[DT_MAX_REGIONS];
 	struct dt_slot_table table;
@@ -265,10 +358,16 @@ struct dt_tracker {
 	enum dt_state state;
 	bool reset_failed;
 	struct dt_kvm_bitmap *kbm;
+	s64 kbm_shown;
 	struct dt_vmm_log *vmm;
 	struct dt_iommu_source *iommu[DT_MAX_IOMMU];
 	u32 nr_iommu;
+	struct dt_stats stats;
 };
+
+/* tracker.c: every tracker by id; the lock keeps each one alive. */
+extern struct xarray dt_trackers;
+extern struct mutex dt_trackers_lock;
 
 /**
  * enum dt_harvest_kind - which harvest, and so which sources take part
@@ -302,6 +401,10 @@ enum dt_harvest_kind {
  * @iommu_pages: pages the iommu sources reported
  * @iommu_calls: IOMMU_HWPT_GET_DIRTY_BITMAP calls
  * @iommu_errors: calls that failed (their range marked dirty)
+ * @ring_reset_errors: KVM_RESET_DIRTY_RINGS calls that failed
+ * @ns: time spent in each source, by enum dirtytrack_source
+ * @ran: the sources whose harvest step ran, BIT(enum dirtytrack_source)
+ * @failed: the source whose error stopped the harvest, or -1
  */
 struct dt_harvest {
 	enum dt_harvest_kind kind;
@@ -317,11 +420,15 @@ struct dt_harvest {
 	u64 iommu_pages;
 	u32 iommu_calls;
 	u32 iommu_errors;
+	u32 ring_reset_errors;
+	u64 ns[DT_NR_SOURCES];
+	u32 ran;
+	int failed;
 };
 
 /**
  * struct dt_source_ops - one source of dirty pages
- * @name: what statistics and traces call it
+ * @id: enum dirtytrack_source: what statistics, events and traces call it
  * @collect: optional: the part of the harvest that reads kernel memory
  *           only (pinned pages), so it may run on a worker, overlapping
  *           the other sources' harvests; done before @harvest
@@ -330,13 +437,54 @@ struct dt_harvest {
  *           stops the harvest with nothing published
  */
 struct dt_source_ops {
-	const char *name;
+	enum dirtytrack_source id;
 	void (*collect)(struct dt_tracker *t, struct dt_harvest *h);
 	int (*harvest)(struct dt_tracker *t, struct dt_harvest *h);
 };
 
 /* harvest.c: every source, in order, then publish */
 int dt_harvest(struct dt_tracker *t, struct dt_harvest *h);
+const char *dt_harvest_kind_name(enum dt_harvest_kind kind);
+
+/* stats.c: the figures netlink reports, and the events they raise */
+void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
+		      int ret);
+void dt_stats_rate_reset(struct dt_tracker *t);
+void dt_stats_sync(struct dt_tracker *t, enum dt_sync_phase phase,
+		   u64 start_ns, u64 harvested_before);
+u64 dt_harvest_pages(const struct dt_harvest *h,
+		     enum dirtytrack_source id);
+
+/* netlink.c: the dirtytrack generic netlink family (6.10 and later) */
+#ifdef DT_HAVE_NETLINK
+int dt_nl_init(void);
+void dt_nl_exit(void);
+void dt_nl_notify_created(struct dt_tracker *t);
+void dt_nl_notify_destroyed(struct dt_tracker *t);
+void dt_nl_notify_ring_fill(struct dt_tracker *t, struct dt_ring_source *rs,
+			    u32 fill, u32 threshold);
+void dt_nl_notify_source_error(struct dt_tracker *t,
+			       enum dirtytrack_source src, int error,
+			       u64 errors);
+void dt_nl_notify_final_sync(struct dt_tracker *t, u64 pages, u64 ns);
+#else
+static inline int dt_nl_init(void) { return 0; }
+static inline void dt_nl_exit(void) { }
+static inline void dt_nl_notify_created(struct dt_tracker *t) { }
+static inline void dt_nl_notify_destroyed(struct dt_tracker *t) { }
+static inline void dt_nl_notify_ring_fill(struct dt_tracker *t,
+					  struct dt_ring_source *rs,
+					  u32 fill, u32 threshold) { }
+static inline void dt_nl_notify_source_error(struct dt_tracker *t,
+					     enum dirtytrack_source src,
+					     int error, u64 errors) { }
+static inline void dt_nl_notify_final_sync(struct dt_tracker *t, u64 pages,
+					   u64 ns) { }
+#endif
+
+/* ring_scan.c: the rings' fill level, scanned while tracking */
+void dt_ring_scan_kick(void);
+void dt_ring_scan_exit(void);
 
 /* tracker.c */
 int dt_tracker_create(struct dt_ucmd *ucmd);

@@ -5,9 +5,13 @@
  * reset included), the pending pages are published in the merged set.
  * Called with the tracker's lock held.
  */
+#include <linux/ktime.h>
 #include <linux/workqueue.h>
 
 #include "dirtytrack_private.h"
+
+#define CREATE_TRACE_POINTS
+#include "trace.h"
 
 /*
  * The order is the rules':
@@ -35,13 +39,21 @@ struct dt_collect {
 	struct dt_harvest *h;
 };
 
+/* Each source's time goes to its own h->ns[] slot: no race with a worker. */
 static void dt_collect_all(struct dt_tracker *t, struct dt_harvest *h)
 {
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(dt_sources); i++)
-		if (dt_sources[i]->collect)
-			dt_sources[i]->collect(t, h);
+	for (i = 0; i < ARRAY_SIZE(dt_sources); i++) {
+		const struct dt_source_ops *src = dt_sources[i];
+		u64 start;
+
+		if (!src->collect)
+			continue;
+		start = ktime_get_ns();
+		src->collect(t, h);
+		h->ns[src->id] += ktime_get_ns() - start;
+	}
 }
 
 static void dt_collect_fn(struct work_struct *work)
@@ -49,6 +61,18 @@ static void dt_collect_fn(struct work_struct *work)
 	struct dt_collect *c = container_of(work, struct dt_collect, work);
 
 	dt_collect_all(c->t, c->h);
+}
+
+const char *dt_harvest_kind_name(enum dt_harvest_kind kind)
+{
+	static const char *const names[] = {
+		[DT_HARVEST_SYNC] = "sync",
+		[DT_HARVEST_VCPU] = "vcpu",
+		[DT_HARVEST_ALL] = "all",
+		[DT_HARVEST_REMOVE] = "remove",
+	};
+
+	return kind < ARRAY_SIZE(names) ? names[kind] : "?";
 }
 
 /**
@@ -65,10 +89,13 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	/* Worth a worker only when there are ioctls to overlap with. */
 	bool async = t->nr_iommu && t->nr_rings && h->kind != DT_HARVEST_VCPU;
 	bool collected = !async;
+	u64 start = ktime_get_ns(), pages = 0;
 	size_t i;
 	int ret = 0;
 
 	lockdep_assert_held(&t->lock);
+	trace_dirtytrack_sync_start(t->id, dt_harvest_kind_name(h->kind));
+	h->failed = -1;
 	if (async) {
 		INIT_WORK_ONSTACK(&c.work, dt_collect_fn);
 		queue_work(system_unbound_wq, &c.work);
@@ -76,19 +103,31 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 		dt_collect_all(t, h);
 	}
 	for (i = 0; !ret && i < ARRAY_SIZE(dt_sources); i++) {
-		if (!collected && dt_sources[i]->collect) {
+		const struct dt_source_ops *src = dt_sources[i];
+		u64 t0;
+
+		if (!collected && src->collect) {
 			flush_work(&c.work);
 			collected = true;
 		}
-		ret = dt_sources[i]->harvest(t, h);
+		t0 = ktime_get_ns();
+		ret = src->harvest(t, h);
+		h->ns[src->id] += ktime_get_ns() - t0;
+		h->ran |= BIT(src->id);
+		if (ret)
+			h->failed = src->id;
 	}
 	if (async) {
 		if (!collected)
 			flush_work(&c.work);
 		destroy_work_on_stack(&c.work);
 	}
-	if (ret)
-		return ret;
-	dt_regions_publish(t);
-	return 0;
+	if (!ret)
+		dt_regions_publish(t);
+	dt_stats_harvest(t, h, ret);
+	for (i = 0; i < DT_NR_SOURCES; i++)
+		pages += dt_harvest_pages(h, i);
+	trace_dirtytrack_sync_end(t->id, dt_harvest_kind_name(h->kind), ret,
+				  pages, ktime_get_ns() - start);
+	return ret;
 }

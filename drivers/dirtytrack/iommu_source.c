@@ -266,7 +266,7 @@ static int dt_iommu_harvest(struct dt_tracker *t, struct dt_harvest *h)
 }
 
 const struct dt_source_ops dt_iommu_source_ops = {
-	.name = "iommu",
+	.id = DIRTYTRACK_SOURCE_IOMMU,
 	.harvest = dt_iommu_harvest,
 };
 

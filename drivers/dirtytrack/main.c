@@ -11,6 +11,12 @@
 
 #include "dirtytrack_private.h"
 
+#ifdef DT_HAVE_NETLINK
+#define DT_FEATURE_NETLINK	DIRTYTRACK_FEATURE_NETLINK
+#else
+#define DT_FEATURE_NETLINK	0
+#endif
+
 #define DT_FEATURES_SUPPORTED (DIRTYTRACK_FEATURE_TRACKER | \
 			       DIRTYTRACK_FEATURE_KVM_RING | \
 			       DIRTYTRACK_FEATURE_MMAP | \
@@ -18,7 +24,8 @@
 			       DIRTYTRACK_FEATURE_FINAL_SYNC | \
 			       DIRTYTRACK_FEATURE_VMM_LOG | \
 			       DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM | \
-			       DIRTYTRACK_FEATURE_IOMMU)
+			       DIRTYTRACK_FEATURE_IOMMU | \
+			       DT_FEATURE_NETLINK)
 
 static int dt_get_info(struct dt_ucmd *ucmd)
 {
@@ -65,15 +72,27 @@ static int __init dt_init(void)
 
 	if (ret)
 		return ret;
+	ret = dt_nl_init();
+	if (ret)
+		goto err_fs;
 	ret = misc_register(&dt_misc_dev);
 	if (ret)
-		dt_fs_exit();
+		goto err_nl;
+	return 0;
+
+err_nl:
+	dt_nl_exit();
+err_fs:
+	dt_fs_exit();
 	return ret;
 }
 
+/* No tracker is left (each holds the module): the scan is not queued again. */
 static void __exit dt_exit(void)
 {
 	misc_deregister(&dt_misc_dev);
+	dt_ring_scan_exit();
+	dt_nl_exit();
 	dt_fs_exit();
 }
 

@@ -154,8 +154,12 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 		goto err;
 	}
 	rs->ring.size = entries;
-	t->rings[t->nr_rings++] = rs;
+	t->rings[t->nr_rings] = rs;
+	/* Netlink and the ring scan read the array without the lock. */
+	smp_store_release(&t->nr_rings, t->nr_rings + 1);
 	*vcpu_id = rs->vcpu_id;
+	if (t->state == DT_TRACKING)
+		dt_ring_scan_kick();
 	return 0;
 
 err:
@@ -183,11 +187,6 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
 }
 
 /*
- * Harvest the rings @h asks for and reset them.  The harvested pages stay
- * pending: dt_harvest() publishes them once every source is done.  A
- * failed reset returns its error with the pages still pending.
- */
-/*
  * Walk the rings @h asks for: pinned memory only, so this may run on a
  * worker while the caller harvests other sources (dt_harvest()).
  */
@@ -201,14 +200,14 @@ static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 		struct dt_ring_source *rs = t->rings[i];
 		u32 before = st.harvested + st.invalid;
 
-		rs->last = 0;
+		WRITE_ONCE(rs->last, 0);
 		if (only && rs != only)
 			continue;
 		dt_ring_harvest(&rs->ring, &t->table, &st);
 		if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
 			dt_ring_harvest(&rs->ring, &t->table, &st);
-		rs->last = st.harvested + st.invalid - before;
-		rs->harvested += rs->last;
+		WRITE_ONCE(rs->last, st.harvested + st.invalid - before);
+		WRITE_ONCE(rs->harvested, rs->harvested + rs->last);
 	}
 	h->ring_entries += st.harvested;
 	h->ring_invalid += st.invalid;
@@ -245,6 +244,7 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	 */
 	if (cleared < 0) {
 		t->reset_failed = true;
+		h->ring_reset_errors++;
 		/*
 		 * The walk already passed the entries a foreign collector
 		 * took: everything is dirty, published after a reset that
@@ -278,7 +278,7 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 }
 
 const struct dt_source_ops dt_ring_source_ops = {
-	.name = "kvm-ring",
+	.id = DIRTYTRACK_SOURCE_KVM_RING,
 	.collect = dt_ring_source_collect,
 	.harvest = dt_ring_source_harvest,
 };

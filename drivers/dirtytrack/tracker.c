@@ -3,18 +3,29 @@
  * The tracker: one per VM, a file descriptor whose state dies with it.
  * Its ioctls run under the tracker's lock and only from the VM's own mm.
  */
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/ktime.h>
+#include <linux/nsproxy.h>
+#include <linux/pid.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <net/net_namespace.h>
 
 #include "dirtytrack_private.h"
 
-/* Every tracker, so that a VM gets at most one. */
-static LIST_HEAD(dt_trackers);
-static DEFINE_MUTEX(dt_trackers_lock);
+/*
+ * Every tracker, by id: a VM gets at most one, and netlink names them.
+ * Ids are allocated cyclically, so a monitor does not mistake a new
+ * tracker for one just destroyed.
+ */
+DEFINE_XARRAY_ALLOC1(dt_trackers);
+/* Serializes creation, release and every lockless reader of a tracker. */
+DEFINE_MUTEX(dt_trackers_lock);
+static u32 dt_next_id;
 
 static int dt_tracker_region_add(struct dt_ucmd *ucmd)
 {
@@ -114,6 +125,7 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_harvest h = {};
 	enum dt_sync_phase phase;
+	u64 start, before;
 	u32 i, n;
 	int ret;
 
@@ -123,10 +135,13 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	/* Refused before anything happens, unlike a fault while writing. */
 	if (cmd->nr_vcpu_stats && t->nr_rings && !ustats)
 		return -EFAULT;
+	start = ktime_get_ns();
+	before = t->stats.harvested;
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
-	t->state = dt_state_synced(t->state, phase);
+	WRITE_ONCE(t->state, dt_state_synced(t->state, phase));
+	dt_stats_sync(t, phase, start, before);
 
 	cmd->out_harvested = h.ring_entries;
 	cmd->out_invalid = h.ring_invalid;
@@ -198,7 +213,9 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
 		dt_regions_mark_all_dirty(t, true);
-	t->state = DT_TRACKING;
+	WRITE_ONCE(t->state, DT_TRACKING);
+	dt_stats_rate_reset(t);
+	dt_ring_scan_kick();
 	return 0;
 }
 
@@ -219,7 +236,7 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 			return ret;
 	}
 	dt_iommu_stop(t);
-	t->state = DT_IDLE;
+	WRITE_ONCE(t->state, DT_IDLE);
 	return 0;
 }
 
@@ -383,23 +400,32 @@ static long dt_tracker_ioctl(struct file *filp, unsigned int cmd,
 	return ret;
 }
 
+static void dt_tracker_free(struct dt_tracker *t)
+{
+	put_net(t->net);
+	put_pid(t->owner);
+	mmdrop(t->mm);
+	dt_vmm_log_put_tracker(t);
+	kvfree(t);
+}
+
 static int dt_tracker_release(struct inode *inode, struct file *filp)
 {
 	struct dt_tracker *t = filp->private_data;
 
+	/* Netlink and the ring scan look at trackers under this lock only. */
 	mutex_lock(&dt_trackers_lock);
-	list_del(&t->node);
+	xa_erase(&dt_trackers, t->id);
 	mutex_unlock(&dt_trackers_lock);
+	dt_nl_notify_destroyed(t);
 
 	dt_rings_free(t);
 	dt_iommu_free_all(t);
 	dt_kvm_bitmap_free(t);
-	dt_vmm_log_put_tracker(t);
 	dt_regions_free(t);
 	fput(t->vm_file);
-	mmdrop(t->mm);
 	mutex_destroy(&t->lock);
-	kvfree(t);
+	dt_tracker_free(t);
 	return 0;
 }
 
@@ -425,6 +451,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	struct dirtytrack_create *cmd = ucmd->cmd;
 	struct dt_tracker *t, *o;
 	struct file *vm_file;
+	unsigned long id;
 	int fd, ret;
 
 	vm_file = fget(cmd->vm_fd);
@@ -449,25 +476,37 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	t->vm_file = vm_file;
 	t->mm = current->mm;
 	mmgrab(t->mm);
+	t->owner = get_task_pid(current, PIDTYPE_TGID);
+	t->owner_uid = current_euid();
+	t->net = get_net(current->nsproxy->net_ns);
+	t->vm_fd = cmd->vm_fd;
+	t->kbm_shown = -1;
 	t->table.v = t->table_v;
 
 	mutex_lock(&dt_trackers_lock);
-	list_for_each_entry(o, &dt_trackers, node) {
+	xa_for_each(&dt_trackers, id, o) {
 		if (o->vm_file == vm_file) {
 			mutex_unlock(&dt_trackers_lock);
 			ret = -EEXIST;
 			goto err_free;
 		}
 	}
+	ret = xa_alloc_cyclic(&dt_trackers, &t->id, t, xa_limit_31b,
+			      &dt_next_id, GFP_KERNEL_ACCOUNT);
+	if (ret < 0) {
+		mutex_unlock(&dt_trackers_lock);
+		goto err_free;
+	}
 	/* Listed before the fd exists: a racing close() finds it listed. */
-	list_add(&t->node, &dt_trackers);
 	fd = dt_file_install(t, &dt_tracker_fops, "[dirtytrack]", &t->inode);
 	if (fd < 0) {
-		list_del(&t->node);
+		xa_erase(&dt_trackers, t->id);
 		mutex_unlock(&dt_trackers_lock);
 		ret = fd;
 		goto err_free;
 	}
+	/* Under the lock: a racing close() cannot free it, or tell first. */
+	dt_nl_notify_created(t);
 	mutex_unlock(&dt_trackers_lock);
 
 	cmd->out_tracker_fd = fd;
@@ -476,9 +515,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	return ret;
 
 err_free:
-	mmdrop(t->mm);
-	dt_vmm_log_put_tracker(t);
-	kvfree(t);
+	dt_tracker_free(t);
 err_fput:
 	fput(vm_file);
 	return ret;

@@ -346,6 +346,6 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 }
 
 const struct dt_source_ops dt_vmm_source_ops = {
-	.name = "vmm",
+	.id = DIRTYTRACK_SOURCE_VMM,
 	.harvest = dt_vmm_harvest,
 };

@@ -137,6 +137,7 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st);
 bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
 void dt_ring_reset_done(struct dt_ring *r);
+u32 dt_ring_fill(const struct dt_ring *r);
 bool dt_ring_resync(struct dt_ring *r);
 
 /* ---- the tracker's states ------------------------------------------------ */

@@ -151,6 +151,38 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 	return false;
 }
 
+/**
+ * dt_ring_fill() - how full KVM sees a ring, for monitoring
+ * @r: the ring; may be harvested meanwhile (the figure is then stale)
+ *
+ * KVM counts an entry as used from its push until its reset: our entries
+ * not yet reset, then the DIRTY run from the fetch index.  That run is
+ * contiguous (KVM publishes in order, and the entry after it is zero or
+ * one of ours), so a binary search over it costs log2(size) reads.
+ *
+ * Return: used entries; 0 if the position in the ring is not known.
+ */
+u32 dt_ring_fill(const struct dt_ring *r)
+{
+	u32 size = dt_read_once(r->size), fetch = dt_read_once(r->fetch);
+	u32 unreset = dt_read_once(r->unreset), lo = 0, hi;
+
+	if (!dt_read_once(r->synced) || !size)
+		return 0;
+	if (unreset >= size)
+		return size;
+	hi = size - unreset;
+	while (lo < hi) {
+		u32 mid = lo + (hi - lo + 1) / 2;
+
+		if (dt_gfn_flags(r, fetch + mid - 1) == KVM_DIRTY_GFN_F_DIRTY)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return unreset + lo;
+}
+
 /* KVM_RESET_DIRTY_RINGS completed: our RESET entries are free again. */
 void dt_ring_reset_done(struct dt_ring *r)
 {

@@ -71,6 +71,8 @@ enum {
  *                                          region's last bits back.
  * @DIRTYTRACK_FEATURE_IOMMU: The iommu source: ATTACH_IOMMU,
  *                            IOMMU_SET_MAP, IOMMU_PEEK, IOMMU_DETACH.
+ * @DIRTYTRACK_FEATURE_NETLINK: The generic netlink family "dirtytrack"
+ *                              (linux/dirtytrack_netlink.h) is registered.
  *
  * Each bit names one capability of the running module, so userspace never
  * probes with errno.  Bits not named in this header may be set by a newer
@@ -85,6 +87,7 @@ enum dirtytrack_feature {
 	DIRTYTRACK_FEATURE_VMM_LOG = 1 << 5,
 	DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM = 1 << 6,
 	DIRTYTRACK_FEATURE_IOMMU = 1 << 7,
+	DIRTYTRACK_FEATURE_NETLINK = 1 << 8,
 };
 
 /**

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A tracker's figures: what each harvest found, per source and per vCPU,
+ * and what each sync cost; the tracepoints and events they raise.  Called
+ * with the tracker's lock held; netlink reads the figures without it.
+ */
+#include <linux/ktime.h>
+#include <linux/math64.h>
+
+#include "dirtytrack_private.h"
+#include "trace.h"
+
+/* Netlink reads the counters locklessly: no torn or fused stores. */
+static inline void dt_stat_add(u64 *field, u64 n)
+{
+	WRITE_ONCE(*field, *field + n);
+}
+
+/* The pages @h found in source @id. */
+u64 dt_harvest_pages(const struct dt_harvest *h, enum dirtytrack_source id)
+{
+	switch (id) {
+	case DIRTYTRACK_SOURCE_KVM_RING:
+		return h->ring_entries;
+	case DIRTYTRACK_SOURCE_KVM_BITMAP:
+		return h->bitmap_pages;
+	case DIRTYTRACK_SOURCE_VMM:
+		return h->vmm_pages;
+	case DIRTYTRACK_SOURCE_IOMMU:
+		return h->iommu_pages;
+	}
+	return 0;
+}
+
+static u64 dt_harvest_invalid(const struct dt_harvest *h,
+			      enum dirtytrack_source id)
+{
+	switch (id) {
+	case DIRTYTRACK_SOURCE_KVM_RING:
+		return h->ring_invalid;
+	case DIRTYTRACK_SOURCE_VMM:
+		return h->vmm_outside;
+	default:
+		return 0;
+	}
+}
+
+/* Errors the source recovered from (by marking its pages dirty). */
+static u64 dt_harvest_errors(const struct dt_harvest *h,
+			     enum dirtytrack_source id)
+{
+	switch (id) {
+	case DIRTYTRACK_SOURCE_KVM_RING:
+		return h->ring_reset_errors;
+	case DIRTYTRACK_SOURCE_KVM_BITMAP:
+		return h->bitmap_errors;
+	case DIRTYTRACK_SOURCE_IOMMU:
+		return h->iommu_errors;
+	default:
+		return 0;
+	}
+}
+
+/* Whether source @id took part in @h: it ran, attached, of @h's kind. */
+static bool dt_harvest_has(const struct dt_tracker *t,
+			   const struct dt_harvest *h, enum dirtytrack_source id)
+{
+	if (!(h->ran & BIT(id)))
+		return false;
+	if (h->kind == DT_HARVEST_VCPU)
+		return id == DIRTYTRACK_SOURCE_KVM_RING;
+	switch (id) {
+	case DIRTYTRACK_SOURCE_KVM_RING:
+		return t->nr_rings;
+	case DIRTYTRACK_SOURCE_KVM_BITMAP:
+		return t->kbm;
+	case DIRTYTRACK_SOURCE_VMM:
+		return true;
+	case DIRTYTRACK_SOURCE_IOMMU:
+		return t->nr_iommu;
+	}
+	return false;
+}
+
+static const char *const dt_source_names[DT_NR_SOURCES] = {
+	[DIRTYTRACK_SOURCE_KVM_RING] = "kvm-ring",
+	[DIRTYTRACK_SOURCE_KVM_BITMAP] = "kvm-bitmap",
+	[DIRTYTRACK_SOURCE_VMM] = "vmm",
+	[DIRTYTRACK_SOURCE_IOMMU] = "iommu",
+};
+
+/**
+ * dt_stats_harvest() - account one harvest, successful or not
+ * @t: the tracker
+ * @h: the harvest, its counters and per-source times filled in
+ * @ret: its result; @h->failed names the source that failed
+ *
+ * Every source that took part gets its pages, time and errors; a source
+ * that failed or reported errors raises a source-error event.
+ */
+void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
+		      int ret)
+{
+	struct dt_stats *st = &t->stats;
+	u64 pages = 0;
+	int id;
+
+	for (id = 0; id < DT_NR_SOURCES; id++) {
+		struct dt_source_stats *s = &st->src[id];
+		u64 n = dt_harvest_pages(h, id);
+		u64 errors = dt_harvest_errors(h, id);
+		int err = h->failed == id ? ret : 0;
+
+		if (!dt_harvest_has(t, h, id))
+			continue;
+		if (err && !errors)
+			errors = 1;
+		pages += n;
+		dt_stat_add(&s->pages, n);
+		dt_stat_add(&s->harvests, 1);
+		dt_stat_add(&s->invalid, dt_harvest_invalid(h, id));
+		dt_stat_add(&s->errors, errors);
+		dt_stat_add(&st->errors, errors);
+		WRITE_ONCE(s->last_ns, h->ns[id]);
+		if (h->ns[id] > s->max_ns)
+			WRITE_ONCE(s->max_ns, h->ns[id]);
+		trace_dirtytrack_harvest(t->id, dt_source_names[id], n,
+					 dt_harvest_invalid(h, id), errors,
+					 h->ns[id]);
+		if (errors)
+			dt_nl_notify_source_error(t, id, err, errors);
+	}
+	dt_stat_add(&st->harvested, pages);
+	dt_stat_add(&st->invalid, h->ring_invalid + h->vmm_outside);
+	dt_stat_add(&st->foreign, h->ring_foreign);
+}
+
+static u64 dt_rate(u64 count, u64 base, u64 ns)
+{
+	if (!ns || count < base)
+		return 0;
+	return mul_u64_u64_div_u64(count - base, NSEC_PER_SEC, ns);
+}
+
+/* Rates count from now: tracking (re)starts. */
+void dt_stats_rate_reset(struct dt_tracker *t)
+{
+	u32 i;
+
+	t->stats.rate_base = t->stats.harvested;
+	t->stats.rate_ns = ktime_get_ns();
+	for (i = 0; i < t->nr_rings; i++)
+		t->rings[i]->rate_base = t->rings[i]->harvested;
+}
+
+/**
+ * dt_stats_sync() - account a sync that completed
+ * @t: the tracker
+ * @phase: its phase
+ * @start_ns: when it started
+ * @harvested_before: @t->stats.harvested then
+ *
+ * The rates cover the interval since the previous sync (or the start);
+ * a FINAL_END raises the final-sync event with both halves' figures.
+ */
+void dt_stats_sync(struct dt_tracker *t, enum dt_sync_phase phase,
+		   u64 start_ns, u64 harvested_before)
+{
+	struct dt_stats *st = &t->stats;
+	u64 now = ktime_get_ns(), ns = now - start_ns;
+	u64 interval = now - st->rate_ns;
+	u32 i;
+
+	dt_stat_add(&st->syncs, 1);
+	WRITE_ONCE(st->last_sync_ns, ns);
+	if (ns > st->max_sync_ns)
+		WRITE_ONCE(st->max_sync_ns, ns);
+
+	WRITE_ONCE(st->rate, dt_rate(st->harvested, st->rate_base, interval));
+	st->rate_base = st->harvested;
+	for (i = 0; i < t->nr_rings; i++) {
+		struct dt_ring_source *rs = t->rings[i];
+
+		WRITE_ONCE(rs->rate, dt_rate(rs->harvested, rs->rate_base,
+					     interval));
+		rs->rate_base = rs->harvested;
+	}
+	st->rate_ns = now;
+
+	if (phase == DT_PHASE_FINAL_BEGIN) {
+		st->final_base = harvested_before;
+		st->final_ns = start_ns;
+	} else if (phase == DT_PHASE_FINAL_END) {
+		dt_nl_notify_final_sync(t, st->harvested - st->final_base,
+					now - st->final_ns);
+	}
+}
