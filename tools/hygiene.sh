@@ -11,9 +11,11 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tools/tap-suite.sh
 . "$top/tools/tap-suite.sh" hygiene
 
-# Tracked and new (untracked, not ignored) files alike.
+# Tracked and new (untracked, not ignored) files alike; not the netlink
+# code generated from its YAML spec (checked against the spec instead).
 mapfile -t ksrcs < <(git ls-files --cached --others --exclude-standard \
-	'drivers/dirtytrack/*.[ch]' 'include/uapi/linux/*.h')
+	'drivers/dirtytrack/*.[ch]' 'include/uapi/linux/*.h' |
+	xargs grep -L '^/\* YNL-GEN ')
 
 log=$logs/checkpatch.log
 perl "$DT_CHECKPATCH" --strict --no-tree --quiet --show-types \
@@ -49,6 +51,11 @@ for doc in sys.argv[1:]:
 sys.exit(failed)
 EOF
 tap_check $? "Documentation parses (docutils, warnings fatal)" "$log"
+
+# The netlink definitions are what the kernel's generator makes of the spec.
+log=$logs/ynl-regen.log
+DT_LINUX_SRC=$DT_LINUX_SRC "$top/tools/netlink/ynl-regen.sh" --check >"$log" 2>&1
+tap_check $? "netlink C generated from its YAML spec (ynl-gen-c.py)" "$log"
 
 # A module build in its own copy of the sources (so no two builds share
 # objects), failing on any compiler or sparse warning.

@@ -42,7 +42,7 @@ for o in "${outputs[@]}"; do
 	args=${o#*:}
 	out=$tmp/out/$(basename "$target")
 	# shellcheck disable=SC2086 # $args is a list of options
-	timeout 120 python3 "$gen" $args --spec "$tmp/$spec" -o "$out"
+	timeout 120 /usr/bin/python3 "$gen" $args --spec "$tmp/$spec" -o "$out"
 	if [ $check = 1 ]; then
 		if ! cmp -s "$out" "$top/$target"; then
 			echo "ynl-regen: $target does not match $spec" >&2

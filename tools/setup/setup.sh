@@ -33,7 +33,8 @@ die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
 host_pkgs=(qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils kmod
 	   gcc make perl python3 bc flex bison libelf-dev libssl-dev sparse dwarves
 	   gcc-aarch64-linux-gnu libc6-dev-arm64-cross pkg-config
-	   libnl-3-dev libnl-genl-3-dev libcmocka-dev python3-docutils dkms groff-base)
+	   libnl-3-dev libnl-genl-3-dev libcmocka-dev python3-docutils dkms groff-base
+	   python3-yaml python3-jsonschema)
 
 apt_updated=0
 apt_update() {
