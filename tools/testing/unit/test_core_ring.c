@@ -293,6 +293,41 @@ static void slot_lookup_uses_and_survives_its_hint(void **state)
 	w->table.hint = 12345;	/* stale after a removal: still safe */
 	assert_ptr_equal(dt_slot_lookup(&w->table, SLOT_B), &w->slots[1]);
 }
+/* The fill KVM sees: every count from empty to all, and across a wrap. */
+static void fill_counts_the_dirty_run_and_our_unreset_entries(void **state)
+{
+	struct world *w = *state;
+	u32 start = 0xfffffff9, i;
+
+	w->ring.fetch = start;
+	assert_int_equal(dt_ring_fill(&w->ring), 0);
+	for (i = 0; i < RING_SIZE; i++) {
+		push(w, start + i, SLOT_B, i % PAGES_B);
+		assert_int_equal(dt_ring_fill(&w->ring), i + 1);
+	}
+
+	/* Harvested, not yet reset: KVM still counts them. */
+	memset(w->gfns, 0, sizeof(w->gfns));
+	for (i = 0; i < 5; i++)
+		push(w, start + i, SLOT_B, i);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(dt_ring_fill(&w->ring), 5);
+	push(w, start + 5, SLOT_B, 5);
+	assert_int_equal(dt_ring_fill(&w->ring), 6);
+	kvm_reset(w);
+	dt_ring_reset_done(&w->ring);
+	assert_int_equal(dt_ring_fill(&w->ring), 1);
+}
+
+/* A ring whose place is not known reports nothing rather than a guess. */
+static void fill_of_an_unsynced_ring_is_zero(void **state)
+{
+	struct world *w = *state;
+
+	push(w, 0, SLOT_A, 1);
+	w->ring.synced = false;
+	assert_int_equal(dt_ring_fill(&w->ring), 0);
+}
 
 int main(void)
 {
@@ -310,6 +345,8 @@ int main(void)
 		T(an_empty_ring_waits_for_its_first_entry),
 		T(a_late_ring_with_harvested_entries_reports_them),
 		T(slot_lookup_uses_and_survives_its_hint),
+		T(fill_counts_the_dirty_run_and_our_unreset_entries),
+		T(fill_of_an_unsynced_ring_is_zero),
 #undef T
 	};
 
