@@ -5,7 +5,8 @@
 
 SELFTEST_DIR := tools/testing/selftests/dirtytrack
 SELFTEST_NAMES := dev_test kvm_smoke_test tracker_test live_test stress_test \
-	bitmap_source_test final_sync_test vmm_source_test iommu_test lib_test lib_iommu_test
+	bitmap_source_test final_sync_test vmm_source_test iommu_test lib_test lib_iommu_test \
+	trace_test
 SELFTEST_OUT := $(OUT)/selftests
 SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # The harness macros compare mixed signedness, its timeout handler has an
