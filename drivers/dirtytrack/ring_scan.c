@@ -5,7 +5,8 @@
  * delayed work looks at every attached ring's fill level every
  * ring_scan_ms, and raises a ring-fill event when a ring crosses
  * ring_fill_threshold percent.  The scan reads the pinned rings only (a
- * binary search, log2(entries) reads each) and takes no tracker's lock,
+ * binary search, log2(entries) reads each; a ring not yet found by a
+ * harvest is read whole) and takes no tracker's lock,
  * so it never delays a sync; it stops when no tracker is tracking.
  */
 #include <linux/jiffies.h>

@@ -158,17 +158,25 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
  * KVM counts an entry as used from its push until its reset: our entries
  * not yet reset, then the DIRTY run from the fetch index.  That run is
  * contiguous (KVM publishes in order, and the entry after it is zero or
- * one of ours), so a binary search over it costs log2(size) reads.
+ * one of ours), so a binary search over it costs log2(size) reads.  A
+ * ring whose position is not known yet (no harvest has found an entry
+ * since it was attached) is read whole: its used entries are the nonzero
+ * ones.
  *
- * Return: used entries; 0 if the position in the ring is not known.
+ * Return: the used entries.
  */
 u32 dt_ring_fill(const struct dt_ring *r)
 {
 	u32 size = dt_read_once(r->size), fetch = dt_read_once(r->fetch);
 	u32 unreset = dt_read_once(r->unreset), lo = 0, hi;
 
-	if (!dt_read_once(r->synced) || !size)
+	if (!size)
 		return 0;
+	if (!dt_read_once(r->synced)) {
+		for (hi = 0; hi < size; hi++)
+			lo += !!dt_gfn_flags(r, hi);
+		return lo;
+	}
 	if (unreset >= size)
 		return size;
 	hi = size - unreset;
