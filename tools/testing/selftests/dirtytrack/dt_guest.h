@@ -310,11 +310,15 @@ static inline uint32_t dtg_bitmap_flags(unsigned int mode)
  * Create the VM, its memslots and vCPUs (with rings unless DTG_BITMAP),
  * with no tracker: dtg_create_mode() adds one through the ioctls, the
  * library's tests through libdirtytrack.
+ *
+ * On @kvm, a /dev/kvm descriptor the caller opened (and @g now owns), or
+ * -1 to open one: a test that drops its privileges opens the devices
+ * first.
  */
-static inline void dtg_create_vm(struct __test_metadata *_metadata,
-				 struct dt_guest *g, int nr_vcpus,
-				 int nr_slots, uint64_t slot_pages,
-				 uint32_t ring_entries, unsigned int mode)
+static inline void dtg_create_vm_on(struct __test_metadata *_metadata,
+				    struct dt_guest *g, int kvm, int nr_vcpus,
+				    int nr_slots, uint64_t slot_pages,
+				    uint32_t ring_entries, unsigned int mode)
 {
 	bool rings = !(mode & DTG_BITMAP);
 	int i;
@@ -327,7 +331,7 @@ static inline void dtg_create_vm(struct __test_metadata *_metadata,
 	g->ring_entries = rings ? ring_entries : 0;
 	g->mode = mode;
 
-	g->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	g->kvm = kvm < 0 ? open("/dev/kvm", O_RDWR | O_CLOEXEC) : kvm;
 	ASSERT_LE(0, g->kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
 	g->vm = ioctl(g->kvm, KVM_CREATE_VM, 0);
 	ASSERT_LE(0, g->vm);
@@ -365,22 +369,33 @@ static inline void dtg_create_vm(struct __test_metadata *_metadata,
 	}
 }
 
+static inline void dtg_create_vm(struct __test_metadata *_metadata,
+				 struct dt_guest *g, int nr_vcpus,
+				 int nr_slots, uint64_t slot_pages,
+				 uint32_t ring_entries, unsigned int mode)
+{
+	dtg_create_vm_on(_metadata, g, -1, nr_vcpus, nr_slots, slot_pages,
+			 ring_entries, mode);
+}
+
 /*
- * Create the VM (dtg_create_vm()) and a tracker that mirrors every
+ * Create the VM (dtg_create_vm_on()) and a tracker that mirrors every
  * memslot and has every ring, and for DTG_RING_BITMAP or DTG_BITMAP the
- * kvm-bitmap source, attached.
+ * kvm-bitmap source, attached.  @kvm and @dev: descriptors of /dev/kvm
+ * and /dev/dirtytrack the caller opened, or -1 to open them.
  */
-static inline void dtg_create_mode(struct __test_metadata *_metadata,
-				   struct dt_guest *g, int nr_vcpus,
-				   int nr_slots, uint64_t slot_pages,
-				   uint32_t ring_entries, unsigned int mode)
+static inline void dtg_create_mode_on(struct __test_metadata *_metadata,
+				      struct dt_guest *g, int kvm, int dev,
+				      int nr_vcpus, int nr_slots,
+				      uint64_t slot_pages,
+				      uint32_t ring_entries, unsigned int mode)
 {
 	bool rings = !(mode & DTG_BITMAP);
 	int i;
 
-	dtg_create_vm(_metadata, g, nr_vcpus, nr_slots, slot_pages,
-		      ring_entries, mode);
-	g->dev = open("/dev/dirtytrack", O_RDWR | O_CLOEXEC);
+	dtg_create_vm_on(_metadata, g, kvm, nr_vcpus, nr_slots, slot_pages,
+			 ring_entries, mode);
+	g->dev = dev < 0 ? open("/dev/dirtytrack", O_RDWR | O_CLOEXEC) : dev;
 	ASSERT_LE(0, g->dev);
 	g->tr = dtg_create_tracker(g->dev, g->vm);
 	ASSERT_LE(0, g->tr) TH_LOG("create tracker: %s", strerror(-g->tr));
@@ -402,6 +417,15 @@ static inline void dtg_create_mode(struct __test_metadata *_metadata,
 	ASSERT_NE(MAP_FAILED, g->scratch);
 	ASSERT_EQ(0, dtg_attach_bitmap(g->tr, dtg_bitmap_flags(mode), g->scratch,
 				       g->scratch_size));
+}
+
+static inline void dtg_create_mode(struct __test_metadata *_metadata,
+				   struct dt_guest *g, int nr_vcpus,
+				   int nr_slots, uint64_t slot_pages,
+				   uint32_t ring_entries, unsigned int mode)
+{
+	dtg_create_mode_on(_metadata, g, -1, -1, nr_vcpus, nr_slots,
+			   slot_pages, ring_entries, mode);
 }
 
 static inline void dtg_create(struct __test_metadata *_metadata,
