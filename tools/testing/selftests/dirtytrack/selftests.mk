@@ -6,7 +6,7 @@
 SELFTEST_DIR := tools/testing/selftests/dirtytrack
 SELFTEST_NAMES := dev_test kvm_smoke_test tracker_test live_test stress_test \
 	bitmap_source_test final_sync_test vmm_source_test iommu_test lib_test lib_iommu_test \
-	trace_test
+	trace_test nl_test
 SELFTEST_OUT := $(OUT)/selftests
 SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # The harness macros compare mixed signedness, its timeout handler has an
@@ -28,6 +28,8 @@ $(SELFTEST_OUT)/dtmigrate_test.sh: $(SELFTEST_DIR)/dtmigrate_test.sh
 $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) include/uapi/linux/dirtytrack.h
 	@mkdir -p $(@D)
 	$(TARGET_CC) $(SELFTEST_CFLAGS) -static -o $@ $<
+
+$(SELFTEST_OUT)/nl_test: include/uapi/linux/dirtytrack_netlink.h
 
 # The iommufd mock's uapi (IOMMU_TEST_CMD) is not installed with the
 # headers: it lives beside the iommufd code in linux-source-6.12.
