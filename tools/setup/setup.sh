@@ -3,7 +3,8 @@
 #
 # Set up everything dirtytrack needs on a Debian 12 host: packages, the
 # Debian 6.12 kernels (amd64, arm64) and 6.1 headers, linux-source-6.12, the
-# 6.12 uapi headers, the kselftest harness and the debug kernel.
+# 6.12 uapi headers, the kselftest harness, arm64 libnl for the guests'
+# static dirtytrack(8), and the debug kernel.
 #
 # Idempotent and cached: everything lands in $DIRTYTRACK_CACHE (default
 # ~/.cache/dirtytrack), each step behind a stamp keyed by what it depends on,
@@ -23,7 +24,7 @@ want_debug=1
 [ "${1:-}" = "--no-debug-kernel" ] && want_debug=0
 
 export DEBIAN_FRONTEND=noninteractive
-mkdir -p "$cache"/{debs,kernel,src,uapi,debug-kernel,busybox}
+mkdir -p "$cache"/{debs,kernel,src,uapi,debug-kernel,busybox,libnl}
 
 log() { printf '[setup %(%T)T] %s\n' -1 "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -164,6 +165,24 @@ setup_kernels() {
 	done
 }
 
+# libnl-3 and libnl-genl-3 for arm64 (headers and static libraries), which
+# the arm64 guest's static dirtytrack(8) links: extracted, like the arm64
+# kernel, never installed on the host.
+setup_libnl() {
+	local nl3 genl ver root a
+	nl3=$(fetch_deb libnl-3-dev:arm64)
+	genl=$(fetch_deb libnl-genl-3-dev:arm64)
+	ver=$(dpkg-deb -f "$nl3" Version)
+	root=$cache/libnl/arm64-$ver
+	extract_root "$root" "$nl3" "$genl"
+	# Debian 12 ships the archives in /lib/<triplet>, later ones in /usr/lib.
+	a=$(find "$root" -name libnl-genl-3.a -print -quit)
+	[ -n "$a" ] && [ -f "$(dirname "$a")/libnl-3.a" ] ||
+		die "no libnl-3.a and libnl-genl-3.a in $root"
+	libnl_arm64_lib=$(dirname "$a")
+	libnl_arm64_inc=$root/usr/include/libnl3
+}
+
 setup_source() {
 	local deb ver
 	deb=$(fetch_deb linux-source-6.12)
@@ -263,6 +282,8 @@ write_env() {
 	DT_KDIR_61=$h61_root/usr/src/linux-headers-$abi61_kv
 	DT_BUSYBOX_AMD64=$cache/busybox/amd64/bin/busybox
 	DT_BUSYBOX_ARM64=$cache/busybox/arm64/bin/busybox
+	DT_LIBNL_ARM64_INC=$libnl_arm64_inc
+	DT_LIBNL_ARM64_LIB=$libnl_arm64_lib
 	EOF
 	if [ -n "${debug_kdir:-}" ] && [ -e "$debug_kdir/.stamp" ]; then
 		cat >>"$tmp" <<-EOF
@@ -280,6 +301,7 @@ main() {
 	ensure_backports
 	ensure_arm64_arch
 	setup_kernels
+	setup_libnl
 	setup_source
 	setup_uapi
 	# Written before the long debug kernel build, so `make` works already.
