@@ -84,6 +84,7 @@ include tools/testing/selftests/dirtytrack/selftests.mk
 include tools/testguest/testguest.mk
 include tools/testing/unit/unit.mk
 include tools/dtmigrate/dtmigrate.mk
+include tools/dirtytrack/dirtytrack.mk
 
 install: install-lib install-dtmigrate
 
