@@ -11,8 +11,9 @@
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
 #   make install         libdirtytrack (shared, static), its header,
-#                        pkg-config file, man pages and examples, and
-#                        dtmigrate, under DESTDIR/PREFIX (/usr/local)
+#                        pkg-config file, man pages and examples,
+#                        dtmigrate and dirtytrack(8), under DESTDIR/PREFIX
+#                        (/usr/local)
 #   make uninstall       the same, removed
 #   make modules_install the module into DESTDIR/lib/modules/<release>/updates
 #                        (KDIR=/lib/modules/$(uname -r)/build for this host)
@@ -51,7 +52,8 @@ MODULE_SRCS := Kbuild $(filter-out %.mod.c,$(wildcard drivers/dirtytrack/Kbuild 
 
 .PHONY: all module selftests tools lib unit setup check demo hygiene \
 	guests clean need-setup FORCE install uninstall install-lib \
-	uninstall-lib modules_install install-dtmigrate uninstall-dtmigrate
+	uninstall-lib modules_install install-dtmigrate uninstall-dtmigrate \
+	install-dirtytrack uninstall-dirtytrack
 .DEFAULT_GOAL := all
 
 ifeq ($(ARCH),arm64)
@@ -86,9 +88,9 @@ include tools/testing/unit/unit.mk
 include tools/dtmigrate/dtmigrate.mk
 include tools/dirtytrack/dirtytrack.mk
 
-install: install-lib install-dtmigrate
+install: install-lib install-dtmigrate install-dirtytrack
 
-uninstall: uninstall-lib uninstall-dtmigrate
+uninstall: uninstall-lib uninstall-dtmigrate uninstall-dirtytrack
 
 # Unsigned by default: a distribution's headers carry no signing key (dkms
 # signs with the machine's MOK).  MODULE_SIGN_FLAGS= signs with KDIR's key.

@@ -38,11 +38,20 @@ $(DTCLI_GUEST): $(DTCLI_DEPS) $(DTCLI_DIR)/static_nss.c
 
 # The installed one: dynamically linked with the host's libnl.
 DTCLI_INSTALLED := $(DTCLI_OUT)/dirtytrack
+DTCLI_MAN8 := Documentation/man/man8/dirtytrack.8
 
 $(DTCLI_INSTALLED): $(DTCLI_DEPS)
 	@mkdir -p $(@D)
 	$(CC) $(DTCLI_CFLAGS) $(shell $(PKG_CONFIG) --cflags libnl-genl-3.0) -o $@ \
 		$(DTCLI_SRCS) $(shell $(PKG_CONFIG) --libs libnl-genl-3.0)
+
+install-dirtytrack: $(DTCLI_INSTALLED)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(DTCLI_INSTALLED) $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(DTCLI_MAN8) $(DESTDIR)$(MANDIR)/man8/
+
+uninstall-dirtytrack:
+	$(RM) $(DESTDIR)$(BINDIR)/dirtytrack $(DESTDIR)$(MANDIR)/man8/dirtytrack.8
 
 tools: $(DTCLI_GUEST)
 ifeq ($(ARCH),x86_64)

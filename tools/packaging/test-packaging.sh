@@ -7,13 +7,15 @@
 #    without a warning;
 #  - `make install` into a DESTDIR and PREFIX: the shared library with its
 #    soname links, the static one, the header, the pkg-config file, the
-#    man pages and the examples, and dtmigrate with its man page;
+#    man pages and the examples, dtmigrate with its man page, and
+#    dirtytrack(8) with its man page, linked with the host's libnl;
 #  - the documented examples built through pkg-config against that tree
 #    and run: dirtytrack-info with the kernel backend forced and no device
 #    (it must report ENOENT and exit 2); precopy on a real KVM VM when
 #    /dev/kvm is usable (skipped otherwise), with whichever backend the
 #    host has; the installed dtmigrate migrates a guest (user backend)
-#    and has no fault injection;
+#    and has no fault injection; the installed dirtytrack answers --help,
+#    and on a host without the module says so and exits 2;
 #  - `make uninstall` removes all of it;
 #  - `make modules_install` puts the module under DESTDIR;
 #  - dkms builds the module from dkms.conf for the Debian 6.12 kernel (in
@@ -59,11 +61,14 @@ so=$(cd "$lib" 2>/dev/null && ls libdirtytrack.so.*.*.* 2>/dev/null)
 	[ -f "$dest/usr/share/doc/libdirtytrack/examples/precopy.c" ] &&
 	[ -x "$dest/usr/bin/dtmigrate" ] &&
 	[ -f "$dest/usr/share/man/man1/dtmigrate.1" ] &&
+	[ -x "$dest/usr/bin/dirtytrack" ] &&
+	[ -f "$dest/usr/share/man/man8/dirtytrack.8" ] &&
+	readelf -d "$dest/usr/bin/dirtytrack" | grep -q 'NEEDED.*\[libnl-genl-3\.so' &&
 	readelf -d "$dest/usr/bin/dtmigrate" | grep -q 'NEEDED.*\[libdirtytrack.so.0\]' &&
 	[ "$(readlink "$lib/libdirtytrack.so.0")" = "$so" ] &&
 	[ "$(readlink "$lib/libdirtytrack.so")" = libdirtytrack.so.0 ] &&
 	readelf -d "$lib/$so" | grep -q 'SONAME.*\[libdirtytrack.so.0\]'
-tap_check $? "installed: $so with its soname links, .a, header, .pc, man pages, examples, dtmigrate"
+tap_check $? "installed: $so with its soname links, .a, header, .pc, man pages, examples, dtmigrate, dirtytrack"
 
 log=$logs/pkg-config.log
 PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$dest \
@@ -122,6 +127,22 @@ LD_LIBRARY_PATH=$lib "$dest/usr/bin/dtmigrate" --drop-page >"$log" 2>&1
 rc=$?
 [ $rc = 2 ] && grep -q "unrecognized option" "$log"
 tap_check $? "the installed dtmigrate refuses --drop-page (exit $rc)" "$log"
+
+# The installed dirtytrack(8): its help, and no module is a clear exit 2.
+log=$logs/dirtytrack.log
+"$dest/usr/bin/dirtytrack" --help >"$log" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q '^Usage: dirtytrack' "$log" && grep -q 'monitor' "$log"
+tap_check $? "the installed dirtytrack runs --help (exit $rc)" "$log"
+name="the installed dirtytrack without the module: exit 2, and why"
+if [ -e /sys/module/dirtytrack ]; then
+	tap_skip "$name" "the module is loaded on this host"
+else
+	"$dest/usr/bin/dirtytrack" list >"$log" 2>&1
+	rc=$?
+	[ $rc = 2 ] && grep -q 'is the dirtytrack module loaded' "$log"
+	tap_check $? "$name (got $rc)" "$log"
+fi
 
 log=$logs/uninstall.log
 make -s uninstall DESTDIR="$dest" PREFIX=/usr >"$log" 2>&1 &&
