@@ -6,7 +6,7 @@
 SELFTEST_DIR := tools/testing/selftests/dirtytrack
 SELFTEST_NAMES := dev_test kvm_smoke_test tracker_test live_test stress_test \
 	bitmap_source_test final_sync_test vmm_source_test iommu_test lib_test lib_iommu_test \
-	trace_test nl_test
+	trace_test nl_test cli_test
 SELFTEST_OUT := $(OUT)/selftests
 SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # The harness macros compare mixed signedness, its timeout handler has an
@@ -18,6 +18,9 @@ SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-isystem $(UAPI_DIR)
 
 selftests: need-setup $(SELFTESTS)
+
+# dirtytrack(8) end to end: cli_test runs the guest's /bin/dirtytrack.
+$(SELFTEST_OUT)/cli_test: include/uapi/linux/dirtytrack_netlink.h
 
 # dtmigrate end to end (the guest has dtmigrate in /bin).
 selftests: $(SELFTEST_OUT)/dtmigrate_test.sh
