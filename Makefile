@@ -77,6 +77,12 @@ ifneq ($(KMOD_DIR),$(CURDIR))
 	@mkdir -p $(KMOD_DIR)
 	@rsync -a --relative $(MODULE_SRCS) $(KMOD_DIR)/
 endif
+	@# kbuild does not notice that KDIR changed (a new debug kernel): a
+	@# module built against another kernel's struct layouts loads and
+	@# crashes.  Start clean when the kernel is not the last one's.
+	@if [ "$$(cat $(KMOD_DIR)/.dt-kdir 2>/dev/null)" != "$(KDIR)" ]; then \
+		$(MAKE) -s -C $(KDIR) M=$(KMOD_DIR) clean && \
+		echo "$(KDIR)" >$(KMOD_DIR)/.dt-kdir; fi
 	+$(call kbuild-module,$(KDIR),$(KMOD_DIR))
 
 # --- userspace ----------------------------------------------------------
