@@ -17,28 +17,14 @@
 
 #include "dirtytrack_private.h"
 
-static int dt_param_set_ranged(const char *val, const struct kernel_param *kp,
-			       unsigned int min, unsigned int max)
-{
-	unsigned int v;
-	int ret = kstrtouint(val, 0, &v);
-
-	if (ret)
-		return ret;
-	if (v < min || v > max)
-		return -ERANGE;
-	WRITE_ONCE(*(unsigned int *)kp->arg, v);
-	return 0;
-}
-
 static int dt_scan_ms_set(const char *val, const struct kernel_param *kp)
 {
-	return dt_param_set_ranged(val, kp, 10, 10000);
+	return param_set_uint_minmax(val, kp, 10, 10000);
 }
 
 static int dt_threshold_set(const char *val, const struct kernel_param *kp)
 {
-	return dt_param_set_ranged(val, kp, 1, 100);
+	return param_set_uint_minmax(val, kp, 1, 100);
 }
 
 static const struct kernel_param_ops dt_scan_ms_ops = {
