@@ -148,7 +148,7 @@ static void run_guest_storing(struct vm *vm, const uint8_t *pages, int n)
 static void harvest_matches_the_guests_stores(void **state)
 {
 	struct vm *vm = *state;
-	u64 code_words[1], code_sum[1], data_words[2], data_sum[1];
+	u64 code_words[1], code_sum[1], data_words[2] = { 0 }, data_sum[1] = { 0 };
 	struct dt_bitmap code = { code_words, code_sum, CODE_SIZE / 4096 };
 	struct dt_bitmap data = { data_words, data_sum, DATA_PAGES };
 	struct dt_slot slots[2] = {
