@@ -2,9 +2,9 @@
 #
 # dirtytrack top-level build.
 #
-#   make                 module (drivers/dirtytrack/dirtytrack.ko, against
-#                        Debian's 6.12 amd64 headers), libdirtytrack, tools
-#                        and the selftests
+#   make                 module (build/kmod/x86_64/drivers/dirtytrack/
+#                        dirtytrack.ko, against Debian's 6.12 amd64
+#                        headers), libdirtytrack, tools and the selftests
 #   make ARCH=arm64      the module and the selftests for the arm64 guest
 #   make KDIR=/path      the module against another kernel tree
 #   make setup           install and cache everything (tools/setup/setup.sh)
@@ -31,17 +31,19 @@ ifeq ($(ARCH),arm64)
   CROSS_COMPILE ?= aarch64-linux-gnu-
   KDIR ?= $(DT_KDIR_ARM64)
   UAPI_DIR := $(DT_UAPI_ARM64)
-  # Cross-builds land beside the sources of a private copy, so an amd64
-  # build of the same tree is never invalidated.
-  KMOD_DIR := $(O)/kmod/arm64
   export ARCH CROSS_COMPILE
 else
   override ARCH := x86_64
   CROSS_COMPILE ?=
   KDIR ?= $(DT_KDIR_AMD64)
   UAPI_DIR := $(DT_UAPI_X86)
-  KMOD_DIR := $(CURDIR)
 endif
+# The module is built in a private copy of its sources, one per
+# architecture (and per kernel where the caller names one): kbuild writes
+# and cleans only there, never in the source tree, so its clean cannot
+# race the library's objects under make -jN, and an amd64 and an arm64
+# build never invalidate each other.
+KMOD_DIR ?= $(O)/kmod/$(ARCH)
 TARGET_CC := $(CROSS_COMPILE)gcc
 OUT := $(O)/$(ARCH)
 
@@ -73,10 +75,8 @@ kbuild-module = $(MAKE) -C $(1) M=$(2) $(3) modules
 
 # With KDIR given, any kernel tree will do: no set-up needed.
 module: $(if $(KDIR),,need-setup)
-ifneq ($(KMOD_DIR),$(CURDIR))
 	@mkdir -p $(KMOD_DIR)
 	@rsync -a --relative $(MODULE_SRCS) $(KMOD_DIR)/
-endif
 	@# kbuild does not notice that KDIR changed (a new debug kernel): a
 	@# module built against another kernel's struct layouts loads and
 	@# crashes.  Start clean when the kernel is not the last one's.
@@ -121,7 +121,3 @@ hygiene: need-setup
 
 clean:
 	rm -rf $(O)
-	$(RM) -r drivers/dirtytrack/*.o drivers/dirtytrack/*.ko \
-		drivers/dirtytrack/*.mod* drivers/dirtytrack/.*.cmd \
-		drivers/dirtytrack/modules.order .*.cmd Module.symvers \
-		modules.order .tmp_versions drivers/dirtytrack/.*.d
