@@ -7,6 +7,9 @@
 #                        headers), libdirtytrack, tools and the selftests
 #   make ARCH=arm64      the module and the selftests for the arm64 guest
 #   make KDIR=/path      the module against another kernel tree
+#   make DT_TEST_HOOKS=y module
+#                        the test build of the module (its debugfs test
+#                        knobs; what the test guests load)
 #   make setup           install and cache everything (tools/setup/setup.sh)
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
@@ -80,9 +83,9 @@ module: $(if $(KDIR),,need-setup)
 	@# kbuild does not notice that KDIR changed (a new debug kernel): a
 	@# module built against another kernel's struct layouts loads and
 	@# crashes.  Start clean when the kernel is not the last one's.
-	@if [ "$$(cat $(KMOD_DIR)/.dt-kdir 2>/dev/null)" != "$(KDIR)" ]; then \
+	@if [ "$$(cat $(KMOD_DIR)/.dt-kdir 2>/dev/null)" != "$(KDIR) $(DT_TEST_HOOKS)" ]; then \
 		$(MAKE) -s -C $(KDIR) M=$(KMOD_DIR) clean && \
-		echo "$(KDIR)" >$(KMOD_DIR)/.dt-kdir; fi
+		echo "$(KDIR) $(DT_TEST_HOOKS)" >$(KMOD_DIR)/.dt-kdir; fi
 	+$(call kbuild-module,$(KDIR),$(KMOD_DIR))
 
 # --- userspace ----------------------------------------------------------

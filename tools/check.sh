@@ -80,6 +80,13 @@ if [ ! -e "$results/setup.tap" ]; then
 		fi
 		stage_end "guest $g"
 	done
+
+	if [[ " $guests " == *" debug "* ]]; then
+		stage_begin "runner: a kernel warning fails a guest"
+		bash tools/testguest/warn-check.sh || true
+		[ -s "$results/runner.tap" ] || fail_tap runner "the warning check did not run"
+		stage_end "runner warning check"
+	fi
 fi
 
 printf '\n=== summary\n'

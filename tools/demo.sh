@@ -16,10 +16,9 @@ args=${DTM_ARGS:---backend kernel --vcpus 2 --mem 128 --slots 4 --workload unifo
 
 echo "=== set-up (cached in ${DIRTYTRACK_CACHE:-$HOME/.cache/dirtytrack})"
 bash tools/setup/setup.sh --no-debug-kernel || exit 2
-echo "=== build"
-make -s all || exit 2
-echo "=== boot the x86_64 guest and run: dtmigrate $args"
-tools/testguest/run-guest --no-build --run "dtmigrate $args" x86 >"$build/demo.log" 2>&1
+echo "=== build, boot the x86_64 guest and run: dtmigrate $args"
+mkdir -p "$build"
+tools/testguest/run-guest --run "dtmigrate $args" x86 >"$build/demo.log" 2>&1
 log=$build/guests/x86/guest.log
 if ! grep -q '^DT-RUN-END' "$log"; then
 	cat "$build/demo.log"

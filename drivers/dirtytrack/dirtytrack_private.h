@@ -482,6 +482,15 @@ static inline void dt_nl_notify_final_sync(struct dt_tracker *t, u64 pages,
 					   u64 ns) { }
 #endif
 
+/* test_hooks.c: debugfs knobs of the test build only (DT_TEST_HOOKS=y) */
+#ifdef DT_TEST_HOOKS
+void dt_test_hooks_init(void);
+void dt_test_hooks_exit(void);
+#else
+static inline void dt_test_hooks_init(void) { }
+static inline void dt_test_hooks_exit(void) { }
+#endif
+
 /* ring_scan.c: the rings' fill level, scanned while tracking */
 void dt_ring_scan_kick(void);
 void dt_ring_scan_exit(void);

@@ -78,6 +78,7 @@ static int __init dt_init(void)
 	ret = misc_register(&dt_misc_dev);
 	if (ret)
 		goto err_nl;
+	dt_test_hooks_init();
 	return 0;
 
 err_nl:
@@ -90,6 +91,7 @@ err_fs:
 /* No tracker is left (each holds the module): the scan is not queued again. */
 static void __exit dt_exit(void)
 {
+	dt_test_hooks_exit();
 	misc_deregister(&dt_misc_dev);
 	dt_ring_scan_exit();
 	dt_nl_exit();

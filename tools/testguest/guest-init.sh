@@ -69,16 +69,16 @@ for t in $DT_TESTS; do
 	fi
 done
 
-if [ -n "$DT_RUN" ]; then
+if [ -f /run.sh ]; then
+	run=$(cat /run.sh)
 	echo "DT-RUN-BEGIN"
-	# shellcheck disable=SC2086
-	$DT_RUN
+	sh /run.sh
 	rrc=$?
 	echo "DT-RUN-END: rc=$rrc"
 	if [ $rrc = 0 ]; then
-		step OK "run: $DT_RUN"
+		step OK "run: $run"
 	else
-		step FAIL "run: $DT_RUN (exit $rrc)"
+		step FAIL "run: $run (exit $rrc)"
 	fi
 fi
 
