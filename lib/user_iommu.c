@@ -3,11 +3,14 @@
  * The user backend's iommu source: a HWPT's dirty bits, read through
  * iommufd, translated from IOVA to GPA through the VMM's map and merged.
  * The module's iommu_source.c, in this process, with the same answers to
- * iommufd's 6.12 behaviour:
+ * iommufd's behaviour (the top of that file says how 6.12.118 changed it):
  *  - enabling tracking clears every dirty bit, so it is enabled only from
  *    a clean start, never on a HWPT declared or seen tracking (rule 9);
- *  - a read stops silently at the first unmapped IOVA, so a call never
- *    spans two map entries (or regions, for the identity).
+ *  - a read stops silently at the first unmapped IOVA (before 6.12.118)
+ *    or fails (from it), so a call never spans two map entries (or
+ *    regions, for the identity);
+ *  - a HWPT that is not tracking is never read (from 6.12.118 the read
+ *    fails), and whether it can track is asked of iommufd's checks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@ struct dt_u_iommu {
 
 struct dt_u_iommu_read {
 	uint32_t flags;
+	bool quiet;		/* a failed call marks nothing (see attach) */
 	uint64_t pages, calls, errors;
 };
 
@@ -127,6 +131,8 @@ static void dt_u_iommu_read_chunk(struct dirtytrack_tracker *t,
 	memset(src->buf, 0, bytes);
 	rd->calls++;
 	if (ioctl(src->fd, DT_IOMMU_HWPT_GET_DIRTY, &cmd)) {
+		if (rd->quiet)
+			return;
 		rd->errors++;
 		dt_u_iommu_mark_range(t, src, iova,
 				      iova + (npages << t->dt->page_shift));
@@ -169,7 +175,10 @@ static void dt_u_iommu_read_run(struct dirtytrack_tracker *t,
 	}
 }
 
-/* Each map entry (each region of address space 0: the identity) apart. */
+/*
+ * Each map entry (each region of address space 0: the identity) apart.
+ * A HWPT that is not tracking records nothing, and is not read.
+ */
 static void dt_u_iommu_read_all(struct dirtytrack_tracker *t,
 				struct dt_u_iommu *src,
 				struct dt_u_iommu_read *rd)
@@ -177,6 +186,8 @@ static void dt_u_iommu_read_all(struct dirtytrack_tracker *t,
 	uint32_t i;
 	int j;
 
+	if (!src->tracking)
+		return;
 	if (src->maps) {
 		for (i = 0; i < src->nr_maps; i++)
 			dt_u_iommu_read_run(t, src, src->maps[i].iova,
@@ -281,8 +292,8 @@ static bool dt_same_file(int a, int b)
 
 /*
  * Is the fd an iommufd?  A character device that answers IOMMU_OPTION,
- * which changes nothing; and does the HWPT track dirty pages (a one-page
- * read without clear is refused by a HWPT with no dirty ops)?
+ * which changes nothing; and can the HWPT track dirty pages at all (asked
+ * of iommufd's checks, dt_iommu_probe_cmd(), not of a read)?
  */
 static int dt_u_iommu_check(struct dt_u_iommu *src)
 {
@@ -290,19 +301,16 @@ static int dt_u_iommu_check(struct dt_u_iommu *src)
 		.size = sizeof(opt), .option_id = DT_IOMMU_OPTION_RLIMIT_MODE,
 		.op = DT_IOMMU_OPTION_OP_GET,
 	};
-	struct dt_iommu_get_dirty cmd = {
-		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
-		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .iova = 0,
-		.length = (uint64_t)getpagesize(), .page_size = getpagesize(),
-		.data = (uintptr_t)src->buf,
-	};
+	struct dt_iommu_get_dirty cmd;
 	struct stat st;
 
 	if (fstat(src->fd, &st) || !S_ISCHR(st.st_mode))
 		return -EBADF;
 	if (ioctl(src->fd, DT_IOMMU_OPTION, &opt))
 		return errno == ENOTTY || errno == EINVAL ? -EBADF : -errno;
-	return ioctl(src->fd, DT_IOMMU_HWPT_GET_DIRTY, &cmd) ? -errno : 0;
+	dt_iommu_probe_cmd(&cmd, src->hwpt_id, (uintptr_t)src->buf);
+	return dt_iommu_probe_result(ioctl(src->fd, DT_IOMMU_HWPT_GET_DIRTY,
+					   &cmd) ? -errno : 0);
 }
 
 int dt_u_iommu_attach(struct dirtytrack_tracker *t,
@@ -343,7 +351,12 @@ int dt_u_iommu_attach(struct dirtytrack_tracker *t,
 	ret = dt_u_iommu_check(src);
 	if (ret)
 		goto err;
-	/* Bits set before the attach: if any is, tracking is on. */
+	/*
+	 * Bits set before the attach: if any is, tracking is on.  Not
+	 * declared, a failed read means off (the module's attach says why).
+	 */
+	src->tracking = true;
+	rd.quiet = !o->tracking_on;
 	dt_u_iommu_read_all(t, src, &rd);
 	src->tracking = rd.pages || o->tracking_on;
 	if (u->state != DT_IDLE) {
@@ -400,7 +413,10 @@ int dt_u_iommu_peek(struct dirtytrack_tracker *t, uint32_t id, uint64_t iova,
 
 	if (!src)
 		return -ENOENT;
-	dt_u_iommu_read_run(t, src, iova, length >> t->dt->page_shift, &rd);
+	/* A HWPT that is not tracking holds no bits to keep. */
+	if (src->tracking)
+		dt_u_iommu_read_run(t, src, iova, length >> t->dt->page_shift,
+				    &rd);
 	*out_dirty = rd.pages;
 	return 0;
 }

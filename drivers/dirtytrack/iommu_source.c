@@ -9,15 +9,25 @@
  * ioctls are issued on the VMM's iommufd file, in the VMM's context, with
  * their arguments and bitmap in the VMM's scratch (scratch.c).
  *
- * Two behaviours of iommufd shape this file (6.12):
+ * Behaviours of iommufd shape this file:
  *  - IOMMU_HWPT_SET_DIRTY_TRACKING(enable) clears every dirty bit, even on
  *    a HWPT that is tracking already (DOMAIN.md rule 9): the source enables
  *    tracking only from a clean start, never on a HWPT seen or declared on;
- *  - IOMMU_HWPT_GET_DIRTY_BITMAP reads contiguous mapped IOVA from the
- *    start of the range and stops, still answering 0, at the first IOVA
- *    that is not mapped; driver errors are not returned either.  So a call
- *    never spans two map entries (or regions, for the identity), and a
- *    map must only name mapped IOVA: nothing here can tell.
+ *  - IOMMU_HWPT_GET_DIRTY_BITMAP changed its answers in 6.12.118, with the
+ *    stable backport of "iommufd/iova_bitmap: Ensure that iova_bitmap_set()
+ *    handles the full IOVA", which makes iommufd return the walk's error
+ *    it used to drop.  Up to 6.12.117 a read stops, still answering 0, at
+ *    the first IOVA that is not mapped, a driver's error is dropped (a
+ *    HWPT that is not tracking reads as clean), and a huge IO page is
+ *    recorded whole, past the range.  From 6.12.118 a range not fully
+ *    mapped is -EINVAL, a HWPT not tracking is the driver's -EINVAL, and a
+ *    range that starts or ends inside a dirty IO page is -EPROTO.
+ *    So: a call never spans two map entries (or regions, for the
+ *    identity), a map must only name mapped IOVA (before 6.12.118 nothing
+ *    here can tell; from it, the read fails and its range is all dirty),
+ *    a source is read only while its HWPT tracks, and whether the HWPT
+ *    can track at all is told by the order of iommufd's checks, never by
+ *    a read's answer (dt_iommu_probe_cmd()).
  *
  * Called with the tracker's lock held.
  */
@@ -35,6 +45,7 @@
 /* How a read goes (its bits are pending), and what it counts. */
 struct dt_iommu_read {
 	u32 flags;		/* DT_IOMMU_DIRTY_NO_CLEAR or 0 */
+	bool quiet;		/* a failed call marks nothing (see attach) */
 	u64 pages;
 	u32 calls;
 	u32 errors;
@@ -178,7 +189,7 @@ static void dt_iommu_read_chunk(struct dt_tracker *t,
 			}
 		}
 	}
-	if (ret) {
+	if (ret && !rd->quiet) {
 		rd->errors++;
 		dt_iommu_mark_range(t, src, iova, iova + (npages << PAGE_SHIFT));
 	}
@@ -217,7 +228,8 @@ static void dt_iommu_read_run(struct dt_tracker *t,
  * Read the whole source: each entry of its map (each region of address
  * space 0, for the identity) in as few calls as the scratch allows.  Never
  * one call across two: an entry or region not fully mapped in the IOAS
- * would hide the next (see the top of the file).
+ * would hide the next, or fail it (see the top of the file).  A HWPT that
+ * is not tracking records nothing, and is not read.
  */
 static void dt_iommu_read_all(struct dt_tracker *t,
 			      struct dt_iommu_source *src,
@@ -225,6 +237,8 @@ static void dt_iommu_read_all(struct dt_tracker *t,
 {
 	u32 i;
 
+	if (!src->tracking)
+		return;
 	if (src->maps) {
 		for (i = 0; i < src->nr_maps; i++)
 			dt_iommu_read_run(t, src, src->maps[i].iova,
@@ -359,21 +373,20 @@ static int dt_iommu_check_file(struct dt_iommu_source *src)
 }
 
 /*
- * Does the HWPT track dirty pages at all?  A one-page read without clear
- * is refused (EOPNOTSUPP) by a HWPT with no dirty ops, and changes
- * nothing on one that has them.
+ * Can the HWPT track dirty pages at all?  Asked of iommufd's checks, not
+ * of a read (dt_iommu_probe_cmd()), so neither the IOVA mapped nor
+ * tracking being on yet changes the answer.
  */
 static int dt_iommu_check_hwpt(struct dt_iommu_source *src)
 {
-	struct dt_iommu_get_dirty cmd = {
-		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
-		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .iova = 0,
-		.length = PAGE_SIZE, .page_size = PAGE_SIZE,
-		.data = (u64)(uintptr_t)dt_scratch_bitmap(&src->scratch),
-	};
+	struct dt_iommu_get_dirty cmd;
 
-	return dt_scratch_ioctl(&src->scratch, src->iommufd,
-				DT_IOMMU_HWPT_GET_DIRTY, &cmd, sizeof(cmd));
+	dt_iommu_probe_cmd(&cmd, src->hwpt_id,
+			   (u64)(uintptr_t)dt_scratch_bitmap(&src->scratch));
+	return dt_iommu_probe_result(dt_scratch_ioctl(&src->scratch,
+						      src->iommufd,
+						      DT_IOMMU_HWPT_GET_DIRTY,
+						      &cmd, sizeof(cmd)));
 }
 
 /**
@@ -443,8 +456,15 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 
 	/*
 	 * Bits set before the attach: if tracking is on they are here, and
-	 * stay pending for the next sync; if any is, tracking is on.
+	 * stay pending for the next sync.  Declared on, a failed read marks
+	 * its range dirty (rule 10).  Not declared, the read finds out: bits
+	 * mean it is on; a failed read (from 6.12.118, how a HWPT that is not
+	 * tracking answers) or a clean one, that it is off, and START enables
+	 * it.  Before START that loses nothing: the first round sends every
+	 * page; while tracking, everything is marked dirty below anyway.
 	 */
+	src->tracking = true;
+	rd.quiet = !(cmd->flags & DIRTYTRACK_IOMMU_TRACKING_ON);
 	dt_iommu_read_all(t, src, &rd);
 	src->tracking = rd.pages || (cmd->flags & DIRTYTRACK_IOMMU_TRACKING_ON);
 	if (t->state != DT_IDLE) {
@@ -528,7 +548,10 @@ int dt_iommu_peek(struct dt_tracker *t, struct dirtytrack_iommu_peek *cmd)
 	    check_add_overflow(cmd->iova, cmd->length - 1, &last) ||
 	    last >= DT_IOMMU_MAX_IOVA)
 		return -EINVAL;
-	dt_iommu_read_run(t, src, cmd->iova, cmd->length >> PAGE_SHIFT, &rd);
+	/* A HWPT that is not tracking holds no bits to keep. */
+	if (src->tracking)
+		dt_iommu_read_run(t, src, cmd->iova, cmd->length >> PAGE_SHIFT,
+				  &rd);
 	cmd->out_dirty = rd.pages;
 	return 0;
 }

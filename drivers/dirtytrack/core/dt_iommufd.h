@@ -57,4 +57,39 @@ struct dt_iommu_get_dirty {
 #define DT_IOMMU_MAX_IOVA	((u64)1 << 63)
 #define DT_IOMMU_MAX_GPA	((u64)1 << 52)
 
+/*
+ * Does a HWPT have dirty ops at all (was it allocated with
+ * IOMMU_HWPT_ALLOC_DIRTY_TRACKING)?  No iommufd call says so; the order
+ * in which IOMMU_HWPT_GET_DIRTY_BITMAP checks its call does: flags, the
+ * HWPT (-ENOENT), the range's alignment (-EINVAL, -EOVERFLOW), the dirty
+ * ops (-EOPNOTSUPP), and only then the walk of the IO page table.  What
+ * the walk answers changed within 6.12 (see the iommu source): up to
+ * 6.12.117 always 0; from 6.12.118 -EINVAL for a range not fully mapped
+ * or a HWPT that is not tracking (every driver refuses to read one), and
+ * -EPROTO for a range that cuts a dirty IO page.
+ *
+ * So the probe reads, without clearing, one bit for the first largest IO
+ * page of IOVA, whose alignment every IOMMU's page size divides: the
+ * range checks pass, and any answer of the walk means the dirty ops were
+ * there.  Nothing at that IOVA, mapped or not, tracking or not, changes
+ * the verdict.  @data: 8 writable bytes (one bit may be set).
+ */
+static inline void dt_iommu_probe_cmd(struct dt_iommu_get_dirty *cmd,
+				      u32 hwpt_id, u64 data)
+{
+	*cmd = (struct dt_iommu_get_dirty){
+		.size = sizeof(*cmd), .hwpt_id = hwpt_id,
+		.flags = DT_IOMMU_DIRTY_NO_CLEAR, .iova = 0,
+		.length = DT_IOMMU_MAX_IO_PAGE,
+		.page_size = DT_IOMMU_MAX_IO_PAGE,
+		.data = data,
+	};
+}
+
+/* The probe's answer (0 or -errno) as 0, -EOPNOTSUPP or another error. */
+static inline int dt_iommu_probe_result(int ret)
+{
+	return ret == -EINVAL || ret == -EPROTO ? 0 : ret;
+}
+
 #endif /* DT_CORE_IOMMUFD_H */

@@ -40,9 +40,14 @@
 #define DTG_CODE_SIZE	0x10000
 #define DTG_FIRST_DATA_SLOT 1
 
+/*
+ * Guest memory starts at 16 MiB on x86 too, where the iommufd mock's
+ * aperture does: the iommu tests map it at IOVA == GPA, as a VMM without
+ * a vIOMMU maps guest RAM for a device it passes through.
+ */
 #if defined(__x86_64__)
-#define DTG_CODE_GPA	0x0
-#define DTG_DATA_GPA	0x100000
+#define DTG_CODE_GPA	0x1000000
+#define DTG_DATA_GPA	0x1100000
 #define DTG_RING_CAP	KVM_CAP_DIRTY_LOG_RING
 #elif defined(__aarch64__)
 #define DTG_CODE_GPA	0x10000000

@@ -14,7 +14,7 @@
 #include "iommufd_test.h"
 
 #define DMA_SLOT	10
-#define DMA_GPA		0x2000000ULL	/* in the mock aperture [16M, 2G) */
+#define DMA_GPA		0x40000000ULL	/* in the mock aperture [16M, 2G) */
 #define DMA_PAGES	512		/* 2 MiB: two mock huge pages */
 #define DMA_LEN		(DMA_PAGES * DTG_PAGE)
 #define MOCK_PAGE	(DTG_PAGE / 2)	/* MOCK_IO_PAGE_SIZE */
@@ -94,6 +94,19 @@ static inline int mock_set_tracking(struct mock *m, bool on)
 	};
 
 	return iommufd_ioctl(m->fd, IOMMU_HWPT_SET_DIRTY_TRACKING, &st);
+}
+
+/*
+ * The guest's code and data slots at IOVA == GPA, beside the DMA slot:
+ * the identity map's precondition (every page of every region of address
+ * space 0 mapped in the IOAS), which iommufd checks from 6.12.118.
+ */
+static inline int mock_map_guest(struct mock *m, struct dt_guest *g)
+{
+	int ret = mock_map(m, g->code, DTG_CODE_SIZE, DTG_CODE_GPA);
+
+	return ret ? ret : mock_map(m, g->data, g->data_pages * DTG_PAGE,
+				    DTG_DATA_GPA);
 }
 
 /* "The device wrote" the 4 KiB pages @pages of the IOVA range at @iova. */

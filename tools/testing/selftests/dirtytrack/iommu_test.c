@@ -65,6 +65,8 @@ FIXTURE_SETUP(iommu)
 
 	ASSERT_EQ(0, mock_create(&self->m, variant->dev_flags));
 	ASSERT_EQ(0, mock_map(&self->m, self->dma, DMA_LEN, variant->iova));
+	if (variant->iova == DMA_GPA)
+		ASSERT_EQ(0, mock_map_guest(&self->m, &self->g));
 	self->map = (struct dirtytrack_iommu_map){
 		.iova = variant->iova, .gpa = DMA_GPA, .length = DMA_LEN,
 	};
@@ -227,6 +229,46 @@ TEST_F(iommu, a_declared_tracking_hwpt_is_never_reenabled)
 	 */
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_STOP, &st));
 	EXPECT_EQ(0, mock_dma(&self->m, variant->iova, dma, 1));
+}
+
+/*
+ * Whether a HWPT can track is asked of iommufd's checks, not of a read:
+ * from 6.12.118 a read answers -EINVAL while tracking is off or where
+ * nothing is mapped (IOVA 0 here: the mock's aperture starts at 16 MiB).
+ * So the attach passes with tracking off and on an IOAS with nothing
+ * mapped at all (a HWPT with no dirty ops is refused: see refusals), and
+ * nothing is read before START: a peek finds nothing, and fails nothing.
+ */
+TEST_F(iommu, the_attach_needs_neither_tracking_nor_iova_0)
+{
+	struct dirtytrack_iommu_peek pk = {
+		.size = sizeof(pk), .iova = variant->iova, .length = DMA_LEN,
+	};
+	struct dirtytrack_iommu_detach det = { .size = sizeof(det) };
+	struct dirtytrack_attach_iommu a = {
+		.size = sizeof(a), .nr_maps = 1, .maps = (uintptr_t)&self->map,
+		.scratch_addr = (uintptr_t)self->scratch,
+		.scratch_size = self->scratch_size,
+	};
+	struct mock empty = {};
+	struct dirtytrack_sync s;
+
+	ASSERT_EQ(0, attach(self, variant, 0));
+	pk.source_id = self->source_id;
+	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_PEEK, &pk));
+	EXPECT_EQ(0, pk.out_dirty);
+
+	ASSERT_EQ(0, mock_create(&empty, variant->dev_flags));
+	a.iommufd = empty.fd;
+	a.hwpt_id = empty.hwpt_id;
+	EXPECT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
+	det.source_id = a.out_source_id;
+	EXPECT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_DETACH, &det));
+	close(empty.fd);
+
+	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(0, s.out_iommu_errors);
 }
 
 /* Off before the attach: START turns it on, STOP off again. */
