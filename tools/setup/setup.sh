@@ -13,8 +13,15 @@
 # shell file (plain VAR=value lines).
 #
 # Usage: setup.sh [--no-debug-kernel]
+#
+# What it cannot do ends it with one line "setup: error: ..." naming what is
+# missing and what to do, and a non-zero exit: not root, no /dev/kvm, too
+# little disk, no network, apt sources without the Debian 6.12 kernels, or
+# any step that fails (the line names the step).  Nothing half-written is
+# left where a later run would trust it: every download and build lands in
+# a temporary name first, and a step's stamp is written last.
 
-set -euo pipefail
+set -Eeuo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -24,46 +31,71 @@ want_debug=1
 [ "${1:-}" = "--no-debug-kernel" ] && want_debug=0
 
 export DEBIAN_FRONTEND=noninteractive
-mkdir -p "$cache"/{debs,kernel,src,uapi,debug-kernel,busybox,libnl}
 
 log() { printf '[setup %(%T)T] %s\n' -1 "$*" >&2; }
-die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
+# One line: what failed and what to do.  A full disk is named whatever
+# failed on it.
+die() {
+	local avail
+	avail=$(df -Pk "$cache" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')
+	if [ -n "$avail" ] && [ "$avail" -lt 200 ]; then
+		printf 'setup: error: %s: the disk of %s is full (%s MiB free); free some space and rerun\n' \
+			"$*" "$cache" "$avail" >&2
+	else
+		printf 'setup: error: %s\n' "$*" >&2
+	fi
+	exit 1
+}
 
-# Packages needed on the host.  Kernel images and headers are deliberately
-# not here: installing linux-headers-* pulls a kernel into the host's /boot.
+# Every step says what it is; a command failing in it ends set-up with
+# that name (set -E carries the trap into functions).
+step_name="start"
+step() { step_name=$1; log "$1"; }
+on_error() {
+	die "step '$step_name' failed (exit $? at line $1); its output is above"
+}
+trap 'on_error $LINENO' ERR
+
+# Packages the builds, the tests and the demo use, each named, because a
+# bare Debian 12 (debootstrap minbase) has none of them: kernel builds
+# (bc, flex, bison, libelf, libssl, rsync for headers_install), the
+# guests (QEMU, busybox, cpio, kmod, xz), the library and tools (libc6-dev,
+# cmocka, libnl, the arm64 cross toolchain, pkg-config), the hygiene gates
+# (sparse, python3-docutils and python3-pygments for the documents,
+# python3-yaml and python3-jsonschema for the netlink generator) and the
+# packaging suite (dkms, groff-base, binutils' readelf).  Kernel images and
+# headers are deliberately not here: installing linux-headers-* pulls a
+# kernel into the host's /boot.
 host_pkgs=(qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils kmod
-	   gcc make perl python3 bc flex bison libelf-dev libssl-dev sparse dwarves
-	   gcc-aarch64-linux-gnu libc6-dev-arm64-cross pkg-config
-	   libnl-3-dev libnl-genl-3-dev libcmocka-dev python3-docutils dkms groff-base
-	   python3-yaml python3-jsonschema)
+	   gcc libc6-dev binutils make perl python3 bc flex bison libelf-dev
+	   libssl-dev sparse dwarves rsync gcc-aarch64-linux-gnu
+	   libc6-dev-arm64-cross pkg-config libnl-3-dev libnl-genl-3-dev
+	   libcmocka-dev python3-docutils python3-pygments python3-yaml
+	   python3-jsonschema dkms groff-base)
+# Programs set-up and the suites call, checked after the install.
+host_cmds=(qemu-system-x86_64 qemu-system-aarch64 cpio xz depmod modprobe gcc
+	   aarch64-linux-gnu-gcc make perl python3 bc flex bison sparse rsync
+	   pkg-config dkms groff readelf objcopy git timeout)
+
+# Free space set-up needs in the cache (MiB): downloads, sources, headers,
+# and the debug kernel's build.
+need_mib_base=4096
+need_mib_debug=6144
 
 apt_updated=0
 apt_update() {
 	[ $apt_updated = 1 ] && return
-	log "apt-get update"
-	apt-get update -q >/dev/null
-	apt_updated=1
-}
-
-ensure_backports() {
-	if grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-		return
+	step "apt-get update"
+	if ! apt-get update -q --error-on=any >"$cache/apt-update.log" 2>&1; then
+		sed -n 's/^\(E\|W\|Err\):/&/p' "$cache/apt-update.log" | head -n 3 >&2
+		die "apt-get update cannot reach the archive (no network, or a wrong mirror or proxy in apt's configuration); fix it and rerun"
 	fi
-	log "adding bookworm-backports to apt sources"
-	cat >/etc/apt/sources.list.d/dirtytrack-backports.sources <<-EOF
-	Types: deb
-	URIs: http://deb.debian.org/debian
-	Suites: bookworm-backports
-	Components: main
-	Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-	EOF
-	apt_updated=0
-	apt_update
+	apt_updated=1
 }
 
 ensure_arm64_arch() {
 	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-		log "dpkg --add-architecture arm64"
+		step "dpkg --add-architecture arm64"
 		dpkg --add-architecture arm64
 		apt_updated=0
 		apt_update
@@ -71,34 +103,72 @@ ensure_arm64_arch() {
 }
 
 install_host_pkgs() {
-	local missing=() p
+	local missing=() p c
 	for p in "${host_pkgs[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 			missing+=("$p")
 	done
-	[ ${#missing[@]} = 0 ] && return
-	apt_update
-	log "apt-get install ${missing[*]}"
-	apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+	if [ ${#missing[@]} != 0 ]; then
+		apt_update
+		step "apt-get install ${missing[*]}"
+		apt-get install -y -q --no-install-recommends "${missing[@]}" \
+			>"$cache/apt-install.log" 2>&1 ||
+			{ tail -n 5 "$cache/apt-install.log" >&2; false; }
+	fi
+	step "checking the installed programs"
+	for c in "${host_cmds[@]}"; do
+		command -v "$c" >/dev/null ||
+			die "'$c' is not installed although its package is; reinstall it (apt-get install --reinstall)"
+	done
 }
 
-# The candidate's dependency named like $2 (a sed pattern with one group).
+# Before anything is written: what set-up cannot work without.
+preflight() {
+	local need=$need_mib_base avail
+	step "checking the machine"
+	[ "$(id -u)" = 0 ] || die "run as root (apt-get, dpkg --add-architecture)"
+	[ -c /dev/kvm ] ||
+		die "no /dev/kvm: the library's host tests and dtmigrate need KVM; load kvm-intel or kvm-amd (enable nested virtualization in a VM) and rerun"
+	if [ $want_debug = 1 ] && ! compgen -G "$cache/debug-kernel/*/.stamp" >/dev/null; then
+		need=$((need + need_mib_debug))
+	fi
+	avail=$(df -Pk "$cache" | awk 'NR == 2 { print int($4 / 1024) }')
+	[ "$avail" -ge "$need" ] ||
+		die "only ${avail} MiB free for $cache, set-up needs about ${need} MiB; free some space or point DIRTYTRACK_CACHE elsewhere"
+}
+
+# The candidate's dependency named like $2 (a sed pattern with one group);
+# nothing (and success) when apt knows no such package.
 dep_of() {
-	apt-cache depends "$1" 2>/dev/null | sed -n "s/^ *|\{0,1\}Depends: $2\$/\\1/p" | head -n1
+	{ apt-cache depends "$1" 2>/dev/null || true; } |
+		sed -n "s/^ *|\{0,1\}Depends: $2\$/\\1/p" | head -n1
 }
 
-# Download a package (NAME or NAME:ARCH) once; print the .deb's path.
+# Download a package (NAME or NAME:ARCH) once; print the .deb's path.  It
+# lands in a temporary folder and moves into debs/ only once dpkg-deb can
+# read it, so an interrupted download is never taken for a good one.
 fetch_deb() {
-	local pkg=$1 name arch ver deb
+	local pkg=$1 name arch ver deb tmp
 	name=${pkg%%:*}
 	arch=$(dpkg --print-architecture)
 	[ "$name" != "$pkg" ] && arch=${pkg#*:}
 	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "no candidate for $pkg"
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+		die "apt's sources offer no $pkg; check that they carry the release, its updates and its security archive, and rerun"
 	deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1 || true)
 	if [ -z "$deb" ]; then
-		log "apt-get download $pkg ($ver)"
-		(cd "$cache/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" >/dev/null)
+		step "apt-get download $pkg ($ver)"
+		tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
+		if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
+			"$pkg=$ver" >"$tmp/log" 2>&1); then
+			tail -n 3 "$tmp/log" >&2
+			rm -rf "$tmp"
+			die "cannot download $pkg $ver (no network, or a wrong mirror or proxy in apt's configuration); fix it and rerun"
+		fi
+		deb=$(ls "$tmp"/*.deb)
+		dpkg-deb --info "$deb" >/dev/null
+		mv "$deb" "$cache/debs/"
+		rm -rf "$tmp"
 		deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1)
 	fi
 	[ -n "$deb" ] || die "download of $pkg failed"
@@ -110,6 +180,7 @@ extract_root() {
 	local root=$1 deb
 	shift
 	[ -e "$root/.stamp" ] && return
+	step "extracting $(basename "$root")"
 	rm -rf "$root"
 	mkdir -p "$root"
 	for deb in "$@"; do
@@ -124,13 +195,15 @@ extract_root() {
 
 setup_kernels() {
 	local abi61 kbuild61 kbuild
+	step "resolving Debian's 6.12 kernel from apt's sources"
 	abi=$(dep_of linux-headers-6.12-amd64 'linux-headers-\(6\.12\..*\)-amd64')
 	if [ -z "$abi" ]; then
 		# Package lists missing or stale: refresh once and ask again.
 		apt_update
 		abi=$(dep_of linux-headers-6.12-amd64 'linux-headers-\(6\.12\..*\)-amd64')
 	fi
-	[ -n "$abi" ] || die "cannot resolve the 6.12 kernel ABI from the archive"
+	[ -n "$abi" ] ||
+		die "apt's sources carry no Debian 6.12 kernel (linux-headers-6.12-amd64, from bookworm-security): add your mirror's security archive to apt's sources and rerun"
 	kbuild=linux-kbuild-$abi
 	log "Debian 6.12 ABI: $abi"
 
@@ -150,7 +223,8 @@ setup_kernels() {
 		"$(fetch_deb "$kbuild")"
 
 	abi61=$(dep_of linux-headers-amd64 'linux-headers-\(6\.1\..*\)-amd64')
-	[ -n "$abi61" ] || die "cannot resolve the 6.1 kernel ABI from the archive"
+	[ -n "$abi61" ] ||
+		die "apt's sources carry no Debian 6.1 kernel headers (linux-headers-amd64, from bookworm): add your mirror's release and security archives and rerun"
 	kbuild61=$(dep_of "linux-headers-$abi61-amd64" '\(linux-kbuild-6\.1\)')
 	log "Debian 6.1 ABI: $abi61"
 	h61_root=$cache/kernel/amd64-$abi61
@@ -189,7 +263,7 @@ setup_source() {
 	ver=$(dpkg-deb -f "$deb" Version)
 	src=$cache/src/linux-source-$ver
 	if [ ! -e "$src/.stamp" ]; then
-		log "extracting linux-source $ver"
+		step "extracting linux-source $ver"
 		rm -rf "$src" "$src.tmp"
 		mkdir -p "$src.tmp"
 		dpkg -x "$deb" "$src.tmp"
@@ -206,7 +280,7 @@ setup_uapi() {
 	for arch in x86 arm64; do
 		local out=$cache/uapi/$arch-$src_ver
 		[ -e "$out/.stamp" ] && continue
-		log "headers_install ARCH=$arch"
+		step "headers_install ARCH=$arch"
 		rm -rf "$out" "$out.build"
 		make -s -C "$src" O="$out.build" ARCH=$arch \
 			INSTALL_HDR_PATH="$out" headers_install >/dev/null
@@ -218,13 +292,17 @@ setup_uapi() {
 # The debug kernel: tinyconfig + kvm_guest.config + our fragment, built once
 # per (source version, config) and cached.
 setup_debug_kernel() {
-	local frag=$top/tools/testguest/debug-kernel.config key out opt val got
+	local frag=$top/tools/testguest/debug-kernel.config key opt val d
 	key=$( (echo "$src_ver"; gcc --version | head -n1; cat "$frag") | sha256sum | cut -c1-16)
 	debug_kdir=$cache/debug-kernel/$src_ver-$key
 	if [ -e "$debug_kdir/.stamp" ]; then
 		return
 	fi
-	log "building the debug kernel in $debug_kdir (several minutes)"
+	step "building the debug kernel in $debug_kdir (several minutes)"
+	# Builds that never finished (no stamp) are only in the way.
+	for d in "$cache"/debug-kernel/*/; do
+		[ -e "$d.stamp" ] || rm -rf "$d"
+	done
 	rm -rf "$debug_kdir"
 	mkdir -p "$debug_kdir"
 	make -s -C "$src" O="$debug_kdir" tinyconfig >/dev/null
@@ -297,8 +375,10 @@ write_env() {
 main() {
 	local t0=$SECONDS
 	[ "$(id -u)" = 0 ] || die "run as root (apt-get, dpkg --add-architecture)"
+	mkdir -p "$cache"
+	preflight
+	mkdir -p "$cache"/{debs,kernel,src,uapi,debug-kernel,busybox,libnl}
 	install_host_pkgs
-	ensure_backports
 	ensure_arm64_arch
 	setup_kernels
 	setup_libnl
@@ -310,6 +390,7 @@ main() {
 		setup_debug_kernel
 		write_env
 	fi
+	step_name="done"
 	log "set-up complete in $((SECONDS - t0)) s; paths in $cache/env.mk"
 }
 
