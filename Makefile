@@ -13,6 +13,7 @@
 #   make setup           install and cache everything (tools/setup/setup.sh)
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
+#   make fresh-check     demo and check in a brand-new minimal Debian root
 #   make install         libdirtytrack (shared, static), its header,
 #                        pkg-config file, man pages and examples,
 #                        dtmigrate and dirtytrack(8), under DESTDIR/PREFIX
@@ -55,7 +56,7 @@ OUT := $(O)/$(ARCH)
 MODULE_SRCS := Kbuild $(filter-out %.mod.c,$(wildcard drivers/dirtytrack/Kbuild \
 	drivers/dirtytrack/core/*.[ch] drivers/dirtytrack/*.[ch] include/uapi/linux/*.h))
 
-.PHONY: all module selftests tools lib unit setup check demo hygiene \
+.PHONY: all module selftests tools lib unit setup check demo fresh-check hygiene \
 	guests clean need-setup FORCE install uninstall install-lib \
 	uninstall-lib modules_install install-dtmigrate uninstall-dtmigrate \
 	install-dirtytrack uninstall-dirtytrack
@@ -118,6 +119,10 @@ check:
 
 demo:
 	bash tools/demo.sh
+
+# The two commands above in a brand-new minimal Debian root (what CI runs).
+fresh-check:
+	bash tools/fresh-check/fresh-check.sh
 
 hygiene: need-setup
 	bash tools/hygiene.sh
