@@ -37,6 +37,11 @@ fi
 stage_end "set-up"
 
 if [ ! -e "$results/setup.tap" ]; then
+	stage_begin "set-up on bad input"
+	bash tools/setup/test-setup-errors.sh || true
+	[ -s "$results/setup-errors.tap" ] || fail_tap setup-errors "the set-up error cases did not run"
+	stage_end "set-up on bad input"
+
 	stage_begin "build (x86_64, arm64)"
 	if make -s all >"$results/build.log" 2>&1 &&
 	   make -s ARCH=arm64 all >>"$results/build.log" 2>&1; then

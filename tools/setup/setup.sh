@@ -33,18 +33,20 @@ want_debug=1
 export DEBIAN_FRONTEND=noninteractive
 
 log() { printf '[setup %(%T)T] %s\n' -1 "$*" >&2; }
-# One line: what failed and what to do.  A full disk is named whatever
-# failed on it.
+# One line: what failed and what to do; exit status 3 says it was printed
+# already (the ERR trap of a caller of a subshell that failed stays quiet).
+fail() {
+	printf 'setup: error: %s\n' "$*" >&2
+	exit 3
+}
+# The same, naming a full disk whatever failed on it.
 die() {
 	local avail
 	avail=$(df -Pk "$cache" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')
 	if [ -n "$avail" ] && [ "$avail" -lt 200 ]; then
-		printf 'setup: error: %s: the disk of %s is full (%s MiB free); free some space and rerun\n' \
-			"$*" "$cache" "$avail" >&2
-	else
-		printf 'setup: error: %s\n' "$*" >&2
+		fail "$*: the disk of $cache is full ($avail MiB free); free some space and rerun"
 	fi
-	exit 1
+	fail "$*"
 }
 
 # Every step says what it is; a command failing in it ends set-up with
@@ -52,7 +54,9 @@ die() {
 step_name="start"
 step() { step_name=$1; log "$1"; }
 on_error() {
-	die "step '$step_name' failed (exit $? at line $1); its output is above"
+	local rc=$?
+	[ $rc = 3 ] && exit 3
+	die "step '$step_name' failed (exit $rc at line $1); its output is above"
 }
 trap 'on_error $LINENO' ERR
 
@@ -127,14 +131,15 @@ preflight() {
 	local need=$need_mib_base avail
 	step "checking the machine"
 	[ "$(id -u)" = 0 ] || die "run as root (apt-get, dpkg --add-architecture)"
-	[ -c /dev/kvm ] ||
+	# KVM's misc device (10:232), not merely a file of that name.
+	[ "$(stat -Lc '%F %t:%T' /dev/kvm 2>/dev/null)" = "character special file a:e8" ] ||
 		die "no /dev/kvm: the library's host tests and dtmigrate need KVM; load kvm-intel or kvm-amd (enable nested virtualization in a VM) and rerun"
 	if [ $want_debug = 1 ] && ! compgen -G "$cache/debug-kernel/*/.stamp" >/dev/null; then
 		need=$((need + need_mib_debug))
 	fi
 	avail=$(df -Pk "$cache" | awk 'NR == 2 { print int($4 / 1024) }')
 	[ "$avail" -ge "$need" ] ||
-		die "only ${avail} MiB free for $cache, set-up needs about ${need} MiB; free some space or point DIRTYTRACK_CACHE elsewhere"
+		fail "only ${avail} MiB free for $cache, set-up needs about ${need} MiB; free some space or point DIRTYTRACK_CACHE elsewhere"
 }
 
 # The candidate's dependency named like $2 (a sed pattern with one group);
@@ -144,35 +149,45 @@ dep_of() {
 		sed -n "s/^ *|\{0,1\}Depends: $2\$/\\1/p" | head -n1
 }
 
-# Download a package (NAME or NAME:ARCH) once; print the .deb's path.  It
-# lands in a temporary folder and moves into debs/ only once dpkg-deb can
-# read it, so an interrupted download is never taken for a good one.
-fetch_deb() {
-	local pkg=$1 name arch ver deb tmp
-	name=${pkg%%:*}
-	arch=$(dpkg --print-architecture)
-	[ "$name" != "$pkg" ] && arch=${pkg#*:}
-	ver=$(apt-cache policy "$pkg" | awk '/Candidate:/ {print $2}')
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
-		die "apt's sources offer no $pkg; check that they carry the release, its updates and its security archive, and rerun"
-	deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1 || true)
-	if [ -z "$deb" ]; then
-		step "apt-get download $pkg ($ver)"
-		tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
-		if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
-			"$pkg=$ver" >"$tmp/log" 2>&1); then
-			tail -n 3 "$tmp/log" >&2
+# Download packages (NAME or NAME:ARCH) once each; their .deb paths go to
+# the array debs, in order.  One apt-cache call resolves every candidate.
+# A download lands in a temporary folder and moves into debs/ only once
+# dpkg-deb can read it, so an interrupted one is never taken for good.
+fetch_debs() {
+	local pkg name arch ver deb tmp
+	local -A cand=()
+	while read -r pkg ver; do
+		cand[$pkg]=$ver
+	done < <(apt-cache policy "$@" 2>/dev/null |
+		 awk '/^[^ ].*:$/ { p = substr($0, 1, length($0) - 1) }
+		      /^  Candidate:/ { print p, $2 }')
+	debs=()
+	for pkg in "$@"; do
+		name=${pkg%%:*}
+		arch=$(dpkg --print-architecture)
+		[ "$name" != "$pkg" ] && arch=${pkg#*:}
+		# apt names a package of the native architecture without it.
+		ver=${cand[$pkg]:-${cand[$name]:-}}
+		[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+			die "apt's sources offer no $pkg; check that they carry the release, its updates and its security archive, and rerun"
+		deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1) || true
+		if [ -z "$deb" ]; then
+			step "apt-get download $pkg ($ver)"
+			tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
+			if ! (cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root \
+				"$pkg=$ver" >"$tmp/log" 2>&1); then
+				tail -n 3 "$tmp/log" >&2
+				rm -rf "$tmp"
+				die "cannot download $pkg $ver (no network, or a wrong mirror or proxy in apt's configuration); fix it and rerun"
+			fi
+			deb=$(ls "$tmp"/*.deb)
+			dpkg-deb --info "$deb" >/dev/null
+			mv "$deb" "$cache/debs/"
 			rm -rf "$tmp"
-			die "cannot download $pkg $ver (no network, or a wrong mirror or proxy in apt's configuration); fix it and rerun"
+			deb=$cache/debs/$(basename "$deb")
 		fi
-		deb=$(ls "$tmp"/*.deb)
-		dpkg-deb --info "$deb" >/dev/null
-		mv "$deb" "$cache/debs/"
-		rm -rf "$tmp"
-		deb=$(ls "$cache/debs/${name}_${ver//:/%3a}_"{"$arch",all}.deb 2>/dev/null | head -n1)
-	fi
-	[ -n "$deb" ] || die "download of $pkg failed"
-	echo "$deb"
+		debs+=("$deb")
+	done
 }
 
 # Extract a set of packages into one root (once, behind a stamp).
@@ -208,19 +223,15 @@ setup_kernels() {
 	log "Debian 6.12 ABI: $abi"
 
 	amd64_root=$cache/kernel/amd64-$abi
-	extract_root "$amd64_root" \
-		"$(fetch_deb "linux-image-$abi-amd64-unsigned")" \
-		"$(fetch_deb "linux-headers-$abi-amd64")" \
-		"$(fetch_deb "linux-headers-$abi-common")" \
-		"$(fetch_deb "$kbuild")"
+	fetch_debs "linux-image-$abi-amd64-unsigned" "linux-headers-$abi-amd64" \
+		"linux-headers-$abi-common" "$kbuild"
+	extract_root "$amd64_root" "${debs[@]}"
 
 	# arm64 headers with the amd64 kbuild (the host tools) beside them.
 	arm64_root=$cache/kernel/arm64-$abi
-	extract_root "$arm64_root" \
-		"$(fetch_deb "linux-image-$abi-arm64-unsigned:arm64")" \
-		"$(fetch_deb "linux-headers-$abi-arm64:arm64")" \
-		"$(fetch_deb "linux-headers-$abi-common")" \
-		"$(fetch_deb "$kbuild")"
+	fetch_debs "linux-image-$abi-arm64-unsigned:arm64" \
+		"linux-headers-$abi-arm64:arm64" "linux-headers-$abi-common" "$kbuild"
+	extract_root "$arm64_root" "${debs[@]}"
 
 	abi61=$(dep_of linux-headers-amd64 'linux-headers-\(6\.1\..*\)-amd64')
 	[ -n "$abi61" ] ||
@@ -228,14 +239,14 @@ setup_kernels() {
 	kbuild61=$(dep_of "linux-headers-$abi61-amd64" '\(linux-kbuild-6\.1\)')
 	log "Debian 6.1 ABI: $abi61"
 	h61_root=$cache/kernel/amd64-$abi61
-	extract_root "$h61_root" \
-		"$(fetch_deb "linux-headers-$abi61-amd64")" \
-		"$(fetch_deb "linux-headers-$abi61-common")" \
-		"$(fetch_deb "$kbuild61")"
+	fetch_debs "linux-headers-$abi61-amd64" "linux-headers-$abi61-common" \
+		"$kbuild61"
+	extract_root "$h61_root" "${debs[@]}"
 	abi61_kv=$abi61-amd64
 
 	for arch in amd64 arm64; do
-		extract_root "$cache/busybox/$arch" "$(fetch_deb "busybox-static:$arch")"
+		fetch_debs "busybox-static:$arch"
+		extract_root "$cache/busybox/$arch" "${debs[@]}"
 	done
 }
 
@@ -243,12 +254,11 @@ setup_kernels() {
 # the arm64 guest's static dirtytrack(8) links: extracted, like the arm64
 # kernel, never installed on the host.
 setup_libnl() {
-	local nl3 genl ver root a
-	nl3=$(fetch_deb libnl-3-dev:arm64)
-	genl=$(fetch_deb libnl-genl-3-dev:arm64)
-	ver=$(dpkg-deb -f "$nl3" Version)
+	local ver root a
+	fetch_debs libnl-3-dev:arm64 libnl-genl-3-dev:arm64
+	ver=$(dpkg-deb -f "${debs[0]}" Version)
 	root=$cache/libnl/arm64-$ver
-	extract_root "$root" "$nl3" "$genl"
+	extract_root "$root" "${debs[@]}"
 	# Debian 12 ships the archives in /lib/<triplet>, later ones in /usr/lib.
 	a=$(find "$root" -name libnl-genl-3.a -print -quit)
 	[ -n "$a" ] && [ -f "$(dirname "$a")/libnl-3.a" ] ||
@@ -259,7 +269,8 @@ setup_libnl() {
 
 setup_source() {
 	local deb ver
-	deb=$(fetch_deb linux-source-6.12)
+	fetch_debs linux-source-6.12
+	deb=${debs[0]}
 	ver=$(dpkg-deb -f "$deb" Version)
 	src=$cache/src/linux-source-$ver
 	if [ ! -e "$src/.stamp" ]; then
