@@ -143,6 +143,9 @@ rc=0
 unshare --mount --propagation private bash -c '
 	set -e
 	root=$1
+	# The root a mount point of its own, so that mount namespaces made
+	# inside it (the tests make some) can change their propagation.
+	mount --bind "$root" "$root"
 	mount --rbind /dev "$root/dev"
 	mount -t proc proc "$root/proc"
 	mount --rbind /sys "$root/sys"

@@ -42,7 +42,7 @@ fail() {
 # The same, naming a full disk whatever failed on it.
 die() {
 	local avail
-	avail=$(df -Pk "$cache" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }')
+	avail=$(df -Pk "$cache" 2>/dev/null | awk 'NR == 2 { print int($4 / 1024) }') || true
 	if [ -n "$avail" ] && [ "$avail" -lt 200 ]; then
 		fail "$*: the disk of $cache is full ($avail MiB free); free some space and rerun"
 	fi
@@ -130,7 +130,7 @@ install_host_pkgs() {
 preflight() {
 	local need=$need_mib_base avail
 	step "checking the machine"
-	[ "$(id -u)" = 0 ] || die "run as root (apt-get, dpkg --add-architecture)"
+	[ "$(id -u)" = 0 ] || fail "run as root (apt-get, dpkg --add-architecture)"
 	# KVM's misc device (10:232), not merely a file of that name.
 	[ "$(stat -Lc '%F %t:%T' /dev/kvm 2>/dev/null)" = "character special file a:e8" ] ||
 		die "no /dev/kvm: the library's host tests and dtmigrate need KVM; load kvm-intel or kvm-amd (enable nested virtualization in a VM) and rerun"
@@ -385,7 +385,7 @@ write_env() {
 
 main() {
 	local t0=$SECONDS
-	[ "$(id -u)" = 0 ] || die "run as root (apt-get, dpkg --add-architecture)"
+	[ "$(id -u)" = 0 ] || fail "run as root (apt-get, dpkg --add-architecture)"
 	mkdir -p "$cache"
 	preflight
 	mkdir -p "$cache"/{debs,kernel,src,uapi,debug-kernel,busybox,libnl}

@@ -88,11 +88,15 @@ case_ "no /dev/kvm" "no /dev/kvm" "$work/kvm/cache" -- \
 	unshare --mount --propagation private bash -c '
 		mount --bind /dev/null /dev/kvm && exec "$@"' kvm "${setup[@]}"
 
-# Not root.
-mkdir -p "$work/user/cache"
-chmod 0777 "$work/user" "$work/user/cache"
-case_ "not root" "run as root" "$work/user/cache" -- \
-	setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent "${setup[@]}"
+# Not root: set-up copied where anyone can read it (the tree may be in
+# root's home).
+user=$(mktemp -d /tmp/dt-setup-user.XXXXXX)
+chmod 0755 "$user"
+cp "$top/tools/setup/setup.sh" "$user/"
+case_ "not root" "run as root" "$user/cache" -- \
+	setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/nonexistent \
+	bash "$user/setup.sh" --no-debug-kernel
+rm -rf "$user"
 
 cat "$tap"
 exit $failed

@@ -510,18 +510,16 @@ static void fault_injection_setup(struct __test_metadata *_metadata)
 	debugfs_write(_metadata, "/sys/kernel/debug/failslab/ignore-gfp-wait", "N");
 	debugfs_write(_metadata, "/sys/kernel/debug/failslab/verbose", "0");
 	debugfs_write(_metadata, "/sys/kernel/debug/fail_iommufd/verbose", "0");
-	debugfs_write(_metadata, "/sys/kernel/debug/fail_usercopy/verbose", "0");
 	debugfs_write(_metadata, "/sys/kernel/debug/fail_page_alloc/verbose", "0");
 }
 
 /*
  * Every fault-injection point on the attach and sync paths fails once,
- * one after another (slab allocations, copies from and to user memory,
- * and iommufd's own points): each failure is a clean error, or is
- * absorbed (the range marked dirty); a clean sync afterwards reports
- * every page the device wrote, so nothing was reported clean that was
- * dirty; kmemleak and the warning scan of the guest runner see no leak
- * and no splat.
+ * one after another (slab and page allocations, and iommufd's own
+ * points): each failure is a clean error, or is absorbed (the range
+ * marked dirty); a clean sync afterwards reports every page the device
+ * wrote, so nothing was reported clean that was dirty; kmemleak and the
+ * warning scan of the guest runner see no leak and no splat.
  */
 TEST_F(iommu, fail_nth_on_attach_and_sync)
 {
