@@ -48,6 +48,8 @@ endif
 # race the library's objects under make -jN, and an amd64 and an arm64
 # build never invalidate each other.
 KMOD_DIR ?= $(O)/kmod/$(ARCH)
+# kbuild resolves M= from the kernel tree, not from here.
+override KMOD_DIR := $(abspath $(KMOD_DIR))
 TARGET_CC := $(CROSS_COMPILE)gcc
 OUT := $(O)/$(ARCH)
 

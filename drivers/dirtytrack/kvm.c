@@ -22,15 +22,22 @@
  * @cmd: the ioctl
  * @arg: its integer argument
  *
- * Return: what KVM returns.
+ * What the ioctl syscall does past its generic commands.  vfs_ioctl() did
+ * this for modules up to 6.12 at least, and is static by 7.3; calling
+ * ->unlocked_ioctl here works on both.
+ *
+ * Return: what KVM returns, with -ENOIOCTLCMD as -ENOTTY.
  */
 int dt_kvm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	int ret = security_file_ioctl(file, cmd, arg);
+	long ret = security_file_ioctl(file, cmd, arg);
 
 	if (ret)
 		return ret;
-	return vfs_ioctl(file, cmd, arg);
+	if (!file->f_op->unlocked_ioctl)
+		return -ENOTTY;
+	ret = file->f_op->unlocked_ioctl(file, cmd, arg);
+	return ret == -ENOIOCTLCMD ? -ENOTTY : ret;
 }
 
 /* An anon-inode file's name, or "" for any other file (tmpfs, FUSE, ...). */
