@@ -23,6 +23,14 @@ typedef uint16_t u16;
 #define dt_read_once(x)			(*(const volatile __typeof__(x) *)&(x))
 #define dt_write_once(x, v)		(*(volatile __typeof__(x) *)&(x) = (v))
 #define dt_popcount64(v)		((u64)__builtin_popcountll(v))
+
+/* The kernel's cmpxchg(): fully ordered, returns the value it found. */
+static inline u32 dt_cmpxchg32(u32 *p, u32 old, u32 new)
+{
+	__atomic_compare_exchange_n(p, &old, new, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	return old;
+}
 #define dt_ffs64(v)			((unsigned int)__builtin_ctzll(v))
 
 static inline void dt_word_or(u64 *w, u64 bits)

@@ -23,6 +23,8 @@ struct dt_kscratch {
 struct dt_kernel {
 	struct dt_kscratch kvm_bitmap;
 	struct dt_kscratch iommu[DT_LIB_MAX_IOMMU];
+	struct dirtytrack_vcpu_stat *vcpu_stats;	/* one per ring */
+	uint32_t nr_vcpu_stats;
 };
 
 static struct dt_kernel *dt_k(struct dirtytrack_tracker *t)
@@ -75,7 +77,37 @@ static void dt_k_destroy(struct dirtytrack_tracker *t)
 	dt_kscratch_free(&dt_k(t)->kvm_bitmap);
 	for (i = 0; i < DT_LIB_MAX_IOMMU; i++)
 		dt_kscratch_free(&dt_k(t)->iommu[i]);
+	free(dt_k(t)->vcpu_stats);
 	free(t->priv);
+}
+
+/*
+ * Room for every ring's share of a harvest (the module reports them in
+ * attach order, which is ours); NULL when there is no ring, or no memory.
+ */
+static struct dirtytrack_vcpu_stat *dt_k_vcpu_stats(struct dirtytrack_tracker *t)
+{
+	struct dt_kernel *k = dt_k(t);
+	void *p;
+
+	if (k->nr_vcpu_stats < t->nr_vcpus) {
+		p = realloc(k->vcpu_stats, t->nr_vcpus * sizeof(*k->vcpu_stats));
+		if (!p)
+			return NULL;
+		k->vcpu_stats = p;
+		k->nr_vcpu_stats = t->nr_vcpus;
+	}
+	return k->vcpu_stats;
+}
+
+/* Each ring's share of what the module harvested, written in @vs. */
+static void dt_k_vcpus_took(struct dirtytrack_tracker *t,
+			    const struct dirtytrack_vcpu_stat *vs, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n && i < t->nr_vcpus; i++)
+		dt_lib_vcpu_took(&t->vcpus[i], vs[i].harvested, vs[i].overflow);
 }
 
 static int dt_k_region_add(struct dirtytrack_tracker *t, struct dt_lib_region *r)
@@ -156,16 +188,34 @@ static int dt_k_attach_ring(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v)
 }
 
 static int dt_k_harvest_vcpu(struct dirtytrack_tracker *t,
-			     struct dt_lib_vcpu *v, uint64_t *out)
+			     struct dt_lib_vcpu *v, uint32_t min_fill,
+			     uint64_t *out)
 {
+	struct dirtytrack_vcpu_stat *vs = dt_k_vcpu_stats(t);
 	struct dirtytrack_harvest_vcpu c = {
-		.size = sizeof(c), .vcpu_id = v->id,
+		.size = sizeof(c), .vcpu_stat_size = sizeof(*vs),
 	};
 	int ret;
 
+	if (!vs)
+		return -ENOMEM;
+	/* A module older than the flag would refuse it; say why first. */
+	if (!v && !(t->dt->info.features & DIRTYTRACK_FEATURE_RING_RESET))
+		return -EOPNOTSUPP;
+	if (v) {
+		c.vcpu_id = v->id;
+	} else {
+		c.flags = DIRTYTRACK_HARVEST_FILLED;
+		c.min_fill = min_fill;
+	}
+	c.nr_vcpu_stats = t->nr_vcpus;
+	c.vcpu_stats = (uintptr_t)vs;
 	ret = DT_IOCTL(t->fd, DIRTYTRACK_HARVEST_VCPU, &c);
-	if (!ret)
+	/* ENOSPC: the harvest happened, and the ring is stuck full. */
+	if (!ret || ret == -ENOSPC) {
+		dt_k_vcpus_took(t, vs, c.nr_vcpu_stats);
 		*out = c.out_harvested;
+	}
 	return ret;
 }
 
@@ -340,15 +390,14 @@ static int dt_k_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		[DT_PHASE_FINAL_BEGIN] = DIRTYTRACK_SYNC_FINAL_BEGIN,
 		[DT_PHASE_FINAL_END] = DIRTYTRACK_SYNC_FINAL_END,
 	};
-	struct dirtytrack_vcpu_stat *vs = NULL;
+	struct dirtytrack_vcpu_stat *vs = dt_k_vcpu_stats(t);
 	struct dirtytrack_sync c = {
 		.size = sizeof(c), .flags = flags[phase],
+		.vcpu_stat_size = sizeof(*vs),
 	};
-	uint32_t i;
 	int ret;
 
 	if (t->nr_vcpus) {
-		vs = calloc(t->nr_vcpus, sizeof(*vs));
 		if (!vs)
 			return -ENOMEM;
 		c.nr_vcpu_stats = t->nr_vcpus;
@@ -356,9 +405,7 @@ static int dt_k_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 	}
 	ret = DT_IOCTL(t->fd, DIRTYTRACK_SYNC, &c);
 	if (!ret) {
-		/* One entry per ring, in attach order: ours. */
-		for (i = 0; i < c.nr_vcpu_stats && i < t->nr_vcpus; i++)
-			t->vcpus[i].entries += vs[i].harvested;
+		dt_k_vcpus_took(t, vs, c.nr_vcpu_stats);
 		st->ring_entries = c.out_harvested;
 		st->ring_invalid = c.out_invalid;
 		st->ring_foreign = c.out_foreign;
@@ -369,8 +416,11 @@ static int dt_k_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		st->iommu_pages = c.out_iommu_pages;
 		st->iommu_calls = c.out_iommu_calls;
 		st->iommu_errors = c.out_iommu_errors;
+		st->ring_overflow = c.out_ring_overflow;
+		st->ring_resets = c.out_ring_resets;
+		st->ring_partial_resets = c.out_ring_partial_resets;
+		st->ring_sticky = c.out_ring_sticky;
 	}
-	free(vs);
 	return ret;
 }
 

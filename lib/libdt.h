@@ -76,20 +76,26 @@ struct dt_lib_region {
  * @map: the library's own mapping of the ring, checked to be its size
  * @map_size: its length, the ring's size
  * @entries: entries harvested since the last rate update
+ * @harvested: entries harvested over the tracker's life
  * @rate: the vCPU's dirty rate
  * @measured: @rate holds an interval (a vCPU attached late starts fresh)
+ * @overflows: harvests that found the ring full
  * @ring: user backend: the walk's state
  * @last: user backend: entries the last harvest took
+ * @last_overflow: user backend: the last harvest found the ring full
  */
 struct dt_lib_vcpu {
 	uint32_t id;
 	void *map;
 	size_t map_size;
 	uint64_t entries;
+	uint64_t harvested;
 	struct dirtytrack_rate rate;
 	bool measured;
+	uint64_t overflows;
 	struct dt_ring ring;
 	uint32_t last;
+	bool last_overflow;
 };
 
 /* The per-source rates, in struct dirtytrack_rates order. */
@@ -122,7 +128,9 @@ struct dirtytrack_tracker {
  * for the matching ioctl; both backends answer every misuse alike.
  * @region_add fills in @r->merged; @region_remove harvests the region and copies its last bits
  * out before the common code unlinks it; @sync fills @st and adds each
- * vCPU's entries to its @entries.
+ * vCPU's entries to its @entries (and its overflows); @harvest_vcpu
+ * harvests @v's ring, or every ring holding at least @min_fill used
+ * entries when @v is NULL, and does the same.
  */
 struct dt_backend_ops {
 	int (*create)(struct dirtytrack_tracker *t, int vm_fd);
@@ -137,7 +145,7 @@ struct dt_backend_ops {
 			   struct dt_lib_region *r, uint64_t new_gfn);
 	int (*attach_ring)(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v);
 	int (*harvest_vcpu)(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v,
-			    uint64_t *out_entries);
+			    uint32_t min_fill, uint64_t *out_entries);
 	int (*attach_kvm_bitmap)(struct dirtytrack_tracker *t, uint32_t flags,
 				 uint64_t max_pages);
 	int (*vmm_mark)(struct dirtytrack_tracker *t, uint64_t gpa,
@@ -159,8 +167,23 @@ struct dt_backend_ops {
 		    struct dirtytrack_sync_stats *st);
 };
 
+/* A harvest took @n entries of @v's ring, @overflow if it found it full. */
+static inline void dt_lib_vcpu_took(struct dt_lib_vcpu *v, uint64_t n,
+				    bool overflow)
+{
+	v->entries += n;
+	v->harvested += n;
+	v->overflows += overflow;
+}
+
 extern const struct dt_backend_ops dt_kernel_backend;
 extern const struct dt_backend_ops dt_user_backend;
+
+/*
+ * Tests only, never exported: the user backend issues KVM_RESET_DIRTY_RINGS
+ * with signals unblocked, so that a 6.17+ KVM ends it early for real.
+ */
+extern bool dt_lib_reset_unblocked;
 
 /* tracker.c */
 struct dt_lib_region *dt_lib_region_find(struct dirtytrack_tracker *t,

@@ -381,10 +381,35 @@ int dirtytrack_harvest_vcpu(struct dirtytrack_tracker *t, uint32_t vcpu_id,
 	DT_CHECK_TRACKER(t);
 	dt_lock(t);
 	v = dt_vcpu_find(t, vcpu_id);
-	ret = v ? t->ops->harvest_vcpu(t, v, &n) : -ENOENT;
-	if (!ret) {
-		v->entries += n;
+	ret = v ? t->ops->harvest_vcpu(t, v, 0, &n) : -ENOENT;
+	/* ENOSPC: harvested all the same, and the ring is stuck full. */
+	if (!ret || ret == -ENOSPC) {
 		t->since[DT_RATE_RING] += n;
+		if (out_entries)
+			*out_entries = n;
+	}
+	dt_unlock(t);
+	return ret;
+}
+
+int dirtytrack_harvest_filled(struct dirtytrack_tracker *t,
+			      unsigned int fill_percent, uint64_t *out_entries)
+{
+	uint64_t n = 0;
+	uint32_t min_fill;
+	int ret = 0;
+
+	DT_CHECK_TRACKER(t);
+	if (!fill_percent || fill_percent > 100)
+		return -EINVAL;
+	dt_lock(t);
+	/* KVM's ring size is the VM's: every ring has the first's. */
+	if (t->nr_vcpus) {
+		min_fill = t->vcpus[0].map_size / sizeof(struct kvm_dirty_gfn) *
+			   fill_percent / 100;
+		ret = t->ops->harvest_vcpu(t, NULL, min_fill ? min_fill : 1, &n);
+		if (!ret)
+			t->since[DT_RATE_RING] += n;
 	}
 	dt_unlock(t);
 	if (!ret && out_entries)
@@ -661,6 +686,33 @@ int dirtytrack_get_rates(struct dirtytrack_tracker *t,
 	full.iommu = t->rates[DT_RATE_IOMMU];
 	dt_unlock(t);
 	dt_opts_copy_out(rates, rates->sz, &full, sizeof(full));
+	return 0;
+}
+
+int dirtytrack_get_vcpu_stats(struct dirtytrack_tracker *t, uint32_t vcpu_id,
+			      struct dirtytrack_vcpu_stats *stats)
+{
+	struct dirtytrack_vcpu_stats full = { .sz = sizeof(full) };
+	struct dt_lib_vcpu *v;
+	int ret;
+
+	DT_CHECK_TRACKER(t);
+	if (!stats)
+		return -EINVAL;
+	ret = DT_OPTS_CHECK(stats, dirtytrack_vcpu_stats, sz);
+	if (ret)
+		return ret;
+	dt_lock(t);
+	v = dt_vcpu_find(t, vcpu_id);
+	if (v) {
+		full.entries = v->harvested;
+		full.overflows = v->overflows;
+		full.ring_entries = v->map_size / sizeof(struct kvm_dirty_gfn);
+	}
+	dt_unlock(t);
+	if (!v)
+		return -ENOENT;
+	dt_opts_copy_out(stats, stats->sz, &full, sizeof(full));
 	return 0;
 }
 

@@ -6,6 +6,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -161,7 +163,27 @@ static int dt_u_table_sync(struct dirtytrack_tracker *t)
 
 /* ---- the kvm-ring source ------------------------------------------------- */
 
-/* Walk the rings @h asks for into the pending sets. */
+/* KVM_RESET_DIRTY_RINGS calls one harvest makes at most (the module's). */
+#define DT_U_RESET_MAX_CALLS	16
+
+/* Test only: issue the reset with signals unblocked (see dt_u_reset_kvm()). */
+bool dt_lib_reset_unblocked;
+
+/* Whether @h takes @v: every ring, the vCPU's, or those filled enough. */
+static bool dt_u_ring_wanted(const struct dt_u_harvest *h,
+			     const struct dt_lib_vcpu *v)
+{
+	if (h->kind != DT_U_VCPU)
+		return true;
+	if (h->vcpu)
+		return h->vcpu == v;
+	return dt_ring_fill(&v->ring) >= h->min_fill;
+}
+
+/*
+ * Walk the rings @h asks for into the pending sets.  A vCPU whose ring KVM
+ * calls full while the walk finds nothing looks for a gap across it all.
+ */
 static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 			       struct dt_u_harvest *h)
 {
@@ -171,57 +193,84 @@ static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 	for (i = 0; i < t->nr_vcpus; i++) {
 		struct dt_lib_vcpu *v = &t->vcpus[i];
 		uint32_t before = st.harvested + st.invalid;
+		uint32_t overflow = st.overflow, window = 0;
 
 		v->last = 0;
-		if (h->kind == DT_U_VCPU && v != h->vcpu)
+		v->last_overflow = false;
+		if (!dt_u_ring_wanted(h, v))
 			continue;
 		dt_ring_harvest(&v->ring, &dt_u(t)->table, &st);
-		if (dt_ring_check_gap(&v->ring, 0, &st))
+		if (dt_ring_check_gap(&v->ring, window, &st))
 			dt_ring_harvest(&v->ring, &dt_u(t)->table, &st);
 		v->last = st.harvested + st.invalid - before;
+		v->last_overflow = st.overflow != overflow;
 	}
 	h->st.ring_entries += st.harvested;
 	h->st.ring_invalid += st.invalid;
 	h->st.ring_foreign += st.foreign;
+	h->st.ring_overflow += st.overflow;
+}
+
+static struct dt_ring *dt_u_ring_nth(void *ctx, uint32_t i)
+{
+	struct dirtytrack_tracker *t = ctx;
+
+	return &t->vcpus[i].ring;
 }
 
 /*
- * KVM_RESET_DIRTY_RINGS, completed before anything harvested is published
- * (rule 3).  A count other than what the walk marked means someone else
- * harvests too, or some entries were not reset: everything is dirty, and
- * every ring finds KVM again (the module's dt_ring_source_harvest()).
+ * KVM_RESET_DIRTY_RINGS with every signal blocked that can be (the
+ * module's dt_ring_reset_kvm(); core/ring.c says why): a signal that
+ * arrives meanwhile waits for the unblock.  What cannot be blocked
+ * (SIGKILL, SIGSTOP, io_uring's task work) can still end the reset early;
+ * the count shows it unless it fell after a ring's last entry, which this
+ * process cannot tell (the module can).
+ */
+static int dt_u_reset_kvm(void *ctx, bool *bailed)
+{
+	struct dirtytrack_tracker *t = ctx;
+	sigset_t all, saved;
+	int cleared, err;
+
+	(void)bailed;
+	sigfillset(&all);
+	if (!dt_lib_reset_unblocked)
+		pthread_sigmask(SIG_BLOCK, &all, &saved);
+	cleared = ioctl(dt_u(t)->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
+	err = errno;
+	if (!dt_lib_reset_unblocked)
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	return cleared < 0 ? -err : cleared;
+}
+
+/*
+ * The module's dt_ring_source_harvest(): every mark reset (issued again
+ * while KVM ends it early), completed before anything harvested is
+ * published (rule 3); an overflow or a foreign collector makes every
+ * region dirty; then the pages that are always dirty.
  */
 static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 			    struct dt_u_harvest *h)
 {
-	struct dt_user *u = dt_u(t);
-	uint32_t i, marked = 0, foreign = 0;
-	int cleared;
+	struct dt_reset_ops ops = {
+		.nr = t->nr_vcpus, .ring = dt_u_ring_nth,
+		.reset = dt_u_reset_kvm, .ctx = t,
+	};
+	struct dt_ring_stats st = { 0 };
+	int ret;
 
 	if (!t->nr_vcpus)
 		return 0;
-	for (i = 0; i < t->nr_vcpus; i++)
-		marked += t->vcpus[i].ring.unreset;
-	cleared = ioctl(u->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
-	if (cleared < 0) {
-		u->reset_failed = true;
-		if (h->st.ring_foreign)
-			dt_u_mark_all(t, false);
-		return -errno;
-	}
-	for (i = 0; i < t->nr_vcpus; i++)
-		dt_ring_reset_done(&t->vcpus[i].ring);
-	if ((uint32_t)cleared > marked ||
-	    ((uint32_t)cleared < marked && !u->reset_failed)) {
-		foreign = (uint32_t)cleared > marked ? (uint32_t)cleared - marked :
-						       marked - (uint32_t)cleared;
-		for (i = 0; i < t->nr_vcpus; i++)
-			t->vcpus[i].ring.synced = false;
-	}
-	u->reset_failed = false;
-	h->st.ring_foreign += foreign;
-	if (h->st.ring_foreign)
-		dt_u_mark_all(t, true);
+	ret = dt_rings_reset(&ops, DT_U_RESET_MAX_CALLS, &dt_u(t)->sticky, &st);
+	h->st.ring_foreign += st.foreign;
+	h->st.ring_resets += st.resets;
+	h->st.ring_partial_resets += st.partial_resets;
+	h->st.ring_sticky += st.sticky;
+	if (h->st.ring_foreign || h->st.ring_overflow)
+		dt_u_mark_all(t, !ret);
+	if (ret)
+		return ret;
+	dt_sticky_mark(&dt_u(t)->sticky, &dt_u(t)->table);
 	return 0;
 }
 
@@ -422,8 +471,12 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 	ret = dt_u_may_harvest(t);
 	if (!ret)
 		ret = dt_u_harvest(t, &h);
-	if (ret || !bitmap)
+	if (ret)
 		return ret;
+	/* The memslot goes, and its mappings with it: nothing stays unlogged. */
+	dt_sticky_forget_slot(&dt_u(t)->sticky, r->slot);
+	if (!bitmap)
+		return 0;
 	return dt_lib_claim_region(r, 0, r->npages, bitmap, out_dirty);
 }
 
@@ -461,18 +514,26 @@ static int dt_u_attach_ring(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v)
 }
 
 static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
-			     struct dt_lib_vcpu *v, uint64_t *out)
+			     struct dt_lib_vcpu *v, uint32_t min_fill,
+			     uint64_t *out)
 {
-	struct dt_u_harvest h = { .kind = DT_U_VCPU, .vcpu = v };
+	struct dt_u_harvest h = {
+		.kind = DT_U_VCPU, .vcpu = v, .min_fill = min_fill,
+	};
+	uint32_t i;
 	int ret;
 
 	/* A vCPU that runs during the final sync broke its precondition. */
 	ret = dt_u_may_harvest(t);
 	if (!ret)
 		ret = dt_u_harvest(t, &h);
-	if (!ret)
-		*out = v->last;
-	return ret;
+	if (ret)
+		return ret;
+	for (i = 0; i < t->nr_vcpus; i++)
+		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].last,
+				 t->vcpus[i].last_overflow);
+	*out = h.st.ring_entries + h.st.ring_invalid;
+	return v && dt_ring_stuck(&v->ring) ? -ENOSPC : 0;
 }
 
 static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
@@ -534,7 +595,8 @@ static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		return ret;
 	u->state = dt_state_synced(u->state, phase);
 	for (i = 0; i < t->nr_vcpus; i++)
-		t->vcpus[i].entries += t->vcpus[i].last;
+		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].last,
+				 t->vcpus[i].last_overflow);
 	*st = h.st;
 	st->sz = sizeof(*st);
 	return 0;

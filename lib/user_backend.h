@@ -18,13 +18,14 @@
 enum dt_u_kind {
 	DT_U_SYNC,	/* every source; no backup bitmap */
 	DT_U_ALL,	/* ... and the backup bitmap (final end, stop) */
-	DT_U_VCPU,	/* one vCPU's ring */
+	DT_U_VCPU,	/* one vCPU's ring, or those filled to min_fill */
 	DT_U_REMOVE,	/* every source, and the bitmap of one region */
 };
 
 struct dt_u_harvest {
 	enum dt_u_kind kind;
-	struct dt_lib_vcpu *vcpu;	/* DT_U_VCPU */
+	struct dt_lib_vcpu *vcpu;	/* DT_U_VCPU, or NULL: */
+	uint32_t min_fill;		/* ... rings with this many used */
 	struct dt_lib_region *region;	/* DT_U_REMOVE */
 	struct dirtytrack_sync_stats st;
 };
@@ -49,7 +50,7 @@ struct dt_user {
 	int vm_fd;
 	struct dt_user *next_vm;	/* the process's trackers (one per VM) */
 	enum dt_state state;	/* the module's state machine (core/state.c) */
-	bool reset_failed;
+	struct dt_sticky sticky;	/* pages KVM may not log (core/ring.c) */
 	struct dt_slot_table table;	/* the ring walk's view of the regions */
 	uint64_t table_gen;
 	struct dt_u_kvm_bitmap *kbm;

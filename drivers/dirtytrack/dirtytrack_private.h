@@ -110,6 +110,8 @@ int dt_ucmd_respond(struct dt_ucmd *ucmd, size_t cmd_len);
 /* Limits, so a fake region or vCPU count hits a cap, not the allocator. */
 #define DT_MAX_REGIONS		512
 #define DT_MAX_RINGS		1024
+/* struct dirtytrack_vcpu_stat as it was first: vcpu_id and harvested. */
+#define DT_VCPU_STAT_V0_SIZE	8
 #define DT_MAX_IOMMU		16
 
 /*
@@ -166,6 +168,8 @@ struct dt_region {
  * @fill_max: the highest @fill
  * @fill_events: times @fill rose above the threshold
  * @above: @fill is above the threshold: no new event until it drops
+ * @overflows: harvests that found the ring full (KVM pushed past its end)
+ * @last_overflow: the last harvest did
  *
  * The counters are written under the tracker's lock (or by the scan) and
  * read locklessly by netlink, hence WRITE_ONCE()/READ_ONCE().
@@ -184,6 +188,8 @@ struct dt_ring_source {
 	u32 fill_max;
 	u64 fill_events;
 	bool above;
+	u64 overflows;
+	bool last_overflow;
 };
 
 /* Bitmap words read from a scratch at a time (32768 pages). */
@@ -273,6 +279,10 @@ struct dt_source_stats {
  * @invalid: ring entries and vmm pages naming no region
  * @foreign: ring entries another collector took
  * @errors: source errors
+ * @ring_overflow: rings found full
+ * @ring_resets: KVM_RESET_DIRTY_RINGS calls
+ * @ring_partial_resets: those KVM ended early
+ * @ring_sticky: pages that became dirty at every harvest
  * @rate_base: @harvested at the last sync
  * @rate_ns: when that sync completed
  * @final_base: @harvested before FINAL_BEGIN
@@ -291,6 +301,10 @@ struct dt_stats {
 	u64 invalid;
 	u64 foreign;
 	u64 errors;
+	u64 ring_overflow;
+	u64 ring_resets;
+	u64 ring_partial_resets;
+	u64 ring_sticky;
 	u64 rate_base;
 	u64 rate_ns;
 	u64 final_base;
@@ -323,8 +337,8 @@ struct dt_stats {
  * @inode: the tracker file's own inode, whose mappings a region removal
  *         zaps
  * @state: enum dt_state
- * @reset_failed: the last ring reset failed, maybe partway: the next one
- *                may reset fewer entries than are marked
+ * @sticky: pages KVM may have stopped logging, dirty at every harvest
+ *          (core/ring.c)
  * @kbm: the kvm-bitmap source, or NULL
  * @kbm_shown: its flags once attached, -1 without one: what netlink shows
  *             (it must not follow @kbm, which a failed attach frees)
@@ -356,7 +370,7 @@ struct dt_tracker {
 	u64 next_map_offset;
 	struct inode *inode;
 	enum dt_state state;
-	bool reset_failed;
+	struct dt_sticky sticky;
 	struct dt_kvm_bitmap *kbm;
 	s64 kbm_shown;
 	struct dt_vmm_log *vmm;
@@ -387,7 +401,9 @@ enum dt_harvest_kind {
 /**
  * struct dt_harvest - one harvest: what to take, and what it found
  * @kind: enum dt_harvest_kind
- * @ring: DT_HARVEST_VCPU: the ring
+ * @ring: DT_HARVEST_VCPU: the ring, or NULL for every ring holding at
+ *        least @min_fill used entries
+ * @min_fill: see @ring
  * @region: DT_HARVEST_REMOVE: the region
  * @ring_entries: ring entries taken (valid or not)
  * @ring_invalid: ring entries naming no region
@@ -401,7 +417,13 @@ enum dt_harvest_kind {
  * @iommu_pages: pages the iommu sources reported
  * @iommu_calls: IOMMU_HWPT_GET_DIRTY_BITMAP calls
  * @iommu_errors: calls that failed (their range marked dirty)
- * @ring_reset_errors: KVM_RESET_DIRTY_RINGS calls that failed
+ * @ring_overflow: rings found full (every region marked)
+ * @ring_recovered: zeroed entries marked for KVM's reset after an overflow
+ * @ring_resets: KVM_RESET_DIRTY_RINGS calls
+ * @ring_partial_resets: those that stopped early, and were issued again
+ * @ring_sticky: pages that became dirty at every harvest
+ * @ring_reset_errors: harvests whose ring reset failed (or still stopped
+ *                     early after DT_RESET_MAX_CALLS calls)
  * @ns: time spent in each source, by enum dirtytrack_source
  * @ran: the sources whose harvest step ran, BIT(enum dirtytrack_source)
  * @failed: the source whose error stopped the harvest, or -1
@@ -409,6 +431,7 @@ enum dt_harvest_kind {
 struct dt_harvest {
 	enum dt_harvest_kind kind;
 	struct dt_ring_source *ring;
+	u32 min_fill;
 	struct dt_region *region;
 	u32 ring_entries;
 	u32 ring_invalid;
@@ -420,6 +443,11 @@ struct dt_harvest {
 	u64 iommu_pages;
 	u32 iommu_calls;
 	u32 iommu_errors;
+	u32 ring_overflow;
+	u32 ring_recovered;
+	u32 ring_resets;
+	u32 ring_partial_resets;
+	u32 ring_sticky;
 	u32 ring_reset_errors;
 	u64 ns[DT_NR_SOURCES];
 	u32 ran;
@@ -483,12 +511,34 @@ static inline void dt_nl_notify_final_sync(struct dt_tracker *t, u64 pages,
 #endif
 
 /* test_hooks.c: debugfs knobs of the test build only (DT_TEST_HOOKS=y) */
+/* Ring marks a test hook hid from one KVM_RESET_DIRTY_RINGS. */
+struct dt_test_hidden {
+	struct dt_ring *ring;
+	u32 from;
+	u32 n;
+};
+
 #ifdef DT_TEST_HOOKS
 void dt_test_hooks_init(void);
 void dt_test_hooks_exit(void);
+void dt_test_reset_partial_begin(struct dt_tracker *t,
+				 struct dt_test_hidden *hid);
+bool dt_test_reset_partial_end(struct dt_test_hidden *hid);
+bool dt_test_reset_unblocked(void);
 #else
 static inline void dt_test_hooks_init(void) { }
 static inline void dt_test_hooks_exit(void) { }
+static inline void dt_test_reset_partial_begin(struct dt_tracker *t,
+					       struct dt_test_hidden *hid) { }
+static inline bool dt_test_reset_partial_end(struct dt_test_hidden *hid)
+{
+	return false;
+}
+
+static inline bool dt_test_reset_unblocked(void)
+{
+	return false;
+}
 #endif
 
 /* ring_scan.c: the rings' fill level, scanned while tracking */

@@ -25,6 +25,7 @@
 			       DIRTYTRACK_FEATURE_VMM_LOG | \
 			       DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM | \
 			       DIRTYTRACK_FEATURE_IOMMU | \
+			       DIRTYTRACK_FEATURE_RING_RESET | \
 			       DT_FEATURE_NETLINK)
 
 static int dt_get_info(struct dt_ucmd *ucmd)

@@ -139,6 +139,15 @@ static int dt_nl_put_tracker_attrs(struct sk_buff *skb,
 	for (i = 0; i < DT_NR_SOURCES; i++)
 		if (dt_nl_put_source(skb, st, i))
 			return -EMSGSIZE;
+	if (nla_put_uint(skb, DIRTYTRACK_A_TRACKER_RING_OVERFLOW,
+			 READ_ONCE(st->ring_overflow)) ||
+	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_RING_RESETS,
+			 READ_ONCE(st->ring_resets)) ||
+	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_RING_PARTIAL_RESETS,
+			 READ_ONCE(st->ring_partial_resets)) ||
+	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_RING_STICKY,
+			 READ_ONCE(st->ring_sticky)))
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -281,7 +290,9 @@ static int dt_nl_put_vcpu(struct sk_buff *skb, struct dt_tracker *t, u32 row)
 	    nla_put_u32(skb, DIRTYTRACK_A_VCPU_RING_FILL_MAX,
 			READ_ONCE(rs->fill_max)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_FILL_EVENTS,
-			 READ_ONCE(rs->fill_events)))
+			 READ_ONCE(rs->fill_events)) ||
+	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_RING_OVERFLOW,
+			 READ_ONCE(rs->overflows)))
 		return -EMSGSIZE;
 	return 0;
 }

@@ -415,6 +415,8 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		up_write(&t->map_lock);
 		dt_region_free(r);
 	}
+	/* The memslot goes, and its mappings with it: nothing stays unlogged. */
+	dt_sticky_forget_slot(&t->sticky, slot);
 	dt_table_rebuild(t);
 	return 0;
 }

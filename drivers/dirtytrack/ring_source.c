@@ -8,11 +8,16 @@
 #include <linux/fs.h>
 #include <linux/kvm.h>
 #include <linux/mm.h>
+#include <linux/mman.h>
 #include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
+#include <linux/signal.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
 #include "dirtytrack_private.h"
+#include "trace.h"
 
 /* KVM_DIRTY_RING_MAX_ENTRIES of include/linux/kvm_host.h, not uapi. */
 #define DT_RING_MAX_ENTRIES	65536
@@ -27,14 +32,10 @@ MODULE_PARM_DESC(ring_gap_window,
 		 "Ring entries past the fetch index checked for a gap per sync (0: all)");
 
 /*
- * Fault injection for tests: the next this-many ring resets report -EINTR
- * after KVM_RESET_DIRTY_RINGS ran, the way a 6.17+ reset that a signal
- * stopped partway does.  The sync then fails with its pages pending.
+ * KVM_RESET_DIRTY_RINGS calls one harvest makes at most while KVM stops
+ * early; then the harvest fails with its pages pending (-EAGAIN).
  */
-static unsigned int fail_resets;
-module_param(fail_resets, uint, 0600);
-MODULE_PARM_DESC(fail_resets,
-		 "Testing only: fail this many ring resets with -EINTR");
+#define DT_RESET_MAX_CALLS	16
 
 static void dt_ring_source_free(struct mm_struct *mm, struct dt_ring_source *rs)
 {
@@ -74,14 +75,38 @@ out:
 	return len;
 }
 
+/*
+ * Does KVM serve the page right after the @len bytes the VMM mapped?  Then
+ * the ring is longer than the mapping (KVM lets a VMM map a prefix of its
+ * ring), and a walk of the prefix would never see the entries past it.
+ * The page is mapped for a moment and read: KVM's fault handler answers
+ * SIGBUS past the ring's end, which a kernel read takes as -EFAULT.
+ */
+static int dt_ring_check_end(struct file *vcpu_file, long len)
+{
+	unsigned long addr;
+	u8 byte;
+	int ret;
+
+	addr = vm_mmap(vcpu_file, 0, PAGE_SIZE, PROT_READ, MAP_SHARED,
+		       ((unsigned long)KVM_DIRTY_LOG_PAGE_OFFSET << PAGE_SHIFT) +
+		       len);
+	if (IS_ERR_VALUE(addr))
+		return addr == -ENOMEM ? -ENOMEM : -EINVAL;
+	ret = copy_from_user(&byte, (u8 __user *)addr, 1) ? 0 : -EINVAL;
+	vm_munmap(addr, PAGE_SIZE);
+	return ret;
+}
+
 /**
  * dt_ring_attach() - pin a vCPU's dirty ring and start tracking it
  * @t: the tracker
  * @addr: the VMM's mapping of the ring
  * @vcpu_id: output: the ring's vCPU
  *
- * Return: 0; -EINVAL if @addr is not the start of a vCPU's ring mapping or
- * its size is not a power of two, or if the VMM declared a VM without ring
+ * Return: 0; -EINVAL if @addr is not the start of a vCPU's ring mapping,
+ * its size is not a power of two or it maps only part of the ring, or if
+ * the VMM declared a VM without ring
  * (DIRTYTRACK_ATTACH_KVM_BITMAP); -EEXIST if that vCPU's ring is attached;
  * -ENOSPC past DT_MAX_RINGS; -ENOMEM when RLIMIT_MEMLOCK or memory runs
  * out; or the pinning's error.
@@ -105,6 +130,11 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 	    !is_power_of_2(len / sizeof(struct kvm_dirty_gfn))) {
 		fput(vcpu_file);
 		return -EINVAL;
+	}
+	ret = dt_ring_check_end(vcpu_file, len);
+	if (ret) {
+		fput(vcpu_file);
+		return ret;
 	}
 	entries = len / sizeof(struct kvm_dirty_gfn);
 	for (i = 0; i < t->nr_rings; i++) {
@@ -186,94 +216,132 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
 	return NULL;
 }
 
+/* Whether @h takes @rs: every ring, the vCPU's, or those filled enough. */
+static bool dt_ring_wanted(const struct dt_harvest *h,
+			   const struct dt_ring_source *rs)
+{
+	if (h->kind != DT_HARVEST_VCPU)
+		return true;
+	if (h->ring)
+		return h->ring == rs;
+	return dt_ring_fill(&rs->ring) >= h->min_fill;
+}
+
 /*
  * Walk the rings @h asks for: pinned memory only, so this may run on a
- * worker while the caller harvests other sources (dt_harvest()).
+ * worker while the caller harvests other sources (dt_harvest()).  A vCPU
+ * whose ring KVM calls full while the walk finds nothing looks for a gap
+ * across its whole ring.
  */
 static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 {
-	struct dt_ring_source *only = h->kind == DT_HARVEST_VCPU ? h->ring : NULL;
 	struct dt_ring_stats st = {};
 	u32 i;
 
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
-		u32 before = st.harvested + st.invalid;
+		u32 before = st.harvested + st.invalid, overflow = st.overflow;
+		u32 window = ring_gap_window;
 
 		WRITE_ONCE(rs->last, 0);
-		if (only && rs != only)
+		rs->last_overflow = false;
+		if (!dt_ring_wanted(h, rs))
 			continue;
 		dt_ring_harvest(&rs->ring, &t->table, &st);
-		if (dt_ring_check_gap(&rs->ring, ring_gap_window, &st))
+		if (h->ring == rs && st.harvested + st.invalid == before)
+			window = 0;
+		if (dt_ring_check_gap(&rs->ring, window, &st))
 			dt_ring_harvest(&rs->ring, &t->table, &st);
 		WRITE_ONCE(rs->last, st.harvested + st.invalid - before);
 		WRITE_ONCE(rs->harvested, rs->harvested + rs->last);
+		if (st.overflow != overflow) {
+			rs->last_overflow = true;
+			WRITE_ONCE(rs->overflows, rs->overflows + 1);
+			trace_dirtytrack_ring_overflow(t->id, rs->vcpu_id);
+		}
 	}
 	h->ring_entries += st.harvested;
 	h->ring_invalid += st.invalid;
 	h->ring_foreign += st.foreign;
+	h->ring_overflow += st.overflow;
+	h->ring_recovered += st.recovered;
+}
+
+static struct dt_ring *dt_ring_nth(void *ctx, u32 i)
+{
+	struct dt_tracker *t = ctx;
+
+	return &t->rings[i]->ring;
 }
 
 /*
- * Reset what the walk marked.  The harvested pages stay pending:
- * dt_harvest() publishes them once every source is done.  A failed reset
- * returns its error with the pages still pending.
+ * KVM_RESET_DIRTY_RINGS with every signal blocked that can be (core/ring.c,
+ * "A reset that stops early"): from 6.17 KVM stops on a pending signal and
+ * may leave up to 64 pages unlogged.  What cannot be blocked (SIGKILL,
+ * SIGSTOP, task work) and is pending already is delivered first: the
+ * ioctl restarts after it (-ERESTARTNOINTR), the VMM never sees it, and
+ * the marks and pending pages stay for the restarted call.  Pending after
+ * the call, it may have stopped KVM.
+ */
+static int dt_ring_reset_kvm(void *ctx, bool *bailed)
+{
+	struct dt_test_hidden hid = {};
+	struct dt_tracker *t = ctx;
+	sigset_t blocked, saved;
+	int cleared;
+
+	siginitsetinv(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+	if (dt_test_reset_unblocked())
+		sigemptyset(&blocked);
+	sigprocmask(SIG_BLOCK, &blocked, &saved);
+	if (signal_pending(current)) {
+		cleared = fatal_signal_pending(current) ? -EINTR : -ERESTARTNOINTR;
+	} else {
+		dt_test_reset_partial_begin(t, &hid);
+		cleared = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
+		*bailed = signal_pending(current) |
+			  dt_test_reset_partial_end(&hid);
+	}
+	sigprocmask(SIG_SETMASK, &saved, NULL);
+	return cleared;
+}
+
+/*
+ * Reset what the walk marked (dt_rings_reset(): every mark, issued again
+ * while KVM stops early), then report the pages that are always dirty.
+ * The harvested pages stay pending: dt_harvest() publishes them once every
+ * source is done.  A failed reset returns its error with the pages still
+ * pending; an overflow or a foreign collector makes every region dirty,
+ * published only after a reset that completes.
  */
 static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
-	u32 i, marked = 0, foreign = 0;
-	int cleared;
+	struct dt_reset_ops ops = {
+		.nr = t->nr_rings, .ring = dt_ring_nth,
+		.reset = dt_ring_reset_kvm, .ctx = t,
+	};
+	struct dt_ring_stats st = {};
+	int ret;
 
 	/* No ring: nothing marked, and KVM refuses the reset of a ringless VM. */
 	if (!t->nr_rings)
 		return 0;
-	/* Every ring's marked entries are reset, not only the walked ones. */
-	for (i = 0; i < t->nr_rings; i++)
-		marked += t->rings[i]->ring.unreset;
-
+	might_sleep();
 	/* Rule 3: the reset completes before any harvested page is copied. */
-	cleared = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
-	if (cleared >= 0 && READ_ONCE(fail_resets)) {
-		WRITE_ONCE(fail_resets, READ_ONCE(fail_resets) - 1);
-		cleared = -EINTR;
-	}
-	/*
-	 * A failed or partial reset: nothing is published, and the marked
-	 * entries stay counted, so the ring walk never laps one KVM may not
-	 * have reset; the next harvest publishes after its own reset.
-	 */
-	if (cleared < 0) {
-		t->reset_failed = true;
+	ret = dt_rings_reset(&ops, DT_RESET_MAX_CALLS, &t->sticky, &st);
+	trace_dirtytrack_ring_reset(t->id, ret, st.resets, st.partial_resets,
+				    st.sticky);
+	h->ring_foreign += st.foreign;
+	h->ring_resets += st.resets;
+	h->ring_partial_resets += st.partial_resets;
+	h->ring_sticky += st.sticky;
+	if (ret && ret != -ERESTARTNOINTR)
 		h->ring_reset_errors++;
-		/*
-		 * The walk already passed the entries a foreign collector
-		 * took: everything is dirty, published after a reset that
-		 * completes.
-		 */
-		if (h->ring_foreign)
-			dt_regions_mark_all_dirty(t, false);
-		return cleared;
-	}
-	for (i = 0; i < t->nr_rings; i++)
-		dt_ring_reset_done(&t->rings[i]->ring);
-	/*
-	 * KVM reset other than what we marked: more, and someone else
-	 * harvested too; fewer, and some entries we marked were not reset
-	 * (their pages are not write-protected again).  Either way we lost
-	 * sync: everything is dirty, and every ring finds KVM again.  After
-	 * a failed reset fewer is expected: that call reset some already.
-	 */
-	if ((u32)cleared > marked ||
-	    ((u32)cleared < marked && !t->reset_failed)) {
-		foreign = cleared > marked ? cleared - marked : marked - cleared;
-		for (i = 0; i < t->nr_rings; i++)
-			t->rings[i]->ring.synced = false;
-	}
-
-	t->reset_failed = false;
-	h->ring_foreign += foreign;
-	if (h->ring_foreign)
-		dt_regions_mark_all_dirty(t, true);
+	if (h->ring_foreign || h->ring_overflow)
+		dt_regions_mark_all_dirty(t, !ret);
+	if (ret)
+		return ret;
+	dt_sticky_mark(&t->sticky, &t->table);
 	return 0;
 }
 

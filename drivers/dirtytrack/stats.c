@@ -109,7 +109,8 @@ void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
 		struct dt_source_stats *s = &st->src[id];
 		u64 n = dt_harvest_pages(h, id);
 		u64 errors = dt_harvest_errors(h, id);
-		int err = h->failed == id ? ret : 0;
+		/* A harvest that restarts after a signal did not fail. */
+		int err = h->failed == id && ret != -ERESTARTNOINTR ? ret : 0;
 
 		if (!dt_harvest_has(t, h, id))
 			continue;
@@ -133,6 +134,10 @@ void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
 	dt_stat_add(&st->harvested, pages);
 	dt_stat_add(&st->invalid, h->ring_invalid + h->vmm_outside);
 	dt_stat_add(&st->foreign, h->ring_foreign);
+	dt_stat_add(&st->ring_overflow, h->ring_overflow);
+	dt_stat_add(&st->ring_resets, h->ring_resets);
+	dt_stat_add(&st->ring_partial_resets, h->ring_partial_resets);
+	dt_stat_add(&st->ring_sticky, h->ring_sticky);
 }
 
 static u64 dt_rate(u64 count, u64 base, u64 ns)

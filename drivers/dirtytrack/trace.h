@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * dirtytrack's tracepoints: each harvest's start and end, and what each
- * source gave it.  Documentation/userspace-api/dirtytrack.rst lists them.
+ * dirtytrack's tracepoints: each harvest's start and end, what each
+ * source gave it, a ring found overflowed, and each ring reset (the calls
+ * KVM ended early, the pages that became sticky).
+ * Documentation/userspace-api/dirtytrack.rst lists them.
  */
 #undef TRACE_SYSTEM
 #define TRACE_SYSTEM dirtytrack
@@ -65,6 +67,34 @@ TRACE_EVENT(dirtytrack_harvest,
 	    TP_printk("tracker=%u source=%s pages=%llu invalid=%llu errors=%llu ns=%llu",
 		      __entry->tracker, __get_str(source), __entry->pages,
 		      __entry->invalid, __entry->errors, __entry->ns)
+);
+
+TRACE_EVENT(dirtytrack_ring_overflow,
+	    TP_PROTO(u32 tracker, u32 vcpu),
+	    TP_ARGS(tracker, vcpu),
+	    TP_STRUCT__entry(__field(u32, tracker)
+			     __field(u32, vcpu)),
+	    TP_fast_assign(__entry->tracker = tracker;
+			   __entry->vcpu = vcpu;),
+	    TP_printk("tracker=%u vcpu=%u", __entry->tracker, __entry->vcpu)
+);
+
+TRACE_EVENT(dirtytrack_ring_reset,
+	    TP_PROTO(u32 tracker, int ret, u32 calls, u32 partial, u32 sticky),
+	    TP_ARGS(tracker, ret, calls, partial, sticky),
+	    TP_STRUCT__entry(__field(u32, tracker)
+			     __field(int, ret)
+			     __field(u32, calls)
+			     __field(u32, partial)
+			     __field(u32, sticky)),
+	    TP_fast_assign(__entry->tracker = tracker;
+			   __entry->ret = ret;
+			   __entry->calls = calls;
+			   __entry->partial = partial;
+			   __entry->sticky = sticky;),
+	    TP_printk("tracker=%u ret=%d calls=%u partial=%u sticky=%u",
+		      __entry->tracker, __entry->ret, __entry->calls,
+		      __entry->partial, __entry->sticky)
 );
 
 #endif /* _DIRTYTRACK_TRACE_H */

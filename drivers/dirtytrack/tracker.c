@@ -117,23 +117,57 @@ static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
 	return dt_state_sync(t->state, *phase);
 }
 
+/* A vcpu_stat_size as the caller gives it: 0 is the first layout. */
+static int dt_vcpu_stat_size(u32 size, u32 *esz)
+{
+	*esz = size ?: DT_VCPU_STAT_V0_SIZE;
+	return *esz < DT_VCPU_STAT_V0_SIZE ? -EINVAL : 0;
+}
+
+/*
+ * Each ring's share of the harvest just done, @esz bytes per element (what
+ * the module does not know is written 0), at most @nr: how many went.
+ */
+static int dt_put_vcpu_stats(struct dt_tracker *t, u64 uptr, u32 nr, u32 esz,
+			     u32 *written)
+{
+	u8 __user *ustats = u64_to_user_ptr(uptr);
+	u32 i, n = min(nr, t->nr_rings);
+
+	for (i = 0; i < n; i++) {
+		struct dirtytrack_vcpu_stat st = {
+			.vcpu_id = t->rings[i]->vcpu_id,
+			.harvested = t->rings[i]->last,
+			.overflow = t->rings[i]->last_overflow,
+		};
+		u8 __user *u = ustats + (size_t)i * esz;
+
+		if (copy_to_user(u, &st, min_t(size_t, esz, sizeof(st))) ||
+		    (esz > sizeof(st) &&
+		     clear_user(u + sizeof(st), esz - sizeof(st))))
+			return -EFAULT;
+	}
+	*written = n;
+	return 0;
+}
+
 static int dt_tracker_sync(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_sync *cmd = ucmd->cmd;
-	struct dirtytrack_vcpu_stat __user *ustats =
-		u64_to_user_ptr(cmd->vcpu_stats);
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_harvest h = {};
 	enum dt_sync_phase phase;
 	u64 start, before;
-	u32 i, n;
+	u32 esz;
 	int ret;
 
 	ret = dt_tracker_sync_kind(t, cmd->flags, &phase, &h.kind);
 	if (ret)
 		return ret;
 	/* Refused before anything happens, unlike a fault while writing. */
-	if (cmd->nr_vcpu_stats && t->nr_rings && !ustats)
+	if (dt_vcpu_stat_size(cmd->vcpu_stat_size, &esz) || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->nr_vcpu_stats && t->nr_rings && !cmd->vcpu_stats)
 		return -EFAULT;
 	start = ktime_get_ns();
 	before = t->stats.harvested;
@@ -153,20 +187,15 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	cmd->out_iommu_pages = h.iommu_pages;
 	cmd->out_iommu_calls = h.iommu_calls;
 	cmd->out_iommu_errors = h.iommu_errors;
+	cmd->out_ring_overflow = h.ring_overflow;
+	cmd->out_ring_resets = h.ring_resets;
+	cmd->out_ring_partial_resets = h.ring_partial_resets;
+	cmd->out_ring_sticky = h.ring_sticky;
 
 	/* The pages are published: a fault below loses nothing. */
-	n = min(cmd->nr_vcpu_stats, t->nr_rings);
-	for (i = 0; i < n; i++) {
-		struct dirtytrack_vcpu_stat st = {
-			.vcpu_id = t->rings[i]->vcpu_id,
-			.harvested = t->rings[i]->last,
-		};
-
-		if (copy_to_user(&ustats[i], &st, sizeof(st)))
-			return -EFAULT;
-	}
-	cmd->nr_vcpu_stats = n;
-	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = dt_put_vcpu_stats(t, cmd->vcpu_stats, cmd->nr_vcpu_stats, esz,
+				&cmd->nr_vcpu_stats);
+	return ret ?: dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
 static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
@@ -174,20 +203,38 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	struct dirtytrack_harvest_vcpu *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_harvest h = { .kind = DT_HARVEST_VCPU };
+	bool filled = cmd->flags & DIRTYTRACK_HARVEST_FILLED;
+	u32 esz;
 	int ret;
 
 	/* A vCPU that runs during the final sync broke its precondition. */
 	ret = dt_tracker_may_harvest(t);
 	if (ret)
 		return ret;
-	h.ring = dt_ring_find(t, cmd->vcpu_id);
-	if (!h.ring)
-		return -ENOENT;
+	if (dt_vcpu_stat_size(cmd->vcpu_stat_size, &esz))
+		return -EINVAL;
+	if (cmd->nr_vcpu_stats && t->nr_rings && !cmd->vcpu_stats)
+		return -EFAULT;
+	if (filled) {
+		if (cmd->vcpu_id || !cmd->min_fill)
+			return -EINVAL;
+		h.min_fill = cmd->min_fill;
+	} else {
+		h.ring = dt_ring_find(t, cmd->vcpu_id);
+		if (!h.ring)
+			return -ENOENT;
+	}
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
-	cmd->out_harvested = h.ring->last;
-	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+	cmd->out_harvested = h.ring_entries + h.ring_invalid;
+	cmd->out_overflow = h.ring_overflow;
+	ret = dt_put_vcpu_stats(t, cmd->vcpu_stats, cmd->nr_vcpu_stats, esz,
+				&cmd->nr_vcpu_stats);
+	ret = ret ?: dt_ucmd_respond(ucmd, sizeof(*cmd));
+	if (!ret && !filled && dt_ring_stuck(&h.ring->ring))
+		ret = -ENOSPC;
+	return ret;
 }
 
 /*
@@ -357,7 +404,8 @@ static const struct dt_ioctl_op dt_tracker_ioctl_ops[] = {
 	DT_IOCTL_OP(CLAIM, dt_tracker_claim, struct dirtytrack_claim,
 		    out_dirty, 0),
 	DT_IOCTL_OP(HARVEST_VCPU, dt_tracker_harvest_vcpu,
-		    struct dirtytrack_harvest_vcpu, out_harvested, 0),
+		    struct dirtytrack_harvest_vcpu, out_harvested,
+		    DIRTYTRACK_HARVEST_FILLED),
 	DT_IOCTL_OP(START, dt_tracker_start, struct dirtytrack_start, flags,
 		    DIRTYTRACK_START_ALL_DIRTY),
 	DT_IOCTL_OP(STOP, dt_tracker_stop, struct dirtytrack_stop, flags, 0),

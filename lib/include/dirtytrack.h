@@ -133,6 +133,9 @@ DIRTYTRACK_API int dirtytrack_attach_ring(struct dirtytrack_tracker *t,
 DIRTYTRACK_API int dirtytrack_harvest_vcpu(struct dirtytrack_tracker *t,
 					   uint32_t vcpu_id,
 					   uint64_t *out_entries);
+DIRTYTRACK_API int dirtytrack_harvest_filled(struct dirtytrack_tracker *t,
+					     unsigned int fill_percent,
+					     uint64_t *out_entries);
 
 /**
  * struct dirtytrack_kvm_bitmap_opts - the VM's KVM dirty-log configuration
@@ -248,6 +251,15 @@ DIRTYTRACK_API int dirtytrack_stop(struct dirtytrack_tracker *t);
  * @iommu_pages: pages the iommu sources reported
  * @iommu_calls: IOMMU_HWPT_GET_DIRTY_BITMAP calls
  * @iommu_errors: failed calls (their ranges were marked dirty)
+ * @ring_overflow: rings found full: KVM pushed past their end, overwriting
+ *                 entries nobody harvested; every region was marked dirty
+ *                 and each ring put back in order
+ * @ring_resets: KVM_RESET_DIRTY_RINGS calls
+ * @ring_partial_resets: calls KVM ended early (from Linux 6.17, on a
+ *                       signal it could not be kept from seeing); each was
+ *                       issued again.  Not foreign.
+ * @ring_sticky: pages that became dirty at every sync from now on, because
+ *               such a call may have left their dirty logging off in KVM
  *
  * A page several sources report is one page of the merged set; each
  * source counts it.
@@ -265,6 +277,10 @@ struct dirtytrack_sync_stats {
 	uint64_t iommu_pages;
 	uint64_t iommu_calls;
 	uint64_t iommu_errors;
+	uint64_t ring_overflow;
+	uint64_t ring_resets;
+	uint64_t ring_partial_resets;
+	uint64_t ring_sticky;
 };
 
 DIRTYTRACK_API int dirtytrack_sync(struct dirtytrack_tracker *t,
@@ -312,6 +328,25 @@ DIRTYTRACK_API int dirtytrack_get_rates(struct dirtytrack_tracker *t,
 DIRTYTRACK_API int dirtytrack_get_vcpu_rate(struct dirtytrack_tracker *t,
 					    uint32_t vcpu_id,
 					    struct dirtytrack_rate *rate);
+
+/**
+ * struct dirtytrack_vcpu_stats - one vCPU's ring, over the tracker's life
+ * @sz: sizeof(struct dirtytrack_vcpu_stats), set by the caller
+ * @entries: ring entries harvested
+ * @overflows: harvests that found the ring full (see
+ *             dirtytrack_sync_stats.ring_overflow)
+ * @ring_entries: the ring's size, in entries
+ */
+struct dirtytrack_vcpu_stats {
+	size_t sz;
+	uint64_t entries;
+	uint64_t overflows;
+	uint64_t ring_entries;
+};
+
+DIRTYTRACK_API int dirtytrack_get_vcpu_stats(struct dirtytrack_tracker *t,
+					     uint32_t vcpu_id,
+					     struct dirtytrack_vcpu_stats *stats);
 
 /* ---- consuming the merged set ------------------------------------------ */
 

@@ -62,7 +62,7 @@ struct dt_region {
 struct dt_vcpu {
 	uint64_t present;
 	uint64_t tracker_id, id, harvested, last, dirty_rate, ring_size,
-		 ring_fill, ring_fill_max, fill_events;
+		 ring_fill, ring_fill_max, fill_events, ring_overflow;
 };
 
 /* A growing array of objects of one size. */
@@ -83,7 +83,8 @@ struct dt_tracker {
 	int64_t vm_fd;
 	uint64_t state, regions, pages, rings, kvm_bitmap, iommus, syncs,
 		 harvested, dirty_rate, last_sync_ns, max_sync_ns, invalid,
-		 foreign, errors;
+		 foreign, errors, ring_overflow, ring_resets,
+		 ring_partial_resets, ring_sticky;
 	int nr_sources;
 	struct dt_source source[DT_MAX_SOURCES];
 	/* Filled by the caller from the region and vCPU dumps. */

@@ -37,6 +37,11 @@ static const struct dt_field tracker_fields[] = {
 	T("invalid", INVALID, DT_UINT, 0, NULL, invalid),
 	T("foreign", FOREIGN, DT_UINT, 0, NULL, foreign),
 	T("errors", ERRORS, DT_UINT, 0, NULL, errors),
+	T("ring_overflow", RING_OVERFLOW, DT_UINT, 0, NULL, ring_overflow),
+	T("ring_resets", RING_RESETS, DT_UINT, 0, NULL, ring_resets),
+	T("ring_partial_resets", RING_PARTIAL_RESETS, DT_UINT, 0, NULL,
+	  ring_partial_resets),
+	T("ring_sticky", RING_STICKY, DT_UINT, 0, NULL, ring_sticky),
 };
 const struct dt_set dt_tracker_set = SET(tracker_fields, DIRTYTRACK_A_TRACKER_MAX);
 
@@ -75,6 +80,7 @@ static const struct dt_field vcpu_fields[] = {
 	V("ring_fill", RING_FILL, DT_U32, 0, ring_fill),
 	V("ring_fill_max", RING_FILL_MAX, DT_U32, 0, ring_fill_max),
 	V("fill_events", FILL_EVENTS, DT_UINT, 0, fill_events),
+	V("ring_overflow", RING_OVERFLOW, DT_UINT, 0, ring_overflow),
 };
 const struct dt_set dt_vcpu_set = SET(vcpu_fields, DIRTYTRACK_A_VCPU_MAX);
 

@@ -160,16 +160,18 @@ static void dt_print_vcpus(FILE *f, const struct dt_vec *vcpus)
 	char fill[32];
 	size_t i;
 
-	fprintf(f, "\n  %-6s %12s %9s %10s %13s %9s %11s\n", "VCPU", "HARVESTED",
-		"LAST", "DIRTY/S", "FILL/SIZE", "FILL-MAX", "FILL-EVENTS");
+	fprintf(f, "\n  %-6s %12s %9s %10s %13s %9s %11s %9s\n", "VCPU",
+		"HARVESTED", "LAST", "DIRTY/S", "FILL/SIZE", "FILL-MAX",
+		"FILL-EVENTS", "OVERFLOW");
 	for (i = 0; i < vcpus->n; i++) {
 		const struct dt_vcpu *v = DT_VEC_AT(vcpus, struct dt_vcpu, i);
 
 		snprintf(fill, sizeof(fill), "%" PRIu64 "/%" PRIu64, v->ring_fill,
 			 v->ring_size);
 		fprintf(f, "  %-6" PRIu64 " %12" PRIu64 " %9" PRIu64 " %10" PRIu64
-			" %13s %9" PRIu64 " %11" PRIu64 "\n", v->id, v->harvested,
-			v->last, v->dirty_rate, fill, v->ring_fill_max, v->fill_events);
+			" %13s %9" PRIu64 " %11" PRIu64 " %9" PRIu64 "\n", v->id,
+			v->harvested, v->last, v->dirty_rate, fill, v->ring_fill_max,
+			v->fill_events, v->ring_overflow);
 	}
 }
 
@@ -192,6 +194,10 @@ void dt_print_stat(FILE *f, const struct dt_tracker *t)
 		dt_fmt_ns(max, sizeof(max), t->max_sync_ns));
 	fprintf(f, "  invalid %" PRIu64 ", foreign %" PRIu64 ", errors %" PRIu64 "\n",
 		t->invalid, t->foreign, t->errors);
+	fprintf(f, "  ring resets %" PRIu64 " (%" PRIu64 " ended early), "
+		"overflows %" PRIu64 ", sticky pages %" PRIu64 "\n",
+		t->ring_resets, t->ring_partial_resets, t->ring_overflow,
+		t->ring_sticky);
 	dt_print_sources(f, t);
 	dt_print_regions(f, &t->region_list);
 	dt_print_vcpus(f, &t->vcpus);

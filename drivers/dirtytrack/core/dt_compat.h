@@ -27,6 +27,8 @@
 #define dt_store_release(p, v)		smp_store_release(p, v)
 #define dt_read_once(x)			READ_ONCE(x)
 #define dt_write_once(x, v)		WRITE_ONCE(x, v)
+/* Ring flags: takes back a mark of ours only if KVM left it there. */
+#define dt_cmpxchg32(p, old, new)	cmpxchg(p, old, new)
 #define dt_popcount64(v)		hweight64(v)
 #define dt_ffs64(v)			__ffs64(v)	/* v != 0 */
 

@@ -105,15 +105,26 @@ struct dt_slot *dt_slot_lookup(struct dt_slot_table *t, u32 slot);
  * @fetch: free-running index of the next entry to harvest
  * @unreset: entries from @fetch backwards that were marked RESET and not
  *           yet reset by KVM_RESET_DIRTY_RINGS; the walk never laps them
+ * @consumed: entries the last KVM_RESET_DIRTY_RINGS took from this ring
+ * @freed: entries KVM_RESET_DIRTY_RINGS took from it, ever
+ * @freed_mark: @freed at the last dt_ring_stuck() of this ring
+ * @overflow: the ring was seen full since its last harvest (see ring.c)
  * @synced: @fetch is where KVM's next entry goes.  False for a ring just
  *          attached (KVM may be anywhere in it) and after a foreign
  *          collector was found; dt_ring_harvest() resyncs first.
+ *
+ * Written by the harvest, under its caller's lock; the fill scan reads
+ * @size, @fetch, @unreset and @synced without it (dt_read_once()).
  */
 struct dt_ring {
 	struct kvm_dirty_gfn *gfns;
 	u32 size;
 	u32 fetch;
 	u32 unreset;
+	u32 consumed;
+	u64 freed;
+	u64 freed_mark;
+	bool overflow;
 	bool synced;
 };
 
@@ -122,23 +133,83 @@ struct dt_ring {
  * @harvested: valid entries taken and handed back to KVM
  * @invalid: entries whose slot or offset matched no region: counted, handed
  *           back to KVM (which validates them again), never followed
- * @foreign: entries someone else harvested: RESET already set where we
- *           expected DIRTY, or skipped by a gap before a dirty entry.
- *           Their pages are lost to us; the caller must treat every region
- *           the ring can write as dirty.
+ * @foreign: entries someone else harvested or reset: RESET already set
+ *           where we expected DIRTY, skipped by a gap before a dirty
+ *           entry, or a reset count our marks cannot explain.  Their pages
+ *           are lost to us; the caller must treat every region as dirty.
+ * @overflow: rings found full (KVM pushed past their end, overwriting
+ *            entries nobody harvested): the caller must treat every region
+ *            as dirty
+ * @recovered: zeroed entries marked for KVM's reset after an overflow, so
+ *             that its reset index moves again (no page of ours)
+ * @resets: KVM_RESET_DIRTY_RINGS calls
+ * @partial_resets: calls that stopped before every marked entry was reset
+ *                  (a signal, from Linux 6.17); they were issued again
+ * @sticky: pages that became always dirty (see dt_sticky)
  */
 struct dt_ring_stats {
 	u32 harvested;
 	u32 invalid;
 	u32 foreign;
+	u32 overflow;
+	u32 recovered;
+	u32 resets;
+	u32 partial_resets;
+	u32 sticky;
 };
 
 void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st);
 bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
-void dt_ring_reset_done(struct dt_ring *r);
 u32 dt_ring_fill(const struct dt_ring *r);
+bool dt_ring_stuck(struct dt_ring *r);
 bool dt_ring_resync(struct dt_ring *r);
+
+/*
+ * Pages whose dirty logging KVM may have left off (see ring.c, "A reset
+ * that stops early"): reported dirty by every harvest from then on, until
+ * their region goes.  Past DT_STICKY_MAX of them, every page is.
+ */
+#define DT_STICKY_MAX	256
+
+/**
+ * struct dt_sticky - the pages every harvest reports dirty
+ * @n: entries in @slot and @offset
+ * @all: more than DT_STICKY_MAX, or one that could not be read: every
+ *       page of every region is dirty at every harvest
+ * @slot: their memslots (DT_SLOT())
+ * @offset: their page within it
+ */
+struct dt_sticky {
+	u32 n;
+	bool all;
+	u32 slot[DT_STICKY_MAX];
+	u64 offset[DT_STICKY_MAX];
+};
+
+void dt_sticky_mark(const struct dt_sticky *s, struct dt_slot_table *t);
+void dt_sticky_forget_slot(struct dt_sticky *s, u32 slot);
+
+/**
+ * struct dt_reset_ops - the home's rings and KVM_RESET_DIRTY_RINGS
+ * @nr: how many rings
+ * @ring: the @i-th
+ * @reset: issue KVM_RESET_DIRTY_RINGS on the VM; return the count KVM
+ *         answered or -errno, and set *@bailed if KVM may have stopped
+ *         early on a signal although the count does not show it (the
+ *         module can tell; the library cannot).  A home that must let a
+ *         signal be delivered first returns an error without calling KVM.
+ * @ctx: the home's, passed to @ring and @reset
+ */
+struct dt_reset_ops {
+	u32 nr;
+	struct dt_ring *(*ring)(void *ctx, u32 i);
+	int (*reset)(void *ctx, bool *bailed);
+	void *ctx;
+};
+
+int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
+		   struct dt_sticky *sticky, struct dt_ring_stats *st);
 
 /* ---- the tracker's states ------------------------------------------------ */
 

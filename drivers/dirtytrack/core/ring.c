@@ -12,12 +12,67 @@
  * Entries are taken strictly in order from where the last walk stopped,
  * none is skipped, and each is validated against the regions before it is
  * followed: the ring is mapped into the VMM, which can write anything.
+ *
+ * KVM keeps two indices per ring: its dirty index (the next push) and its
+ * reset index (the next entry KVM_RESET_DIRTY_RINGS takes back, if it is
+ * RESET).  In step with KVM, our fetch index minus our marked entries
+ * (@unreset) is KVM's reset index, and the entries from there to KVM's
+ * dirty index are ours (RESET) then DIRTY.  Three things break that step,
+ * and each is handled here:
+ *
+ * A reset that stops early.  From Linux 6.17, KVM_RESET_DIRTY_RINGS
+ * returns early when the calling thread has a signal pending, answering
+ * the count it reset so far; the entries it did not reach stay RESET, and
+ * the next call takes them.  dt_rings_reset() finds from the rings which
+ * of our marks are left (a contiguous tail of what we marked, in each
+ * ring) and issues the reset again until none is; a count that our marks
+ * do not explain is the only evidence of a foreign collector.  KVM also
+ * batches the entries it takes (up to 64 pages of one memslot) and
+ * re-enables dirty logging for a batch only when the next entry cannot
+ * join it: in 6.17 to 7.3 the batch it holds when it stops on the signal
+ * is dropped, so those pages are never logged again while their mapping
+ * lives.  No count shows it when the stop falls after a ring's last
+ * entry.  The homes block every signal they can around the call, so only
+ * SIGKILL, SIGSTOP and task work (io_uring's TWA_SIGNAL) can stop it; when
+ * the home can tell (the module) or the count shows it, the pages that
+ * batch may hold become sticky: reported dirty by every harvest from then
+ * on (struct dt_sticky).
+ *
+ * An overflow.  Upstream KVM exits to the VMM when a ring reaches its soft
+ * limit and never pushes past its size, but some hosts' KVMs do: a push
+ * into a full ring overwrites the oldest entry, whose page nobody
+ * harvested, and once our walk has taken and reset the whole ring, KVM's
+ * dirty index is still that many entries past its reset index, which now
+ * points at entries that are zero.  Every reset from then on takes nothing
+ * and the vCPU stalls at RING_FULL for good.  A walk that finds the ring
+ * full records an overflow (the caller marks every region dirty, for the
+ * overwritten pages); the next harvest finds the zeroed run at the fetch
+ * index, the "phantom" entries KVM still counts, and marks them RESET
+ * (dt_ring_recover()) so that KVM's next reset takes them and its reset
+ * index moves again.  If KVM does not take them, they were not KVM's to
+ * take (a foreign collector made the hole): the marks are withdrawn and
+ * counted as foreign.
+ *
+ * A foreign collector.  The VMM must not harvest or reset an attached ring
+ * itself.  If it does, we see a RESET entry where DIRTY was expected
+ * (dt_ring_harvest()), a reset count our marks cannot explain
+ * (dt_rings_reset()), or a hole at our fetch index with dirty entries
+ * past it (dt_ring_check_gap(), within its window).  Either way the
+ * entries it took are lost to us, and the caller marks every region dirty.
  */
 #include "dt_core.h"
+
+/* KVM batches the pages it re-protects by this many (BITS_PER_LONG). */
+#define DT_KVM_RESET_BATCH	64
 
 static inline u32 dt_gfn_flags(const struct dt_ring *r, u32 i)
 {
 	return dt_load_acquire(&r->gfns[i & (r->size - 1)].flags);
+}
+
+static inline struct kvm_dirty_gfn *dt_gfn(const struct dt_ring *r, u32 i)
+{
+	return &r->gfns[i & (r->size - 1)];
 }
 
 /**
@@ -55,6 +110,33 @@ bool dt_ring_resync(struct dt_ring *r)
 	return r->synced;
 }
 
+/*
+ * After an overflow, the zeroed entries at the fetch index that KVM still
+ * counts as pushed: mark them RESET so its next reset takes them.  Their
+ * length is only known once an entry past them is used; until then the
+ * ring waits (KVM cannot push into them: they are behind its dirty index).
+ */
+static void dt_ring_recover(struct dt_ring *r, struct dt_ring_stats *st)
+{
+	u32 limit = r->size - r->unreset, g, i;
+
+	if (dt_gfn_flags(r, r->fetch)) {
+		r->overflow = false;	/* nothing was pushed past the end */
+		return;
+	}
+	for (g = 1; g < limit && !dt_gfn_flags(r, r->fetch + g); g++)
+		;
+	if (g == limit)
+		return;
+	for (i = 0; i < g; i++)
+		dt_store_release(&dt_gfn(r, r->fetch + i)->flags,
+				 KVM_DIRTY_GFN_F_RESET);
+	r->fetch += g;
+	r->unreset += g;
+	r->overflow = false;
+	st->recovered += g;
+}
+
 /**
  * dt_ring_harvest() - take every dirty entry from the fetch index on
  * @r: the ring
@@ -62,18 +144,23 @@ bool dt_ring_resync(struct dt_ring *r)
  * @st: counters, accumulated
  *
  * Dirty pages go to their region's bitmap; entries are marked RESET, to be
- * handed back by KVM_RESET_DIRTY_RINGS, after which the caller calls
- * dt_ring_reset_done().  Stops at the first entry that is not exactly DIRTY,
- * or when the next entry is one of our own not yet reset.  A ring whose
- * position is not known is resynced first.
+ * handed back by dt_rings_reset().  Stops at the first entry that is not
+ * exactly DIRTY, or when the next entry is one of our own not yet reset: a
+ * ring full of used entries, which upstream KVM never lets happen, is an
+ * overflow (@st->overflow).  A ring whose position is not known is
+ * resynced first; one that overflowed is recovered first.
  */
 void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st)
 {
+	bool took = false;
+
 	if (!r->synced && !dt_ring_resync(r))
 		return;
+	if (r->overflow)
+		dt_ring_recover(r, st);
 	while (r->unreset < r->size) {
-		struct kvm_dirty_gfn *e = &r->gfns[r->fetch & (r->size - 1)];
+		struct kvm_dirty_gfn *e = dt_gfn(r, r->fetch);
 		u32 flags = dt_load_acquire(&e->flags);
 		struct dt_slot *s;
 		u64 offset;
@@ -90,7 +177,7 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 			continue;
 		}
 		if (flags != KVM_DIRTY_GFN_F_DIRTY)
-			break;
+			return;
 
 		slot = dt_read_once(e->slot);
 		offset = dt_read_once(e->offset);
@@ -104,6 +191,15 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		dt_store_release(&e->flags, KVM_DIRTY_GFN_F_RESET);
 		r->fetch++;
 		r->unreset++;
+		took = true;
+	}
+	/*
+	 * Full: every entry is used, so KVM pushed past its soft limit.  A
+	 * ring that was full already (its reset failed) was counted then.
+	 */
+	if (took) {
+		st->overflow++;
+		r->overflow = true;
 	}
 }
 
@@ -118,7 +214,9 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
  * we would never reach.  KVM publishes entries in order (smp_wmb between
  * them), so once a later entry is seen DIRTY with acquire, an earlier entry
  * still not DIRTY was taken by someone else, never a race with the push.
- * On a gap the fetch index moves to the first dirty entry after it.
+ * On a gap the fetch index moves to the first dirty entry after it.  A
+ * ring that overflowed has such a hole of its own making: it is left to
+ * dt_ring_recover().
  *
  * Return: true if a gap was found (pages were lost to us).
  */
@@ -126,22 +224,19 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 {
 	u32 limit = r->size - r->unreset, i;
 
-	if (!r->synced)
+	if (!r->synced || r->overflow)
 		return false;
 	if (!window || window > limit)
 		window = limit;
 	for (i = 1; i < window; i++) {
-		struct kvm_dirty_gfn *e = &r->gfns[(r->fetch + i) & (r->size - 1)];
+		struct kvm_dirty_gfn *e = dt_gfn(r, r->fetch + i);
 		u32 j;
 
 		if (dt_load_acquire(&e->flags) != KVM_DIRTY_GFN_F_DIRTY)
 			continue;
 		/* Every entry before it was published first. */
 		for (j = 0; j < i; j++) {
-			struct kvm_dirty_gfn *g =
-				&r->gfns[(r->fetch + j) & (r->size - 1)];
-
-			if (dt_load_acquire(&g->flags) == KVM_DIRTY_GFN_F_DIRTY)
+			if (dt_gfn_flags(r, r->fetch + j) == KVM_DIRTY_GFN_F_DIRTY)
 				return false;	/* pushed meanwhile: no gap */
 		}
 		st->foreign += i;
@@ -191,8 +286,243 @@ u32 dt_ring_fill(const struct dt_ring *r)
 	return unreset + lo;
 }
 
-/* KVM_RESET_DIRTY_RINGS completed: our RESET entries are free again. */
-void dt_ring_reset_done(struct dt_ring *r)
+/**
+ * dt_ring_stuck() - will the vCPU exit RING_FULL again at once, for good?
+ * @r: the ring, just harvested on its own for a KVM_EXIT_DIRTY_RING_FULL
+ *
+ * A ring that overflowed waits for KVM to push past the zeroed entries it
+ * still counts (dt_ring_recover()).  When those are as many as its soft
+ * limit, KVM never will: the vCPU exits RING_FULL without pushing, every
+ * harvest finds nothing and every reset takes nothing.  That is this
+ * ring with its recovery still waiting and nothing taken back since the
+ * last call.  Any other ring that frees nothing is merely empty (a second
+ * harvest for one exit, or one with no exit): no error.  A ring whose
+ * reset cannot move past an entry the VMM wrote is dt_rings_reset()'s
+ * -ENOSPC.
+ *
+ * Return: true if so; the next call measures from here.
+ */
+bool dt_ring_stuck(struct dt_ring *r)
 {
+	bool stuck = r->overflow && r->freed == r->freed_mark;
+
+	r->freed_mark = r->freed;
+	return stuck;
+}
+
+/*
+ * What KVM_RESET_DIRTY_RINGS took from one ring, read from the ring: our
+ * marks run from @start for @unreset entries, and KVM takes them in order
+ * from its reset index, zeroing their flags.  So they read, in order: marks
+ * still RESET that KVM was already past (only recovery marks over a hole
+ * a foreign collector made: withdrawn, and foreign), the run KVM took, and
+ * the marks it has not reached yet (left for the next call).  A ring none
+ * of whose marks KVM took keeps them all.  O(marks).
+ */
+static void dt_ring_settle(struct dt_ring *r, struct dt_ring_stats *st)
+{
+	u32 start = r->fetch - r->unreset, passed = 0, took, i;
+
+	while (passed < r->unreset &&
+	       dt_gfn_flags(r, start + passed) == KVM_DIRTY_GFN_F_RESET)
+		passed++;
+	for (took = 0; passed + took < r->unreset &&
+	     dt_gfn_flags(r, start + passed + took) != KVM_DIRTY_GFN_F_RESET;
+	     took++)
+		;
+	if (!took) {
+		r->consumed = 0;
+		return;
+	}
+	for (i = 0; i < passed; i++)
+		dt_cmpxchg32(&dt_gfn(r, start + i)->flags,
+			     KVM_DIRTY_GFN_F_RESET, 0);
+	st->foreign += passed;
+	r->consumed = took;
+	r->freed += took;
+	r->unreset -= passed + took;
+}
+
+/* KVM took every mark of every ring. */
+static void dt_ring_settle_all(struct dt_ring *r)
+{
+	r->consumed = r->unreset;
+	r->freed += r->unreset;
 	r->unreset = 0;
+}
+
+/*
+ * Make sticky the pages of the batch KVM may have dropped in @r: the last
+ * entry it took, and those before it of the same memslot within a batch's
+ * span, back to the first that could not share its batch (another slot, or
+ * too far).  Their flags are zero, their slot and offset as KVM read them;
+ * an entry KVM has pushed again since cannot be read back, and then every
+ * page becomes sticky.
+ */
+static void dt_ring_stick_batch(struct dt_ring *r, struct dt_sticky *s,
+				struct dt_ring_stats *st)
+{
+	u32 last = r->fetch - r->unreset - 1, i, slot;
+	u64 offset;
+
+	if (!r->consumed)
+		return;
+	slot = dt_read_once(dt_gfn(r, last)->slot);
+	offset = dt_read_once(dt_gfn(r, last)->offset);
+	for (i = 0; i < r->consumed && i < DT_KVM_RESET_BATCH; i++) {
+		struct kvm_dirty_gfn *e = dt_gfn(r, last - i);
+		u64 o = dt_read_once(e->offset);
+		u32 j;
+
+		if (dt_load_acquire(&e->flags)) {
+			s->all = true;
+			return;
+		}
+		/* Within a batch's span either side of the last: |o - offset| < 64. */
+		if (dt_read_once(e->slot) != slot ||
+		    o - offset + (DT_KVM_RESET_BATCH - 1) >
+		    2 * (DT_KVM_RESET_BATCH - 1))
+			break;
+		for (j = 0; j < s->n; j++)
+			if (s->slot[j] == slot && s->offset[j] == o)
+				break;
+		if (j < s->n)
+			continue;
+		if (s->n == DT_STICKY_MAX) {
+			s->all = true;
+			return;
+		}
+		s->slot[s->n] = slot;
+		s->offset[s->n++] = o;
+		st->sticky++;
+	}
+}
+
+/**
+ * dt_rings_reset() - hand every marked entry back to KVM
+ * @ops: the home's rings and KVM_RESET_DIRTY_RINGS
+ * @max_calls: calls to make at most while the reset stops early
+ * @sticky: where pages KVM may have stopped logging go
+ * @st: counters, accumulated
+ *
+ * Rule 3: the caller publishes what it harvested only once this returned 0,
+ * every mark reset.  Issued even with nothing marked: the count then shows
+ * a foreign collector's marks.  O(rings) per call, plus O(marks) when the
+ * count is not what was marked.
+ *
+ * Return: 0; -EAGAIN if the reset still stopped early after @max_calls
+ * calls; -ENOSPC if two calls running took none of our marks and nothing
+ * stopped them (the ring cannot be reset any more); or the home's error.  Either way
+ * what is not yet reset stays marked, and the harvested pages stay pending
+ * for the next call.
+ */
+int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
+		   struct dt_sticky *sticky, struct dt_ring_stats *st)
+{
+	u32 n = ops->nr, calls, stuck = 0, i;
+
+	for (calls = 0; calls < max_calls; calls++) {
+		u32 marked = 0, took = 0, left = 0, touched = 0, part = n;
+		bool bailed = false;
+		int cleared;
+
+		for (i = 0; i < n; i++)
+			marked += ops->ring(ops->ctx, i)->unreset;
+		cleared = ops->reset(ops->ctx, &bailed);
+		if (cleared < 0)
+			return cleared;
+		st->resets++;
+		for (i = 0; i < n; i++) {
+			struct dt_ring *r = ops->ring(ops->ctx, i);
+
+			if ((u32)cleared == marked)
+				dt_ring_settle_all(r);
+			else
+				dt_ring_settle(r, st);
+			took += r->consumed;
+			left += r->unreset;
+			touched += !!r->consumed;
+			if (r->consumed && r->unreset)
+				part = i;
+		}
+		/* More than our marks, or ours gone uncounted: someone else. */
+		if ((u32)cleared != took) {
+			st->foreign += (u32)cleared > took ? (u32)cleared - took :
+							     took - (u32)cleared;
+			for (i = 0; i < n; i++)
+				ops->ring(ops->ctx, i)->synced = false;
+		}
+		/*
+		 * Stopped early: KVM stopped in the ring it took part of, or
+		 * (none) after the last of those it took all of, which the
+		 * order of its vCPUs would tell and we do not know.
+		 */
+		if (left || bailed) {
+			for (i = 0; i < n; i++) {
+				struct dt_ring *r = ops->ring(ops->ctx, i);
+
+				if (part == i || (part == n && touched &&
+						  r->consumed))
+					dt_ring_stick_batch(r, sticky, st);
+			}
+		}
+		if (!left)
+			return 0;
+		/*
+		 * Nothing taken twice running, and no signal seen: KVM's
+		 * reset index sits on an entry that is not RESET (a VMM that
+		 * wrote its ring), and no call will move it.  The vCPU stalls
+		 * at RING_FULL for good.  (Once could be a signal the library
+		 * cannot see, which the return to userspace delivers.)
+		 */
+		stuck = !took && !bailed ? stuck + 1 : 0;
+		if (stuck == 2)
+			return -ENOSPC;
+		st->partial_resets++;
+	}
+	return -EAGAIN;
+}
+
+/**
+ * dt_sticky_mark() - report the sticky pages dirty
+ * @s: the sticky pages
+ * @t: the regions (their pending bitmaps)
+ *
+ * A page whose region is gone (or never was) is skipped.
+ */
+void dt_sticky_mark(const struct dt_sticky *s, struct dt_slot_table *t)
+{
+	u32 i;
+
+	if (s->all) {
+		for (i = 0; i < t->n; i++)
+			dt_bitmap_set_range(t->v[i].dirty, 0, t->v[i].npages);
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		struct dt_slot *r = dt_slot_lookup(t, s->slot[i]);
+
+		if (r && s->offset[i] < r->npages)
+			dt_bitmap_set(r->dirty, s->offset[i]);
+	}
+}
+
+/**
+ * dt_sticky_forget_slot() - a memslot was deleted: its mappings went too
+ * @s: the sticky pages
+ * @slot: DT_SLOT() of the memslot
+ */
+void dt_sticky_forget_slot(struct dt_sticky *s, u32 slot)
+{
+	u32 i = 0;
+
+	while (i < s->n) {
+		if (s->slot[i] == slot) {
+			s->n--;
+			s->slot[i] = s->slot[s->n];
+			s->offset[i] = s->offset[s->n];
+		} else {
+			i++;
+		}
+	}
 }

@@ -73,6 +73,13 @@ enum {
  *                            IOMMU_SET_MAP, IOMMU_PEEK, IOMMU_DETACH.
  * @DIRTYTRACK_FEATURE_NETLINK: The generic netlink family "dirtytrack"
  *                              (linux/dirtytrack_netlink.h) is registered.
+ * @DIRTYTRACK_FEATURE_RING_RESET: The ring reset of Linux 6.17 and later is
+ *                                 handled (issued again when KVM ends it
+ *                                 early, sticky pages), overflows are
+ *                                 recovered, the sync reports them
+ *                                 (vcpu_stat_size and the out_ring_
+ *                                 fields), and HARVEST_VCPU takes
+ *                                 DIRTYTRACK_HARVEST_FILLED.
  *
  * Each bit names one capability of the running module, so userspace never
  * probes with errno.  Bits not named in this header may be set by a newer
@@ -88,6 +95,7 @@ enum dirtytrack_feature {
 	DIRTYTRACK_FEATURE_REGION_REMOVE_CLAIM = 1 << 6,
 	DIRTYTRACK_FEATURE_IOMMU = 1 << 7,
 	DIRTYTRACK_FEATURE_NETLINK = 1 << 8,
+	DIRTYTRACK_FEATURE_RING_RESET = 1 << 9,
 };
 
 /**
@@ -259,10 +267,20 @@ struct dirtytrack_attach_ring {
  * struct dirtytrack_vcpu_stat - one vCPU's share of a sync
  * @vcpu_id: The vCPU.
  * @harvested: Its ring entries this sync took (valid or not).
+ * @overflow: 1 if this sync found its ring full: KVM pushed past the
+ *            ring's end, overwriting entries nobody harvested (every
+ *            region was marked dirty, and the ring put back in order).
+ * @__reserved: Written 0.
+ *
+ * The array's elements are @vcpu_stat_size bytes of struct dirtytrack_sync
+ * each (8, the first two fields only, when it is 0), so the element can
+ * grow.
  */
 struct dirtytrack_vcpu_stat {
 	__u32 vcpu_id;
 	__u32 harvested;
+	__u32 overflow;
+	__u32 __reserved;
 };
 
 /**
@@ -315,16 +333,35 @@ enum dirtytrack_sync_flags {
  *                   flushes the IOTLB once).
  * @out_iommu_errors: Output: calls that failed; the pages their IOVA range
  *                    maps were marked dirty.
+ * @vcpu_stat_size: In: the size of an element at @vcpu_stats: 0 (meaning
+ *                  8, the first two fields) or sizeof(struct
+ *                  dirtytrack_vcpu_stat); the module writes as much of each
+ *                  as it knows and the caller has room for.
+ * @out_ring_overflow: Output: rings found full (KVM pushed past their end,
+ *                     overwriting entries nobody harvested).  Every region
+ *                     was marked dirty and each ring put back in order.
+ * @out_ring_resets: Output: KVM_RESET_DIRTY_RINGS calls made.
+ * @out_ring_partial_resets: Output: calls KVM ended early (from Linux 6.17,
+ *                           on a signal it could not be kept from seeing);
+ *                           each was issued again until every entry was
+ *                           reset.  Not foreign.
+ * @out_ring_sticky: Output: pages that became dirty at every sync from now
+ *                   on, because such a call may have left their dirty
+ *                   logging off in KVM.
+ * @__reserved: Must be 0.
  *
  * Issued on a tracker.  Harvests every source into the merged set: every
  * attached ring (read while the iommu sources are read), then
  * KVM_RESET_DIRTY_RINGS, then the vmm log, then the plain KVM bitmap (the
  * backup bitmap only with FINAL_END).  The pages are
  * published only after the ring reset completed, so a page read after it
- * is claimed is write-protected again.  If the reset fails the harvested
- * pages stay pending and the sync can be re-issued.  A page several
- * sources report is one bit of the merged set; the per-source counts
- * count it once per source.
+ * is claimed is write-protected again.  The reset runs with every signal
+ * blocked that can be; one that cannot (SIGSTOP, task work) and is
+ * pending is delivered first and the sync restarts by itself.  If the
+ * reset fails the harvested pages stay pending and the sync can be
+ * re-issued (EAGAIN: KVM still ended the reset early after 16 calls).  A
+ * page several sources report is one bit of the merged set; the
+ * per-source counts count it once per source.
  */
 struct dirtytrack_sync {
 	__u32 size;
@@ -341,6 +378,12 @@ struct dirtytrack_sync {
 	__aligned_u64 out_iommu_pages;
 	__u32 out_iommu_calls;
 	__u32 out_iommu_errors;
+	__u32 vcpu_stat_size;
+	__u32 out_ring_overflow;
+	__u32 out_ring_resets;
+	__u32 out_ring_partial_resets;
+	__u32 out_ring_sticky;
+	__u32 __reserved;
 };
 
 #define DIRTYTRACK_SYNC _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_SYNC)
@@ -377,22 +420,50 @@ struct dirtytrack_claim {
 #define DIRTYTRACK_CLAIM _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_CLAIM)
 
 /**
+ * enum dirtytrack_harvest_vcpu_flags - flags of &struct
+ *                                      dirtytrack_harvest_vcpu
+ * @DIRTYTRACK_HARVEST_FILLED: Harvest every ring holding at least @min_fill
+ *                             used entries instead of @vcpu_id's (which
+ *                             must be 0): a reaper's call, made before
+ *                             rings fill, from any thread of the VMM.
+ */
+enum dirtytrack_harvest_vcpu_flags {
+	DIRTYTRACK_HARVEST_FILLED = 1 << 0,
+};
+
+/**
  * struct dirtytrack_harvest_vcpu - ioctl(DIRTYTRACK_HARVEST_VCPU)
  * @size: sizeof(struct dirtytrack_harvest_vcpu)
- * @flags: Must be 0.
+ * @flags: enum dirtytrack_harvest_vcpu_flags.
  * @vcpu_id: The vCPU whose ring to harvest.
  * @out_harvested: Output: entries taken.
+ * @min_fill: With DIRTYTRACK_HARVEST_FILLED: the used entries (KVM's
+ *            count: pushed and not yet reset) from which a ring is
+ *            harvested; at least 1.
+ * @out_overflow: Output: rings found full (see struct dirtytrack_sync).
+ * @nr_vcpu_stats: As in struct dirtytrack_sync: each ring's share of this
+ *                 harvest.
+ * @vcpu_stat_size: As in struct dirtytrack_sync.
+ * @vcpu_stats: As in struct dirtytrack_sync.
  *
  * Issued on a tracker by a vCPU thread whose KVM_RUN returned
  * KVM_EXIT_DIRTY_RING_FULL: harvests that vCPU's ring only, completes
  * KVM_RESET_DIRTY_RINGS and publishes, so the vCPU can run again without
- * waiting for a full sync.
+ * waiting for a full sync.  ENOSPC: this harvest freed nothing of that
+ * ring, and nothing was freed from it since the previous one either: KVM
+ * keeps the ring full and will exit again at once (see the documentation:
+ * a ring whose reset cannot move).
  */
 struct dirtytrack_harvest_vcpu {
 	__u32 size;
 	__u32 flags;
 	__u32 vcpu_id;
 	__u32 out_harvested;
+	__u32 min_fill;
+	__u32 out_overflow;
+	__u32 nr_vcpu_stats;
+	__u32 vcpu_stat_size;
+	__aligned_u64 vcpu_stats;
 };
 
 #define DIRTYTRACK_HARVEST_VCPU _IO(DIRTYTRACK_TYPE, DIRTYTRACK_CMD_HARVEST_VCPU)

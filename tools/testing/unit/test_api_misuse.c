@@ -55,8 +55,8 @@ static int r_region_move(struct dirtytrack_tracker *t, struct dt_lib_region *r,
 static int r_attach_ring(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v)
 { (void)t; (void)v; REFUSED(); }
 static int r_harvest_vcpu(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v,
-			  uint64_t *o)
-{ (void)t; (void)v; (void)o; REFUSED(); }
+			  uint32_t f, uint64_t *o)
+{ (void)t; (void)v; (void)f; (void)o; REFUSED(); }
 static int r_attach_kvm_bitmap(struct dirtytrack_tracker *t, uint32_t f,
 			       uint64_t m)
 { (void)t; (void)f; (void)m; REFUSED(); }

@@ -145,6 +145,26 @@ static void run_guest_storing(struct vm *vm, const uint8_t *pages, int n)
 	assert_int_equal(vm->run->exit_reason, KVM_EXIT_HLT);
 }
 
+struct reset_ctx {
+	struct vm *vm;
+	struct dt_ring *ring;
+};
+
+static struct dt_ring *the_ring(void *ctx, u32 i)
+{
+	(void)i;
+	return ((struct reset_ctx *)ctx)->ring;
+}
+
+/* The real KVM_RESET_DIRTY_RINGS, as a home issues it. */
+static int kvm_reset(void *ctx, bool *bailed)
+{
+	int ret = ioctl(((struct reset_ctx *)ctx)->vm->fd, KVM_RESET_DIRTY_RINGS, 0);
+
+	(void)bailed;
+	return ret < 0 ? -errno : ret;
+}
+
 static void harvest_matches_the_guests_stores(void **state)
 {
 	struct vm *vm = *state;
@@ -157,6 +177,11 @@ static void harvest_matches_the_guests_stores(void **state)
 	};
 	struct dt_slot_table table = { slots, 2, 0 };
 	struct dt_ring ring = { .gfns = vm->gfns, .size = RING_ENTRIES };	/* resyncs */
+	struct reset_ctx rc = { vm, &ring };
+	struct dt_reset_ops ops = {
+		.nr = 1, .ring = the_ring, .reset = kvm_reset, .ctx = &rc,
+	};
+	struct dt_sticky sticky = { 0 };
 	unsigned int seed = 42;
 	int round;
 
@@ -164,7 +189,8 @@ static void harvest_matches_the_guests_stores(void **state)
 		struct dt_ring_stats st = { 0 };
 		uint8_t pages[DATA_PAGES], want[DATA_PAGES] = { 0 };
 		u64 out[2], p;
-		int n = 1 + rand_r(&seed) % 40, i, reset;
+		int n = 1 + rand_r(&seed) % 40, i;
+		u32 marked;
 
 		memset(code_words, 0, sizeof(code_words));
 		memset(code_sum, 0, sizeof(code_sum));
@@ -178,9 +204,12 @@ static void harvest_matches_the_guests_stores(void **state)
 		assert_int_equal(st.invalid, 0);
 		assert_int_equal(st.foreign, 0);
 		assert_false(dt_ring_check_gap(&ring, RING_ENTRIES, &st));
-		reset = ioctl(vm->fd, KVM_RESET_DIRTY_RINGS, 0);
-		assert_int_equal(reset, ring.unreset);
-		dt_ring_reset_done(&ring);
+		marked = ring.unreset;
+		assert_int_equal(dt_rings_reset(&ops, 1, &sticky, &st), 0);
+		assert_int_equal(st.resets, 1);
+		assert_int_equal(st.foreign, 0);
+		assert_int_equal(ring.consumed, marked);
+		assert_int_equal(ring.unreset, 0);
 
 		dt_bitmap_claim(&data, 0, DATA_PAGES, out);
 		for (p = 0; p < DATA_PAGES; p++)

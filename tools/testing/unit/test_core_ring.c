@@ -78,6 +78,30 @@ static u32 kvm_reset(struct world *w)
 	return n;
 }
 
+static struct dt_ring *the_ring(void *ctx, u32 i)
+{
+	(void)i;
+	return &((struct world *)ctx)->ring;
+}
+
+static int reset_all(void *ctx, bool *bailed)
+{
+	(void)bailed;
+	return (int)kvm_reset(ctx);
+}
+
+/* What a home does: KVM_RESET_DIRTY_RINGS, accounted by the core. */
+static void reset_done(struct world *w)
+{
+	struct dt_reset_ops ops = {
+		.nr = 1, .ring = the_ring, .reset = reset_all, .ctx = w,
+	};
+	struct dt_sticky sticky = { 0 };
+
+	assert_int_equal(dt_rings_reset(&ops, 1, &sticky, &w->st), 0);
+	assert_int_equal(sticky.n, 0);
+}
+
 static bool dirty(struct dt_bitmap *b, u64 p)
 {
 	return b->words[p / 64] >> (p % 64) & 1;
@@ -100,8 +124,9 @@ static void harvests_in_order_and_marks_reset(void **state)
 	assert_int_equal(w->gfns[0].flags, KVM_DIRTY_GFN_F_RESET);
 	assert_int_equal(w->gfns[2].flags, KVM_DIRTY_GFN_F_RESET);
 	assert_int_equal(w->gfns[3].flags, 0);
-	assert_int_equal(kvm_reset(w), 3);
-	dt_ring_reset_done(&w->ring);
+	reset_done(w);
+	assert_int_equal(w->st.resets, 1);
+	assert_int_equal(w->ring.freed, 3);
 
 	/* The next walk starts where this one stopped. */
 	push(w, 3, SLOT_A, 4);
@@ -161,7 +186,7 @@ static void never_laps_its_own_unreset_entries(void **state)
 	assert_int_equal(w->st.harvested, RING_SIZE);	/* nothing more */
 	assert_false(dirty(&w->a, 50));
 
-	dt_ring_reset_done(&w->ring);
+	reset_done(w);
 	dt_ring_harvest(&w->ring, &w->table, &w->st);
 	assert_int_equal(w->st.harvested, 2 * RING_SIZE);
 }
@@ -210,8 +235,7 @@ static void no_gap_on_an_idle_or_caught_up_ring(void **state)
 	assert_false(dt_ring_check_gap(&w->ring, RING_SIZE, &w->st));
 	push(w, 0, SLOT_A, 1);
 	dt_ring_harvest(&w->ring, &w->table, &w->st);
-	assert_int_equal(kvm_reset(w), 1);
-	dt_ring_reset_done(&w->ring);
+	reset_done(w);
 	assert_false(dt_ring_check_gap(&w->ring, RING_SIZE, &w->st));
 	assert_int_equal(w->st.foreign, 0);
 }
@@ -314,8 +338,7 @@ static void fill_counts_the_dirty_run_and_our_unreset_entries(void **state)
 	assert_int_equal(dt_ring_fill(&w->ring), 5);
 	push(w, start + 5, SLOT_B, 5);
 	assert_int_equal(dt_ring_fill(&w->ring), 6);
-	kvm_reset(w);
-	dt_ring_reset_done(&w->ring);
+	reset_done(w);
 	assert_int_equal(dt_ring_fill(&w->ring), 1);
 }
 

@@ -479,7 +479,11 @@ static const struct key_attr tracker_keys[] = {
 	{ "max_sync_ns", DIRTYTRACK_A_TRACKER_MAX_SYNC_NS },
 	{ "invalid", DIRTYTRACK_A_TRACKER_INVALID },
 	{ "foreign", DIRTYTRACK_A_TRACKER_FOREIGN },
-	{ "errors", DIRTYTRACK_A_TRACKER_ERRORS }, { NULL },
+	{ "errors", DIRTYTRACK_A_TRACKER_ERRORS },
+	{ "ring_overflow", DIRTYTRACK_A_TRACKER_RING_OVERFLOW },
+	{ "ring_resets", DIRTYTRACK_A_TRACKER_RING_RESETS },
+	{ "ring_partial_resets", DIRTYTRACK_A_TRACKER_RING_PARTIAL_RESETS },
+	{ "ring_sticky", DIRTYTRACK_A_TRACKER_RING_STICKY }, { NULL },
 };
 
 static const struct key_attr source_keys[] = {
@@ -495,7 +499,8 @@ static const struct key_attr vcpu_keys[] = {
 	{ "ring_size", DIRTYTRACK_A_VCPU_RING_SIZE },
 	{ "ring_fill", DIRTYTRACK_A_VCPU_RING_FILL },
 	{ "ring_fill_max", DIRTYTRACK_A_VCPU_RING_FILL_MAX },
-	{ "fill_events", DIRTYTRACK_A_VCPU_FILL_EVENTS }, { NULL },
+	{ "fill_events", DIRTYTRACK_A_VCPU_FILL_EVENTS },
+	{ "ring_overflow", DIRTYTRACK_A_VCPU_RING_OVERFLOW }, { NULL },
 };
 
 static const struct key_attr region_keys[] = {

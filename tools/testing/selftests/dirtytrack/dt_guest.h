@@ -85,6 +85,7 @@ struct dt_guest {
 	int kvm, vm, dev, tr;
 	int nr_vcpus, nr_slots;
 	uint64_t slot_pages, data_pages;
+	uint64_t hot_pages;	/* the sweep's pages (a power of 2); 0: all */
 	uint32_t ring_entries;
 	size_t run_size;
 	uint8_t *code, *data;
@@ -525,7 +526,8 @@ static inline void dtg_write_store_list(struct dt_guest *g, uint64_t entry,
 static inline void dtg_write_sweep(struct dt_guest *g)
 {
 	uint8_t *c = g->code + (DTG_ENTRY - DTG_CODE_GPA);
-	uint32_t data = DTG_DATA_GPA, mask = g->data_pages - 1;
+	uint32_t data = DTG_DATA_GPA;
+	uint32_t mask = (g->hot_pages ? g->hot_pages : g->data_pages) - 1;
 	uint8_t prog[] = {
 		0x89, 0xd8, 0xc1, 0xe0, 0x0c, 0x46, 0x89, 0xb0, 0, 0, 0, 0,
 		0x01, 0xfb, 0x81, 0xe3, 0, 0, 0, 0, 0xeb, 0,
@@ -567,7 +569,7 @@ static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint64_t entry,
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[1]), b);
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[2]), c);
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[3]),
-				 g->data_pages - 1);
+				 (g->hot_pages ? g->hot_pages : g->data_pages) - 1);
 	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[4]), DTG_DATA_GPA);
 	return ret;
 }
@@ -681,6 +683,24 @@ static inline int dtg_slot_replug(struct dt_guest *g, int i)
 	return dtg_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
 				  dtg_slot_gpa(g, i), g->slot_pages,
 				  &g->region[i]);
+}
+
+/*
+ * Turn a knob of the module's test build (drivers/dirtytrack/test_hooks.c,
+ * in debugfs): 0 or -errno.
+ */
+static inline int dtg_hook(const char *name, long val)
+{
+	char path[128];
+	FILE *f;
+	int ret;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dirtytrack/%s", name);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	ret = fprintf(f, "%ld\n", val) > 0 ? 0 : -EIO;
+	return fclose(f) ? -errno : ret;
 }
 
 static inline void dtg_kick_handler(int sig)

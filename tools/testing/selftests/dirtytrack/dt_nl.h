@@ -66,10 +66,10 @@ struct dtnl_msg {
  * The spec's attribute types, indexed by attribute type: 'u' u32, 's'
  * s32, 'U' uint, 'n' nest, '-' none.
  */
-static const char dtnl_tracker_types[] = "-uuusuuUuuuUUUUUUUUn";
+static const char dtnl_tracker_types[] = "-uuusuuUuuuUUUUUUUUnUUUU";
 static const char dtnl_source_types[] = "-uUUUUUU";
 static const char dtnl_region_types[] = "-uuUU";
-static const char dtnl_vcpu_types[] = "-uuUUUuuuU";
+static const char dtnl_vcpu_types[] = "-uuUUUuuuUU";
 static const char dtnl_event_types[] = "-uuuuuusUUU";
 
 #define DTNL_TYPES_COVER(types, max) \

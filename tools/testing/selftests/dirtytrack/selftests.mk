@@ -6,7 +6,7 @@
 SELFTEST_DIR := tools/testing/selftests/dirtytrack
 SELFTEST_NAMES := dev_test kvm_smoke_test tracker_test live_test stress_test \
 	bitmap_source_test final_sync_test vmm_source_test iommu_test lib_test lib_iommu_test \
-	trace_test nl_test cli_test
+	trace_test nl_test cli_test signal_test
 SELFTEST_OUT := $(OUT)/selftests
 SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # The harness macros compare mixed signedness, its timeout handler has an
@@ -52,7 +52,7 @@ $(SELFTEST_LIB_OUT)/%.o: $(CORE_DIR)/%.c $(LIB_DEPS)
 	@mkdir -p $(@D)
 	$(TARGET_CC) $(LIB_CFLAGS) -c -o $@ $<
 
-LIB_SELFTESTS := $(addprefix $(SELFTEST_OUT)/,lib_test lib_iommu_test)
+LIB_SELFTESTS := $(addprefix $(SELFTEST_OUT)/,lib_test lib_iommu_test signal_test)
 $(LIB_SELFTESTS): $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) \
 		include/uapi/linux/dirtytrack.h $(SELFTEST_LIB_OBJS)
 	@mkdir -p $(@D)
