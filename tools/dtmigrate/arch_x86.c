@@ -6,15 +6,20 @@
  */
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
 #include <linux/kvm.h>
 
 #include "dtmigrate.h"
+#include "dtvm_x86.h"
 
 #define MSR_IA32_TSC	0x10
+
+static const struct dtvm_x86_layout dtm_x86_layout = {
+	.gdt = DTM_GDT_GPA, .pml4 = DTM_PML4_GPA, .pdpt = DTM_PDPT_GPA,
+	.pd = DTM_PD_GPA,
+};
 
 int dtm_arch_check(const struct dtm_config *cfg)
 {
@@ -38,78 +43,18 @@ int dtm_arch_vm_init(struct dtm_vm *vm)
 /* The GDT and page tables over every GiB, hotplug included. */
 void dtm_arch_load(struct dtm_vm *vm)
 {
-	uint8_t *sys = vm->sys;
-	uint64_t *gdt = (uint64_t *)(sys + DTM_GDT_GPA);
-	uint64_t *pml4 = (uint64_t *)(sys + DTM_PML4_GPA);
-	uint64_t *pdpt = (uint64_t *)(sys + DTM_PDPT_GPA);
-	uint64_t end = DTM_DATA_GPA + vm->data_max, g, j;
-
-	gdt[1] = 0x00af9a000000ffffULL;	/* 64-bit code */
-	gdt[2] = 0x00cf92000000ffffULL;	/* data */
-	pml4[0] = DTM_PDPT_GPA | 3;
-	for (g = 0; g << 30 < end; g++) {
-		uint64_t *pd = (uint64_t *)(sys + DTM_PD_GPA + g * DTM_PAGE);
-
-		pdpt[g] = (DTM_PD_GPA + g * DTM_PAGE) | 3;
-		for (j = 0; j < 512; j++)
-			pd[j] = (g << 30) | (j << 21) | 0x83;	/* 2 MiB, RW */
-	}
-}
-
-static int dtm_vcpu_regs(struct dtm_vm *vm, int i)
-{
-	struct kvm_segment cs = {
-		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
-		.present = 1, .s = 1, .l = 1, .g = 1,
-	};
-	struct kvm_segment ds = {
-		.base = 0, .limit = 0xffffffff, .selector = 16, .type = 3,
-		.present = 1, .s = 1, .db = 1, .g = 1,
-	};
-	struct kvm_sregs sregs;
-	struct kvm_regs regs = {
-		.rip = DTM_CODE_GPA, .rdi = (uint64_t)i, .rflags = 2,
-		.rsp = DTM_STACK_TOP - (uint64_t)i * DTM_STACK_SIZE,
-	};
-	int fd = vm->vcpu[i].fd;
-
-	if (ioctl(fd, KVM_GET_SREGS, &sregs))
-		return -errno;
-	sregs.cs = cs;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = ds;
-	sregs.gdt.base = DTM_GDT_GPA;
-	sregs.gdt.limit = 3 * 8 - 1;
-	sregs.cr0 = 0x80050033;		/* PG, AM, WP, NE, ET, MP, PE */
-	sregs.cr3 = DTM_PML4_GPA;
-	sregs.cr4 = 0x20;		/* PAE */
-	sregs.efer = 0x500;		/* LME, LMA */
-	if (ioctl(fd, KVM_SET_SREGS, &sregs) || ioctl(fd, KVM_SET_REGS, &regs))
-		return -errno;
-	return 0;
-}
-
-static int dtm_vcpu_cpuid(int fd)
-{
-	struct kvm_cpuid2 *c;
-	int n = 256, ret = 0;
-
-	c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
-	if (!c)
-		return -ENOMEM;
-	c->nent = n;
-	if (ioctl(dtm_kvm(), KVM_GET_SUPPORTED_CPUID, c) ||
-	    ioctl(fd, KVM_SET_CPUID2, c))
-		ret = -errno;
-	free(c);
-	return ret;
+	dtvm_x86_tables(vm->sys, &dtm_x86_layout, DTM_DATA_GPA + vm->data_max);
 }
 
 int dtm_arch_vcpu_init(struct dtm_vm *vm, int i)
 {
-	int ret = dtm_vcpu_cpuid(vm->vcpu[i].fd);
+	int ret = dtvm_x86_cpuid(dtm_kvm(), vm->vcpu[i].fd);
 
 	if (!ret && vm->source)
-		ret = dtm_vcpu_regs(vm, i);
+		ret = dtvm_x86_long_mode(vm->vcpu[i].fd, &dtm_x86_layout,
+					 DTM_CODE_GPA,
+					 DTM_STACK_TOP - (uint64_t)i * DTM_STACK_SIZE,
+					 (uint64_t)i, 0);
 	return ret;
 }
 

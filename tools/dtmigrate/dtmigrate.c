@@ -76,6 +76,8 @@ static void *dtm_vcpu_thread(void *arg)
 			v->ring_full++;
 			/* Interrupted by the stop's kick: the pages stay pending. */
 			if (ret && ret != -EINTR) {
+				/* ENOSPC: KVM keeps the ring full: it cannot run on. */
+				vm->error_vcpu = v->index;
 				vm->error = ret;
 				break;
 			}
@@ -92,6 +94,52 @@ static void *dtm_vcpu_thread(void *arg)
 	}
 	__atomic_store_n(&v->exited, true, __ATOMIC_RELEASE);
 	return NULL;
+}
+
+/*
+ * The reaper: every --reap-ms, the rings past --reap-fill percent are
+ * harvested (dirtytrack_harvest_filled()), so that they rarely fill and a
+ * host whose KVM pushes past a full ring rarely gets to.  A failure ends
+ * the migration.
+ */
+static void *dtm_reaper(void *arg)
+{
+	struct dtm_vm *vm = arg;
+
+	while (!vm->reaper_stop && !vm->error) {
+		uint64_t n = 0;
+		int ret = dirtytrack_harvest_filled(vm->tracker, vm->cfg->reap_fill,
+						    &n);
+
+		/* EBUSY: the final sync began; the rings are its now. */
+		if (ret && ret != -EBUSY) {
+			vm->error = ret;
+			break;
+		}
+		vm->reaped += n;
+		dtm_sleep_ms(vm->cfg->reap_ms);
+	}
+	return NULL;
+}
+
+static int dtm_reaper_start(struct dtm_vm *vm)
+{
+	if (!vm->cfg->reap_ms || !vm->cfg->ring_entries || vm->reaping)
+		return 0;
+	vm->reaper_stop = 0;
+	if (pthread_create(&vm->reaper, NULL, dtm_reaper, vm))
+		return -EAGAIN;
+	vm->reaping = true;
+	return 0;
+}
+
+static void dtm_reaper_stop(struct dtm_vm *vm)
+{
+	if (!vm->reaping)
+		return;
+	vm->reaper_stop = 1;
+	pthread_join(vm->reaper, NULL);
+	vm->reaping = false;
 }
 
 static int dtm_vm_start(struct dtm_vm *vm)
@@ -258,6 +306,9 @@ static int dtm_round(struct dtm_vm *src, struct dtm_copy *c, bool final,
 	ret = dirtytrack_claim_ranges(src->tracker, dtm_copy_range, c, NULL);
 	rd->dirty = dtm_dirty(&st) + dtm_dirty(&st2);
 	rd->foreign = st.ring_foreign + st2.ring_foreign;
+	rd->overflow = st.ring_overflow + st2.ring_overflow;
+	rd->partial = st.ring_partial_resets + st2.ring_partial_resets;
+	rd->sticky = st.ring_sticky + st2.ring_sticky;
 	rd->kvm_bitmap = st.kvm_bitmap_pages + st2.kvm_bitmap_pages;
 	rd->kvm_bitmap_after_save = st2.kvm_bitmap_pages;
 	rd->sent = c->pages;
@@ -357,6 +408,9 @@ static int dtm_precopy(struct dtm_vm *src, struct dtm_vm *dst,
 		if (ret)
 			return ret;
 		dtm_report_progress(rd);
+		/* A vCPU or the reaper gave up: the migration cannot go on. */
+		if (src->error)
+			return src->error;
 		/* Converged; but a hotplug asked for happens first. */
 		if (i > 1 && rd->sent <= cfg->threshold &&
 		    (!cfg->hotplug_round || r->hotplug_round)) {
@@ -382,6 +436,7 @@ static int dtm_stop_copy(struct dtm_vm *src, struct dtm_vm *dst,
 	struct dtm_round *rd = dtm_next_round(r, fail ? "abort" : "final");
 	int ret;
 
+	dtm_reaper_stop(src);
 	dtm_vm_stop(src);
 	if (src->error)
 		return src->error;
@@ -411,6 +466,8 @@ static int dtm_rollback(struct dtm_vm *src)
 
 	if (!ret)
 		ret = dtm_vm_start(src);
+	if (!ret)
+		ret = dtm_reaper_start(src);
 	if (!ret)
 		dtm_sleep_ms(src->cfg->warmup_ms);	/* it dirties again */
 	return ret;
@@ -520,6 +577,13 @@ static void dtm_set_params(struct dtm_vm *src)
 
 static int dtm_fail(const char *what, struct dtm_vm *vm, int err)
 {
+	if (err == -ENOSPC && vm) {
+		fprintf(stderr, "dtmigrate: %s: vCPU %d's dirty ring stays full: KVM "
+			"exits RING_FULL again and nothing frees it (its reset "
+			"index cannot move); the migration ends, the guest stays "
+			"on the source\n", what, vm->error_vcpu);
+		return 2;
+	}
 	fprintf(stderr, "dtmigrate: %s: %s", what, strerror(-err));
 	if (vm && vm->bad_exit)
 		fprintf(stderr, " (vCPU exit %u, address %#llx)", vm->bad_exit,
@@ -561,6 +625,8 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 	t_begin = dtm_ms();
 	ret = dirtytrack_start(src.tracker, &so);
 	if (!ret)
+		ret = dtm_reaper_start(&src);
+	if (!ret)
 		ret = dtm_precopy(&src, &dst, r);
 	if (!ret && cfg->rollback) {
 		/* The stop phase fails; back to the source, and again. */
@@ -594,7 +660,16 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 			goto out;
 		}
 		r->ring_full_exits += src.vcpu[i].ring_full;
+		if (src.vcpu[i].ring_full || cfg->ring_entries) {
+			struct dirtytrack_vcpu_stats vs =
+				DIRTYTRACK_OPTS_INIT(dirtytrack_vcpu_stats);
+
+			if (!dirtytrack_get_vcpu_stats(src.tracker,
+						       src.vcpu[i].kvm_id, &vs))
+				r->ring_overflows += vs.overflows;
+		}
 	}
+	r->reaped = src.reaped;
 	dirtytrack_stop(src.tracker);
 	r->downtime_ms = dtm_ms() - t_stop - t_check;
 
@@ -606,7 +681,8 @@ static int dtm_migrate(const struct dtm_config *cfg, struct dirtytrack *dt,
 	}
 	rc = dtm_report_pass(r) ? 0 : 1;
 out:
-	/* No vCPU thread may outlive the tracker it harvests into. */
+	/* No vCPU or reaper thread may outlive the tracker it harvests into. */
+	dtm_reaper_stop(&src);
 	dtm_vm_stop(&src);
 	dtm_vm_stop(&dst);
 	if (src.tracker)
@@ -644,6 +720,10 @@ static void dtm_usage(FILE *f)
 "  --hotplug-round N    add a memslot of the same size before precopy round N\n"
 "  --rollback           the first stop phase fails after copying one run: the\n"
 "                       guest resumes on the source, and is migrated again\n"
+"  --reap-ms N          rings: a reaper harvests every N ms the rings past\n"
+"                       --reap-fill (default 1; 0: only at RING_FULL exits)\n"
+"  --reap-fill P        the percent of a ring the reaper harvests from\n"
+"                       (default 50)\n"
 #ifdef DTM_FAULT_INJECTION
 "  --drop-page          (test builds; hot workload) the VMM writes a page out\n"
 "                       of the hot set and does not copy it: the check must FAIL\n"
@@ -685,6 +765,8 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 		{ "format", required_argument, NULL, 'F' },
 		{ "hotplug-round", required_argument, NULL, 'H' },
 		{ "rollback", no_argument, NULL, 'A' },
+		{ "reap-ms", required_argument, NULL, 'P' },
+		{ "reap-fill", required_argument, NULL, 'L' },
 #ifdef DTM_FAULT_INJECTION
 		{ "drop-page", no_argument, NULL, 'D' },
 #endif
@@ -698,7 +780,7 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		/* Every option with a number takes a whole one, in range. */
-		if (strchr("cmsrRtnSHI", o) && optarg && !dtm_number(optarg, &n))
+		if (strchr("cmsrRtnSHIPL", o) && optarg && !dtm_number(optarg, &n))
 			return -EINVAL;
 		switch (o) {
 		case 'c':
@@ -741,6 +823,12 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 		case 'A':
 			cfg->rollback = true;
 			break;
+		case 'P':
+			cfg->reap_ms = n > 10000 ? -1 : (int)n;
+			break;
+		case 'L':
+			cfg->reap_fill = n > 100 ? 0 : (unsigned int)n;
+			break;
 #ifdef DTM_FAULT_INJECTION
 		case 'D':
 			cfg->drop_page = true;
@@ -769,6 +857,7 @@ static int dtm_parse(int argc, char **argv, struct dtm_config *cfg)
 	    DTM_DATA_GPA + ((cfg->mem_mib << 20) / cfg->slots) *
 	    (cfg->slots + cfg->hotplug_slots) > DTM_MAX_GIB << 30 ||
 	    cfg->max_rounds < 1 || cfg->hotplug_round < 0 ||
+	    cfg->reap_ms < 0 || cfg->reap_fill < 1 ||
 	    cfg->hotplug_round > cfg->max_rounds ||
 	    !(cfg->hot_fraction > 0 && cfg->hot_fraction <= 1) ||
 	    (cfg->drop_page && (cfg->workload != DTM_HOT || cfg->hot_fraction >= 1)) ||
@@ -788,6 +877,7 @@ int main(int argc, char **argv)
 		.hot_fraction = 0.1, .ring_entries = 4096, .threshold = 256,
 		.max_rounds = 30, .warmup_ms = 100, .run_after_ms = 200,
 		.seed = 1, .backend = "auto", .format = "table",
+		.reap_ms = 1, .reap_fill = 50,
 	};
 	struct dirtytrack_open_opts oo = DIRTYTRACK_OPTS_INIT(dirtytrack_open_opts);
 	struct sigaction sa = { .sa_handler = dtm_kick };

@@ -34,6 +34,8 @@ struct dtm_config {
 	const char *format;		/* table, csv, json */
 	int hotplug_round;		/* add a memslot before it; 0: never */
 	bool rollback;			/* fail the first stop phase */
+	int reap_ms;			/* reaper period; 0: no reaper */
+	unsigned int reap_fill;		/* percent of a ring that is reaped */
 	bool drop_page;			/* fault injection (test builds) */
 };
 
@@ -67,7 +69,12 @@ struct dtm_vm {
 	struct dirtytrack_tracker *tracker;	/* source only */
 	struct dtm_arch_vm *arch;
 	volatile int stop;
-	volatile int error;		/* a vCPU's error, -errno */
+	volatile int error;		/* a vCPU's or the reaper's error, -errno */
+	volatile int error_vcpu;	/* the vCPU whose ring stays full */
+	pthread_t reaper;
+	volatile int reaper_stop;
+	bool reaping;
+	uint64_t reaped;		/* entries the reaper harvested */
 	volatile unsigned int bad_exit;
 	volatile uint64_t bad_addr;	/* its MMIO address, if any */
 	uint64_t drop_gpa;		/* --drop-page: the page planted */

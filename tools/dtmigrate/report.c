@@ -33,7 +33,7 @@ void dtm_report_progress(const struct dtm_round *rd)
 
 static void dtm_print_table(const struct dtm_report *r)
 {
-	uint64_t foreign;
+	uint64_t foreign, overflow, partial, sticky;
 	int i;
 
 	printf("dtmigrate: %s backend, %d vCPUs, %llu MiB, %s workload\n\n",
@@ -61,10 +61,20 @@ static void dtm_print_table(const struct dtm_report *r)
 	printf("downtime          %10.2f ms\n", r->downtime_ms);
 	printf("converged         %10s\n", r->converged ? "yes" : "no");
 	printf("ring-full exits   %10llu\n", (unsigned long long)r->ring_full_exits);
-	for (i = 0, foreign = 0; i < r->nr_rounds; i++)
+	for (i = 0, foreign = overflow = partial = sticky = 0; i < r->nr_rounds; i++) {
 		foreign += r->round[i].foreign;
+		overflow += r->round[i].overflow;
+		partial += r->round[i].partial;
+		sticky += r->round[i].sticky;
+	}
+	printf("reaped entries    %10llu\n", (unsigned long long)r->reaped);
 	/* Everything was marked dirty each time: safe, but no convergence. */
 	printf("foreign entries   %10llu\n", (unsigned long long)foreign);
+	/* KVM pushed past a full ring: all dirty once, the ring recovered. */
+	printf("ring overflows    %10llu (%llu in syncs)\n",
+	       (unsigned long long)r->ring_overflows, (unsigned long long)overflow);
+	printf("resets ended early%10llu\n", (unsigned long long)partial);
+	printf("sticky pages      %10llu\n", (unsigned long long)sticky);
 	/* With rings, the backup bitmap: what no vCPU wrote (device saves). */
 	printf("kvm-bitmap final  %10llu%s\n", (unsigned long long)r->final_kvm_bitmap,
 	       dtm_its_reported(r) ? "" : " (NONE: the ITS save was not seen)");
@@ -87,8 +97,12 @@ static void dtm_print_csv(const struct dtm_report *r)
 		       (unsigned long long)r->round[i].sent,
 		       r->round[i].sync_ms, r->round[i].copy_ms);
 	printf("# total_ms=%.1f final_sync_ms=%.3f downtime_ms=%.3f converged=%d "
+	       "ring_full_exits=%llu ring_overflows=%llu reaped=%llu "
 	       "final_kvm_bitmap=%llu mismatched_pages=%llu result=%s\n",
 	       r->total_ms, r->final_sync_ms, r->downtime_ms, r->converged,
+	       (unsigned long long)r->ring_full_exits,
+	       (unsigned long long)r->ring_overflows,
+	       (unsigned long long)r->reaped,
 	       (unsigned long long)r->final_kvm_bitmap,
 	       (unsigned long long)r->mismatched_pages,
 	       dtm_report_pass(r) ? "PASS" : "FAIL");

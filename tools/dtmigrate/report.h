@@ -13,6 +13,9 @@ struct dtm_round {
 	uint64_t dirty;		/* pages the sources reported in the sync */
 	uint64_t sent;		/* pages claimed and copied */
 	uint64_t foreign;	/* ring entries KVM's reset did not match */
+	uint64_t overflow;	/* rings found full (KVM pushed past the end) */
+	uint64_t partial;	/* ring resets KVM ended early */
+	uint64_t sticky;	/* pages that became dirty at every sync */
 	uint64_t kvm_bitmap;	/* pages the KVM bitmap reported (rings: backup) */
 	uint64_t kvm_bitmap_after_save;	/* of those, final_end's: after the save */
 	double sync_ms;
@@ -37,6 +40,8 @@ struct dtm_report {
 	uint64_t final_kvm_bitmap;
 	double downtime_ms;
 	uint64_t ring_full_exits;
+	uint64_t ring_overflows;	/* over every vCPU, every harvest */
+	uint64_t reaped;	/* entries the reaper harvested before full */
 	bool bytes_equal;	/* destination == source at the stop point */
 	uint64_t mismatched_pages;
 	bool guest_ran;		/* every vCPU stored again on the destination */
