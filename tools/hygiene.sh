@@ -76,5 +76,10 @@ kbuild_gate w1-sparse-amd64 "$DT_KDIR_AMD64" W=1 C=2 KCFLAGS=-Werror DT_TEST_HOO
 kbuild_gate w1-sparse-arm64 "$DT_KDIR_ARM64" W=1 C=2 KCFLAGS=-Werror \
 	ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
 kbuild_gate build-6.1-amd64 "$DT_KDIR_61" W=1 KCFLAGS=-Werror DT_TEST_HOOKS=y
+# Debian's newest kernel (the newest guest's build tree), when set up.
+if [ -n "${DT_KDIR_NEWEST:-}" ]; then
+	kbuild_gate "w1-sparse-newest-$DT_NEWEST_VERSION" "$DT_KDIR_NEWEST" W=1 C=2 \
+		KCFLAGS=-Werror DT_TEST_HOOKS=y
+fi
 
 exit $tap_failed

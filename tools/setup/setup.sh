@@ -4,7 +4,8 @@
 # Set up everything dirtytrack needs on a Debian 12 host: packages, the
 # Debian 6.12 kernels (amd64, arm64) and 6.1 headers, linux-source-6.12, the
 # 6.12 uapi headers, the kselftest harness, arm64 libnl for the guests'
-# static dirtytrack(8), and the debug kernel.
+# static dirtytrack(8), and two debug kernels: one from linux-source-6.12,
+# one from Debian's newest linux-source (the newest guest).
 #
 # Idempotent and cached: everything lands in $DIRTYTRACK_CACHE (default
 # ~/.cache/dirtytrack), each step behind a stamp keyed by what it depends on,
@@ -12,7 +13,7 @@
 # written to $DIRTYTRACK_CACHE/env.mk, which is both a make fragment and a
 # shell file (plain VAR=value lines).
 #
-# Usage: setup.sh [--no-debug-kernel]
+# Usage: setup.sh [--no-debug-kernel]     (without: neither debug kernel)
 #
 # What it cannot do ends it with one line "setup: error: ..." naming what is
 # missing and what to do, and a non-zero exit: not root, no /dev/kvm, too
@@ -82,9 +83,9 @@ host_cmds=(qemu-system-x86_64 qemu-system-aarch64 cpio xz depmod modprobe gcc
 	   pkg-config dkms groff readelf objcopy git timeout)
 
 # Free space set-up needs in the cache (MiB): downloads, sources, headers,
-# and the debug kernel's build.
+# and the two debug kernels' builds with the newest source.
 need_mib_base=4096
-need_mib_debug=6144
+need_mib_debug=12288
 
 apt_updated=0
 apt_update() {
@@ -134,7 +135,8 @@ preflight() {
 	# KVM's misc device (10:232), not merely a file of that name.
 	[ "$(stat -Lc '%F %t:%T' /dev/kvm 2>/dev/null)" = "character special file a:e8" ] ||
 		die "no /dev/kvm: the library's host tests and dtmigrate need KVM; load kvm-intel or kvm-amd (enable nested virtualization in a VM) and rerun"
-	if [ $want_debug = 1 ] && ! compgen -G "$cache/debug-kernel/*/.stamp" >/dev/null; then
+	if [ $want_debug = 1 ] &&
+	   [ "$(find "$cache/debug-kernel" -mindepth 2 -maxdepth 2 -name .stamp 2>/dev/null | wc -l)" -lt 2 ]; then
 		need=$((need + need_mib_debug))
 	fi
 	avail=$(df -Pk "$cache" | awk 'NR == 2 { print int($4 / 1024) }')
@@ -267,23 +269,90 @@ setup_libnl() {
 	libnl_arm64_inc=$root/usr/include/libnl3
 }
 
-setup_source() {
-	local deb ver
-	fetch_debs linux-source-6.12
-	deb=${debs[0]}
+# Extract a linux-source package's tarball once; its tree goes to the
+# variable named by $2.
+extract_source() {
+	local deb=$1 ver out tarball
 	ver=$(dpkg-deb -f "$deb" Version)
-	src=$cache/src/linux-source-$ver
-	if [ ! -e "$src/.stamp" ]; then
+	out=$cache/src/linux-source-$ver
+	if [ ! -e "$out/.stamp" ]; then
 		step "extracting linux-source $ver"
-		rm -rf "$src" "$src.tmp"
-		mkdir -p "$src.tmp"
-		dpkg -x "$deb" "$src.tmp"
-		tar -C "$src.tmp" -xaf "$src.tmp"/usr/src/linux-source-6.12.tar.xz
-		mv "$src.tmp"/linux-source-6.12 "$src"
-		rm -rf "$src.tmp"
-		touch "$src/.stamp"
+		rm -rf "$out" "$out.tmp"
+		mkdir -p "$out.tmp"
+		dpkg -x "$deb" "$out.tmp"
+		tarball=$(ls "$out.tmp"/usr/src/linux-source-*.tar.xz)
+		tar -C "$out.tmp" -xaf "$tarball"
+		mv "$out.tmp/$(basename "$tarball" .tar.xz)" "$out"
+		rm -rf "$out.tmp"
+		touch "$out/.stamp"
 	fi
-	src_ver=$ver
+	printf -v "$2" '%s' "$out"
+}
+
+setup_source() {
+	fetch_debs linux-source-6.12
+	src_ver=$(dpkg-deb -f "${debs[0]}" Version)
+	extract_source "${debs[0]}" src
+}
+
+# Debian's newest linux-source, wherever the archive has it (trixie-backports
+# and unstable today), through an apt configuration of its own in the cache
+# on the mirror this host already uses: the host's apt sources are left as
+# they are.  Its package lists are refreshed once a day.
+newest_apt_opts() {
+	local d=$cache/apt-newest
+	apt_newest=(-o Dir::Etc::sourcelist="$d/sources.list"
+		    -o Dir::Etc::sourceparts="$d/parts"
+		    -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache"
+		    -o Dir::State::status=/dev/null -o APT::Architectures=amd64
+		    -o APT::Sandbox::User=root)
+}
+
+setup_newest_source() {
+	local d=$cache/apt-newest mirror name best= bestver= ver tmp
+	step "resolving Debian's newest linux-source"
+	mirror=$(apt-get indextargets --format '$(SITE) $(RELEASE) $(COMPONENT)' |
+		 awk '$2 == "bookworm" && $3 == "main" { print $1; exit }')
+	[ -n "$mirror" ] || fail "apt's sources name no bookworm mirror to find Debian's newest kernel on"
+	mkdir -p "$d/lists/partial" "$d/parts" "$d/cache/archives/partial"
+	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
+		"$mirror" trixie-backports "$mirror" sid >"$d/sources.list.new"
+	newest_apt_opts
+	if ! cmp -s "$d/sources.list.new" "$d/sources.list" ||
+	   [ -n "$(find "$d/lists" -maxdepth 0 -mmin +1440)" ] ||
+	   ! compgen -G "$d/lists/*Packages*" >/dev/null; then
+		mv "$d/sources.list.new" "$d/sources.list"
+		apt-get "${apt_newest[@]}" update -q --error-on=any >"$d/update.log" 2>&1 ||
+			{ tail -n 3 "$d/update.log" >&2
+			  fail "cannot read the package lists of $mirror (trixie-backports, sid): check the network, the mirror or apt's proxy"; }
+		touch "$d/lists"
+	fi
+	rm -f "$d/sources.list.new"
+	for name in $(apt-cache "${apt_newest[@]}" pkgnames linux-source- |
+		      grep -xE 'linux-source-[0-9]+\.[0-9]+'); do
+		if [ -z "$best" ] || dpkg --compare-versions "${name#linux-source-}" gt "${best#linux-source-}"; then
+			best=$name
+		fi
+	done
+	[ -n "$best" ] || fail "no linux-source package in $mirror's trixie-backports or sid"
+	bestver=$(apt-cache "${apt_newest[@]}" policy "$best" | awk '/Candidate:/ { print $2 }')
+	log "Debian's newest kernel source: $best $bestver"
+	newest_deb=$(ls "$cache/debs/${best}_${bestver//:/%3a}_all.deb" 2>/dev/null) || true
+	if [ -z "$newest_deb" ]; then
+		step "apt-get download $best ($bestver)"
+		tmp=$(mktemp -d "$cache/debs/.download.XXXXXX")
+		(cd "$tmp" && apt-get "${apt_newest[@]}" download -q "$best=$bestver" \
+			>"$tmp/log" 2>&1) ||
+			{ tail -n 3 "$tmp/log" >&2; rm -rf "$tmp"
+			  fail "cannot download $best $bestver (no network, or a wrong mirror or proxy in apt's configuration); fix it and rerun"; }
+		ver=$(ls "$tmp"/*.deb)
+		dpkg-deb --info "$ver" >/dev/null
+		mv "$ver" "$cache/debs/"
+		rm -rf "$tmp"
+		newest_deb=$cache/debs/$(basename "$ver")
+	fi
+	newest_ver=$bestver
+	extract_source "$newest_deb" newest_src
 }
 
 setup_uapi() {
@@ -300,27 +369,28 @@ setup_uapi() {
 	done
 }
 
-# The debug kernel: tinyconfig + kvm_guest.config + our fragment, built once
-# per (source version, config) and cached.
-setup_debug_kernel() {
-	local frag=$top/tools/testguest/debug-kernel.config key opt val d
-	key=$( (echo "$src_ver"; gcc --version | head -n1; cat "$frag") | sha256sum | cut -c1-16)
-	debug_kdir=$cache/debug-kernel/$src_ver-$key
-	if [ -e "$debug_kdir/.stamp" ]; then
-		return
-	fi
-	step "building the debug kernel in $debug_kdir (several minutes)"
+# A debug kernel (tinyconfig + kvm_guest.config + our fragment) from the
+# source tree $1 of version $2, built once per (version, compiler, config)
+# and cached; its build folder goes to the variable named by $3.  Both the
+# debug guest (Debian's 6.12) and the newest guest are built so.
+build_debug_kernel() {
+	local src_tree=$1 ver=$2 frag=$top/tools/testguest/debug-kernel.config
+	local key opt val d kdir t0
+	key=$( (echo "$ver"; gcc --version | head -n1; cat "$frag") | sha256sum | cut -c1-16)
+	kdir=$cache/debug-kernel/$ver-$key
+	printf -v "$3" '%s' "$kdir"
+	[ -e "$kdir/.stamp" ] && return
+	step "building a debug kernel from linux-source $ver in $kdir (several minutes)"
 	# Builds that never finished (no stamp) are only in the way.
 	for d in "$cache"/debug-kernel/*/; do
 		[ -e "$d.stamp" ] || rm -rf "$d"
 	done
-	rm -rf "$debug_kdir"
-	mkdir -p "$debug_kdir"
-	make -s -C "$src" O="$debug_kdir" tinyconfig >/dev/null
-	"$src"/scripts/kconfig/merge_config.sh -m -O "$debug_kdir" \
-		"$debug_kdir/.config" "$src/kernel/configs/kvm_guest.config" \
+	mkdir -p "$kdir"
+	make -s -C "$src_tree" O="$kdir" tinyconfig >/dev/null
+	"$src_tree"/scripts/kconfig/merge_config.sh -m -O "$kdir" \
+		"$kdir/.config" "$src_tree/kernel/configs/kvm_guest.config" \
 		"$frag" >/dev/null
-	make -s -C "$src" O="$debug_kdir" olddefconfig >/dev/null
+	make -s -C "$src_tree" O="$kdir" olddefconfig >/dev/null
 	# merge_config.sh -m does not check that options survived: do it here.
 	while IFS= read -r opt; do
 		case "$opt" in
@@ -328,7 +398,7 @@ setup_debug_kernel() {
 		"# CONFIG_"*" is not set") ;;
 		*) continue ;;
 		esac
-		if grep -qxF "$opt" "$debug_kdir/.config"; then
+		if grep -qxF "$opt" "$kdir/.config"; then
 			continue
 		fi
 		case "$opt" in
@@ -337,17 +407,17 @@ setup_debug_kernel() {
 		*) val= ;;
 		esac
 		# An option switched off survives if it is not set to anything.
-		if [ -n "$val" ] && ! grep -q "^$val=" "$debug_kdir/.config"; then
+		if [ -n "$val" ] && ! grep -q "^$val=" "$kdir/.config"; then
 			continue
 		fi
-		die "debug kernel option '$opt' did not survive olddefconfig"
+		die "debug kernel option '$opt' did not survive olddefconfig in linux-source $ver"
 	done <"$frag"
-	local t0=$SECONDS
-	make -s -C "$src" O="$debug_kdir" -j"$jobs" all >"$debug_kdir/build.log" 2>&1 ||
-		{ tail -n 40 "$debug_kdir/build.log" >&2; die "debug kernel build failed"; }
-	log "debug kernel built in $((SECONDS - t0)) s"
-	echo $((SECONDS - t0)) >"$debug_kdir/build-seconds"
-	touch "$debug_kdir/.stamp"
+	t0=$SECONDS
+	make -s -C "$src_tree" O="$kdir" -j"$jobs" all >"$kdir/build.log" 2>&1 ||
+		{ tail -n 40 "$kdir/build.log" >&2; die "the debug kernel build of linux-source $ver failed (log: $kdir/build.log)"; }
+	log "debug kernel $ver built in $((SECONDS - t0)) s"
+	echo $((SECONDS - t0)) >"$kdir/build-seconds"
+	touch "$kdir/.stamp"
 }
 
 write_env() {
@@ -380,6 +450,14 @@ write_env() {
 		DT_BZIMAGE_DEBUG=$debug_kdir/arch/x86/boot/bzImage
 		EOF
 	fi
+	if [ -n "${newest_kdir:-}" ] && [ -e "$newest_kdir/.stamp" ]; then
+		cat >>"$tmp" <<-EOF
+		DT_NEWEST_VERSION=$newest_ver
+		DT_LINUX_SRC_NEWEST=$newest_src
+		DT_KDIR_NEWEST=$newest_kdir
+		DT_BZIMAGE_NEWEST=$newest_kdir/arch/x86/boot/bzImage
+		EOF
+	fi
 	mv "$tmp" "$cache/env.mk"
 }
 
@@ -398,7 +476,10 @@ main() {
 	# Written before the long debug kernel build, so `make` works already.
 	write_env
 	if [ $want_debug = 1 ]; then
-		setup_debug_kernel
+		build_debug_kernel "$src" "$src_ver" debug_kdir
+		write_env
+		setup_newest_source
+		build_debug_kernel "$newest_src" "$newest_ver" newest_kdir
 		write_env
 	fi
 	step_name="done"
