@@ -180,10 +180,7 @@ static bool dt_u_ring_wanted(const struct dt_u_harvest *h,
 	return dt_ring_fill(&v->ring) >= h->min_fill;
 }
 
-/*
- * Walk the rings @h asks for into the pending sets.  A vCPU whose ring KVM
- * calls full while the walk finds nothing looks for a gap across it all.
- */
+/* Walk the rings @h asks for into the pending sets. */
 static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 			       struct dt_u_harvest *h)
 {
@@ -192,17 +189,15 @@ static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 
 	for (i = 0; i < t->nr_vcpus; i++) {
 		struct dt_lib_vcpu *v = &t->vcpus[i];
-		uint32_t before = st.harvested + st.invalid;
-		uint32_t overflow = st.overflow, window = 0;
+		uint32_t overflow = st.overflow;
 
 		v->last = 0;
 		v->last_overflow = false;
 		if (!dt_u_ring_wanted(h, v))
 			continue;
-		dt_ring_harvest(&v->ring, &dt_u(t)->table, &st);
-		if (dt_ring_check_gap(&v->ring, window, &st))
-			dt_ring_harvest(&v->ring, &dt_u(t)->table, &st);
-		v->last = st.harvested + st.invalid - before;
+		v->last = dt_ring_collect(&v->ring, &dt_u(t)->table,
+					  h->kind == DT_U_VCPU && h->vcpu == v,
+					  &st);
 		v->last_overflow = st.overflow != overflow;
 	}
 	h->st.ring_entries += st.harvested;

@@ -23,15 +23,6 @@
 #define DT_RING_MAX_ENTRIES	65536
 
 /*
- * How far past the fetch index a sync looks for a gap left by a foreign
- * harvest; 0, the default, is the whole ring (a scan of its flags).
- */
-static unsigned int ring_gap_window;
-module_param(ring_gap_window, uint, 0644);
-MODULE_PARM_DESC(ring_gap_window,
-		 "Ring entries past the fetch index checked for a gap per sync (0: all)");
-
-/*
  * KVM_RESET_DIRTY_RINGS calls one harvest makes at most while KVM stops
  * early; then the harvest fails with its pages pending (-EAGAIN).
  */
@@ -229,9 +220,7 @@ static bool dt_ring_wanted(const struct dt_harvest *h,
 
 /*
  * Walk the rings @h asks for: pinned memory only, so this may run on a
- * worker while the caller harvests other sources (dt_harvest()).  A vCPU
- * whose ring KVM calls full while the walk finds nothing looks for a gap
- * across its whole ring.
+ * worker while the caller harvests other sources (dt_harvest()).
  */
 static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 {
@@ -240,19 +229,14 @@ static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
-		u32 before = st.harvested + st.invalid, overflow = st.overflow;
-		u32 window = ring_gap_window;
+		u32 overflow = st.overflow;
 
 		WRITE_ONCE(rs->last, 0);
 		rs->last_overflow = false;
 		if (!dt_ring_wanted(h, rs))
 			continue;
-		dt_ring_harvest(&rs->ring, &t->table, &st);
-		if (h->ring == rs && st.harvested + st.invalid == before)
-			window = 0;
-		if (dt_ring_check_gap(&rs->ring, window, &st))
-			dt_ring_harvest(&rs->ring, &t->table, &st);
-		WRITE_ONCE(rs->last, st.harvested + st.invalid - before);
+		WRITE_ONCE(rs->last, dt_ring_collect(&rs->ring, &t->table,
+						     h->ring == rs, &st));
 		WRITE_ONCE(rs->harvested, rs->harvested + rs->last);
 		if (st.overflow != overflow) {
 			rs->last_overflow = true;

@@ -98,6 +98,12 @@ struct dt_slot *dt_slot_lookup(struct dt_slot_table *t, u32 slot);
 
 /* ---- the KVM dirty ring ---------------------------------------------- */
 
+/*
+ * Entries past the fetch index a sync reads for a foreign collector's gap
+ * (ring.c): the rest of the 64-byte line the walk stopped in, at most.
+ */
+#define DT_RING_GAP_WINDOW	4
+
 /**
  * struct dt_ring - a collector's view of one vCPU's dirty ring
  * @gfns: the ring, shared with KVM (and with userspace, so untrusted)
@@ -161,6 +167,8 @@ struct dt_ring_stats {
 void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st);
 bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
+u32 dt_ring_collect(struct dt_ring *r, struct dt_slot_table *t, bool alone,
+		    struct dt_ring_stats *st);
 u32 dt_ring_fill(const struct dt_ring *r);
 bool dt_ring_stuck(struct dt_ring *r);
 bool dt_ring_resync(struct dt_ring *r);

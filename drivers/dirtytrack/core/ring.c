@@ -54,19 +54,48 @@
  * counted as foreign.
  *
  * A foreign collector.  The VMM must not harvest or reset an attached ring
- * itself.  If it does, we see a RESET entry where DIRTY was expected
- * (dt_ring_harvest()), a reset count our marks cannot explain
- * (dt_rings_reset()), or a hole at our fetch index with dirty entries
- * past it (dt_ring_check_gap(), within its window).  Either way the
- * entries it took are lost to us, and the caller marks every region dirty.
+ * itself.  If it does, the entries it took are lost to us, and the caller
+ * marks every region dirty.  What shows it, and what it costs:
+ *
+ *  - a RESET entry where DIRTY was expected: it harvested and has not
+ *    reset yet.  The walk reads that entry anyway (dt_ring_harvest()).
+ *  - a reset count our marks cannot explain: it reset, ours or its own
+ *    marks, while we had marks out or before our reset.  The count is
+ *    free; only then are the marks read back (dt_rings_reset()).
+ *  - a hole at our fetch index with dirty entries past it: it harvested
+ *    and reset between two of our harvests.  A sync looks
+ *    DT_RING_GAP_WINDOW entries past the fetch index, within the cache
+ *    line it stopped in; a harvest of one vCPU for its RING_FULL exit that
+ *    finds nothing, with nothing freed since the previous one, looks at
+ *    the whole ring (dt_ring_collect()).
+ *
+ * A sync therefore reads the entries it takes and a constant more per
+ * ring, never the ring.  What a VMM that breaks the rule can still get
+ * away with: harvesting and resetting a run longer than the window at our
+ * fetch index, between two syncs, goes unseen until its vCPU fills the
+ * ring and exits RING_FULL (the harvest for that exit finds it); a
+ * migration that ends first has lost those pages.  The rule is the VMM's
+ * to keep (Documentation/userspace-api/dirtytrack.rst, ATTACH_RING).
  */
 #include "dt_core.h"
 
 /* KVM batches the pages it re-protects by this many (BITS_PER_LONG). */
 #define DT_KVM_RESET_BATCH	64
 
+#ifdef DT_RING_COUNT_READS
+extern unsigned long dt_ring_reads;	/* tools/testing/unit: the count */
+#define dt_ring_count_read()	(dt_ring_reads++)
+#else
+#define dt_ring_count_read()	do { } while (0)
+#endif
+
+/*
+ * Every read of an entry's flags, the cost of a harvest, goes through
+ * here; the unit tests count them.
+ */
 static inline u32 dt_gfn_flags(const struct dt_ring *r, u32 i)
 {
+	dt_ring_count_read();
 	return dt_load_acquire(&r->gfns[i & (r->size - 1)].flags);
 }
 
@@ -161,7 +190,7 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		dt_ring_recover(r, st);
 	while (r->unreset < r->size) {
 		struct kvm_dirty_gfn *e = dt_gfn(r, r->fetch);
-		u32 flags = dt_load_acquire(&e->flags);
+		u32 flags = dt_gfn_flags(r, r->fetch);
 		struct dt_slot *s;
 		u64 offset;
 		u32 slot;
@@ -229,10 +258,9 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 	if (!window || window > limit)
 		window = limit;
 	for (i = 1; i < window; i++) {
-		struct kvm_dirty_gfn *e = dt_gfn(r, r->fetch + i);
 		u32 j;
 
-		if (dt_load_acquire(&e->flags) != KVM_DIRTY_GFN_F_DIRTY)
+		if (dt_gfn_flags(r, r->fetch + i) != KVM_DIRTY_GFN_F_DIRTY)
 			continue;
 		/* Every entry before it was published first. */
 		for (j = 0; j < i; j++) {
@@ -244,6 +272,35 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 		return true;
 	}
 	return false;
+}
+
+/**
+ * dt_ring_collect() - one ring's part of a harvest
+ * @r: the ring
+ * @t: the regions entries are resolved against
+ * @alone: the harvest is of this ring alone, for its vCPU's RING_FULL exit
+ * @st: counters, accumulated
+ *
+ * The walk, then a look for a foreign collector's gap: the next
+ * DT_RING_GAP_WINDOW entries, or the whole ring when KVM calls it full
+ * (@alone) and neither this walk nor any reset since the last such
+ * harvest (dt_ring_stuck()) freed anything in it, which is what a gap
+ * longer than the window looks like.  A gap found is walked past.
+ *
+ * Return: the entries taken.
+ */
+u32 dt_ring_collect(struct dt_ring *r, struct dt_slot_table *t, bool alone,
+		    struct dt_ring_stats *st)
+{
+	u32 before = st->harvested + st->invalid, window = DT_RING_GAP_WINDOW;
+
+	dt_ring_harvest(r, t, st);
+	if (alone && st->harvested + st->invalid == before &&
+	    r->freed == r->freed_mark)
+		window = r->size;
+	if (dt_ring_check_gap(r, window, st))
+		dt_ring_harvest(r, t, st);
+	return st->harvested + st->invalid - before;
 }
 
 /**
@@ -374,7 +431,7 @@ static void dt_ring_stick_batch(struct dt_ring *r, struct dt_sticky *s,
 		u64 o = dt_read_once(e->offset);
 		u32 j;
 
-		if (dt_load_acquire(&e->flags)) {
+		if (dt_gfn_flags(r, last - i)) {
 			s->all = true;
 			return;
 		}

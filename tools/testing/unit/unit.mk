@@ -13,6 +13,9 @@ $(UNIT_OUT)/%: tools/testing/unit/%.c $(LIB_SRCS) $(LIB_DEPS) $(wildcard tools/t
 	@mkdir -p $(@D)
 	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(SAN_FLAGS) -lcmocka -pthread
 
+# It counts the ring entries the core reads (core/ring.c).
+$(UNIT_OUT)/test_core_ring_reads: UNIT_CFLAGS += -DDT_RING_COUNT_READS
+
 unit-build: $(UNIT_TESTS)
 
 # Runs every unit test with TAP output into $(O)/results/unit.tap.
