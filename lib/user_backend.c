@@ -250,6 +250,7 @@ static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 	struct dt_reset_ops ops = {
 		.nr = t->nr_vcpus, .ring = dt_u_ring_nth,
 		.reset = dt_u_reset_kvm, .ctx = t,
+		.table = &dt_u(t)->table,
 	};
 	struct dt_ring_stats st = { 0 };
 	int ret;
@@ -528,7 +529,7 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].last,
 				 t->vcpus[i].last_overflow);
 	*out = h.st.ring_entries + h.st.ring_invalid;
-	return v && dt_ring_stuck(&v->ring) ? -ENOSPC : 0;
+	return v && dt_ring_stuck(&v->ring, v->last) ? -ENOSPC : 0;
 }
 
 static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)

@@ -302,7 +302,7 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
 	struct dt_reset_ops ops = {
 		.nr = t->nr_rings, .ring = dt_ring_nth,
-		.reset = dt_ring_reset_kvm, .ctx = t,
+		.reset = dt_ring_reset_kvm, .ctx = t, .table = &t->table,
 	};
 	struct dt_ring_stats st = {};
 	int ret;

@@ -232,7 +232,7 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	ret = dt_put_vcpu_stats(t, cmd->vcpu_stats, cmd->nr_vcpu_stats, esz,
 				&cmd->nr_vcpu_stats);
 	ret = ret ?: dt_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!ret && !filled && dt_ring_stuck(&h.ring->ring))
+	if (!ret && !filled && dt_ring_stuck(&h.ring->ring, h.ring->last))
 		ret = -ENOSPC;
 	return ret;
 }

@@ -114,7 +114,10 @@ struct dt_slot *dt_slot_lookup(struct dt_slot_table *t, u32 slot);
  * @consumed: entries the last KVM_RESET_DIRTY_RINGS took from this ring
  * @freed: entries KVM_RESET_DIRTY_RINGS took from it, ever
  * @freed_mark: @freed at the last dt_ring_stuck() of this ring
- * @overflow: the ring was seen full since its last harvest (see ring.c)
+ * @alone_took: entries the last harvest for a RING_FULL exit took
+ * @overflow: the ring was seen full, and the zeroed entries KVM may still
+ *            count after it were not all found yet (see ring.c)
+ * @overflowed: the ring was seen full at least once
  * @synced: @fetch is where KVM's next entry goes.  False for a ring just
  *          attached (KVM may be anywhere in it) and after a foreign
  *          collector was found; dt_ring_harvest() resyncs first.
@@ -130,7 +133,9 @@ struct dt_ring {
 	u32 consumed;
 	u64 freed;
 	u64 freed_mark;
+	u32 alone_took;
 	bool overflow;
+	bool overflowed;
 	bool synced;
 };
 
@@ -170,7 +175,7 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
 u32 dt_ring_collect(struct dt_ring *r, struct dt_slot_table *t, bool alone,
 		    struct dt_ring_stats *st);
 u32 dt_ring_fill(const struct dt_ring *r);
-bool dt_ring_stuck(struct dt_ring *r);
+bool dt_ring_stuck(struct dt_ring *r, u32 took);
 bool dt_ring_resync(struct dt_ring *r);
 
 /*
@@ -208,12 +213,15 @@ void dt_sticky_forget_slot(struct dt_sticky *s, u32 slot);
  *         module can tell; the library cannot).  A home that must let a
  *         signal be delivered first returns an error without calling KVM.
  * @ctx: the home's, passed to @ring and @reset
+ * @table: the regions, for entries KVM pushed over our marks (an overflow
+ *         in progress), which are taken again
  */
 struct dt_reset_ops {
 	u32 nr;
 	struct dt_ring *(*ring)(void *ctx, u32 i);
 	int (*reset)(void *ctx, bool *bailed);
 	void *ctx;
+	struct dt_slot_table *table;
 };
 
 int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,

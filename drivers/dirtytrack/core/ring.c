@@ -39,19 +39,32 @@
  * on (struct dt_sticky).
  *
  * An overflow.  Upstream KVM exits to the VMM when a ring reaches its soft
- * limit and never pushes past its size, but some hosts' KVMs do: a push
+ * limit and never pushes past its size, but some hosts' KVMs do (this
+ * project's paravirtual one pushes 200 to 400 entries past it): a push
  * into a full ring overwrites the oldest entry, whose page nobody
  * harvested, and once our walk has taken and reset the whole ring, KVM's
  * dirty index is still that many entries past its reset index, which now
- * points at entries that are zero.  Every reset from then on takes nothing
+ * points at entries that are zero: "phantoms" KVM counts as used and will
+ * only take back RESET.  Unhandled, every reset from then on takes nothing
  * and the vCPU stalls at RING_FULL for good.  A walk that finds the ring
  * full records an overflow (the caller marks every region dirty, for the
- * overwritten pages); the next harvest finds the zeroed run at the fetch
- * index, the "phantom" entries KVM still counts, and marks them RESET
- * (dt_ring_recover()) so that KVM's next reset takes them and its reset
- * index moves again.  If KVM does not take them, they were not KVM's to
- * take (a foreign collector made the hole): the marks are withdrawn and
- * counted as foreign.
+ * overwritten pages).  KVM's next pushes land after the phantoms, and may
+ * wrap over the first of them before we look, so a later walk finds, from
+ * the fetch index: maybe dirty entries, then the rest of the phantoms,
+ * then dirty entries again.  The first walk after an overflow that stops
+ * at a zeroed entry looks past it over the ring (dt_ring_recover()):
+ * zeroed entries before a used one are marked RESET and the walk goes on,
+ * so that KVM's next reset takes them and its reset index moves again.
+ * Phantoms KVM pushes past only later look like a foreign collector's gap,
+ * and in a ring that ever overflowed a gap is marked the same way.  If
+ * KVM does not take such marks, they were not its to take (a foreign
+ * collector made the hole): dt_rings_reset() finds them still RESET
+ * behind the entries KVM took, withdraws them and counts them as foreign.
+ * (What such a ring cannot tell apart: a VMM that zeroed the entry at
+ * KVM's reset index, whose page is then lost unseen.  Elsewhere that is
+ * foreign.)  Such a KVM also pushes over our marks before its reset takes
+ * them, and its reset then stops at the first it pushed over: the reset
+ * takes those entries again (dt_ring_retake()), an overflow too.
  *
  * A foreign collector.  The VMM must not harvest or reset an attached ring
  * itself.  If it does, the entries it took are lost to us, and the caller
@@ -140,30 +153,63 @@ bool dt_ring_resync(struct dt_ring *r)
 }
 
 /*
- * After an overflow, the zeroed entries at the fetch index that KVM still
- * counts as pushed: mark them RESET so its next reset takes them.  Their
- * length is only known once an entry past them is used; until then the
- * ring waits (KVM cannot push into them: they are behind its dirty index).
+ * Mark the @g zeroed entries at the fetch index RESET for KVM's reset:
+ * phantoms of an overflow (see ring.c's head).  An entry KVM pushes
+ * meanwhile keeps its push and ends the run there.
+ *
+ * Return: true if any was marked (the walk goes on).
  */
-static void dt_ring_recover(struct dt_ring *r, struct dt_ring_stats *st)
+static bool dt_ring_mark_phantoms(struct dt_ring *r, u32 g,
+				  struct dt_ring_stats *st)
 {
-	u32 limit = r->size - r->unreset, g, i;
+	u32 i;
 
-	if (dt_gfn_flags(r, r->fetch)) {
-		r->overflow = false;	/* nothing was pushed past the end */
-		return;
-	}
+	for (i = 0; i < g; i++)
+		if (dt_cmpxchg32(&dt_gfn(r, r->fetch + i)->flags, 0,
+				 KVM_DIRTY_GFN_F_RESET))
+			break;
+	r->fetch += i;
+	r->unreset += i;
+	st->recovered += i;
+	return i > 0;
+}
+
+/*
+ * The first walk after an overflow stopped at a zeroed entry: the phantoms
+ * KVM may still count, if it pushed past them already.  Looked for once,
+ * over the ring (O(ring), once per overflow); phantoms KVM pushes past
+ * later are found as gaps are (dt_ring_check_gap()).
+ *
+ * Return: true if phantoms were marked and the walk goes on.
+ */
+static bool dt_ring_recover(struct dt_ring *r, struct dt_ring_stats *st)
+{
+	u32 limit = r->size - r->unreset, g;
+
+	r->overflow = false;
 	for (g = 1; g < limit && !dt_gfn_flags(r, r->fetch + g); g++)
 		;
-	if (g == limit)
-		return;
-	for (i = 0; i < g; i++)
-		dt_store_release(&dt_gfn(r, r->fetch + i)->flags,
-				 KVM_DIRTY_GFN_F_RESET);
-	r->fetch += g;
-	r->unreset += g;
-	r->overflow = false;
-	st->recovered += g;
+	return g < limit && dt_ring_mark_phantoms(r, g, st);
+}
+
+/*
+ * Take the DIRTY entry @e: its page to its region's bitmap (validated: the
+ * ring is the VMM's to write), then RESET for KVM's reset.
+ */
+static void dt_ring_take(struct kvm_dirty_gfn *e, struct dt_slot_table *t,
+			 struct dt_ring_stats *st)
+{
+	u32 slot = dt_read_once(e->slot);
+	u64 offset = dt_read_once(e->offset);
+	struct dt_slot *s = dt_slot_lookup(t, slot);
+
+	if (s && offset < s->npages) {
+		dt_bitmap_set(s->dirty, offset);
+		st->harvested++;
+	} else {
+		st->invalid++;
+	}
+	dt_store_release(&e->flags, KVM_DIRTY_GFN_F_RESET);
 }
 
 /**
@@ -174,10 +220,10 @@ static void dt_ring_recover(struct dt_ring *r, struct dt_ring_stats *st)
  *
  * Dirty pages go to their region's bitmap; entries are marked RESET, to be
  * handed back by dt_rings_reset().  Stops at the first entry that is not
- * exactly DIRTY, or when the next entry is one of our own not yet reset: a
- * ring full of used entries, which upstream KVM never lets happen, is an
- * overflow (@st->overflow).  A ring whose position is not known is
- * resynced first; one that overflowed is recovered first.
+ * exactly DIRTY (past the phantoms of a recent overflow), or when the next
+ * entry is one of our own not yet reset: a ring full of used entries,
+ * which upstream KVM never lets happen, is an overflow (@st->overflow).  A
+ * ring whose position is not known is resynced first.
  */
 void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st)
@@ -186,14 +232,9 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 
 	if (!r->synced && !dt_ring_resync(r))
 		return;
-	if (r->overflow)
-		dt_ring_recover(r, st);
 	while (r->unreset < r->size) {
 		struct kvm_dirty_gfn *e = dt_gfn(r, r->fetch);
 		u32 flags = dt_gfn_flags(r, r->fetch);
-		struct dt_slot *s;
-		u64 offset;
-		u32 slot;
 
 		if (flags == KVM_DIRTY_GFN_F_RESET) {
 			/*
@@ -205,19 +246,13 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 			r->unreset++;
 			continue;
 		}
-		if (flags != KVM_DIRTY_GFN_F_DIRTY)
-			return;
-
-		slot = dt_read_once(e->slot);
-		offset = dt_read_once(e->offset);
-		s = dt_slot_lookup(t, slot);
-		if (s && offset < s->npages) {
-			dt_bitmap_set(s->dirty, offset);
-			st->harvested++;
-		} else {
-			st->invalid++;
+		if (flags != KVM_DIRTY_GFN_F_DIRTY) {
+			if (flags || !r->overflow || !dt_ring_recover(r, st))
+				break;
+			continue;
 		}
-		dt_store_release(&e->flags, KVM_DIRTY_GFN_F_RESET);
+
+		dt_ring_take(e, t, st);
 		r->fetch++;
 		r->unreset++;
 		took = true;
@@ -226,9 +261,10 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 	 * Full: every entry is used, so KVM pushed past its soft limit.  A
 	 * ring that was full already (its reset failed) was counted then.
 	 */
-	if (took) {
+	if (r->unreset == r->size && took) {
 		st->overflow++;
 		r->overflow = true;
+		r->overflowed = true;
 	}
 }
 
@@ -243,17 +279,18 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
  * we would never reach.  KVM publishes entries in order (smp_wmb between
  * them), so once a later entry is seen DIRTY with acquire, an earlier entry
  * still not DIRTY was taken by someone else, never a race with the push.
- * On a gap the fetch index moves to the first dirty entry after it.  A
- * ring that overflowed has such a hole of its own making: it is left to
- * dt_ring_recover().
+ * On a gap the fetch index moves to the first dirty entry after it.  In a
+ * ring that ever overflowed, a gap may be phantoms KVM pushed past late:
+ * it is marked for KVM's reset, which takes phantoms and passes over a
+ * foreign collector's hole (dt_ring_settle() then counts it foreign).
  *
- * Return: true if a gap was found (pages were lost to us).
+ * Return: true if a gap was found (the caller walks on).
  */
 bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 {
 	u32 limit = r->size - r->unreset, i;
 
-	if (!r->synced || r->overflow)
+	if (!r->synced)
 		return false;
 	if (!window || window > limit)
 		window = limit;
@@ -267,6 +304,8 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 			if (dt_gfn_flags(r, r->fetch + j) == KVM_DIRTY_GFN_F_DIRTY)
 				return false;	/* pushed meanwhile: no gap */
 		}
+		if (r->overflowed)
+			return dt_ring_mark_phantoms(r, i, st);
 		st->foreign += i;
 		r->fetch += i;
 		return true;
@@ -346,25 +385,56 @@ u32 dt_ring_fill(const struct dt_ring *r)
 /**
  * dt_ring_stuck() - will the vCPU exit RING_FULL again at once, for good?
  * @r: the ring, just harvested on its own for a KVM_EXIT_DIRTY_RING_FULL
+ * @took: the entries that harvest took
  *
- * A ring that overflowed waits for KVM to push past the zeroed entries it
- * still counts (dt_ring_recover()).  When those are as many as its soft
- * limit, KVM never will: the vCPU exits RING_FULL without pushing, every
- * harvest finds nothing and every reset takes nothing.  That is this
- * ring with its recovery still waiting and nothing taken back since the
- * last call.  Any other ring that frees nothing is merely empty (a second
- * harvest for one exit, or one with no exit): no error.  A ring whose
- * reset cannot move past an entry the VMM wrote is dt_rings_reset()'s
- * -ENOSPC.
+ * After an overflow, KVM counts zeroed entries until a reset takes them,
+ * and it pushes after them (dt_ring_recover()).  When they are as many as
+ * its soft limit it never will: the vCPU exits RING_FULL without pushing,
+ * every harvest finds nothing and every reset takes nothing.  That is a
+ * ring that overflowed, whose last two harvests for RING_FULL took nothing
+ * with nothing freed between them.  Any other harvest that frees nothing
+ * found an empty ring (a second harvest for one exit, or one without an
+ * exit): no error.  A ring whose reset cannot move past an entry the VMM
+ * wrote is dt_rings_reset()'s -ENOSPC.
  *
  * Return: true if so; the next call measures from here.
  */
-bool dt_ring_stuck(struct dt_ring *r)
+bool dt_ring_stuck(struct dt_ring *r, u32 took)
 {
-	bool stuck = r->overflow && r->freed == r->freed_mark;
+	bool stuck = r->overflowed && !took && !r->alone_took &&
+		     r->freed == r->freed_mark;
 
+	r->alone_took = took;
 	r->freed_mark = r->freed;
 	return stuck;
+}
+
+/*
+ * Entries of ours, from @from on, that read DIRTY again: KVM pushed over
+ * our marks, past the ring's end (only a KVM that overflows does), and its
+ * reset index may be on one of them, where its reset stops.  Take them as
+ * the walk does (they are our marks again) and count an overflow: the
+ * entries KVM pushed over held pages nobody else will report.
+ *
+ * Return: true if any was taken.
+ */
+static bool dt_ring_retake(struct dt_ring *r, u32 from, struct dt_slot_table *t,
+			   struct dt_ring_stats *st)
+{
+	u32 n = 0;
+
+	for (; from != r->fetch; from++) {
+		if (dt_gfn_flags(r, from) != KVM_DIRTY_GFN_F_DIRTY)
+			continue;
+		dt_ring_take(dt_gfn(r, from), t, st);
+		n++;
+	}
+	if (!n)
+		return false;
+	st->overflow++;
+	r->overflow = true;
+	r->overflowed = true;
+	return true;
 }
 
 /*
@@ -373,23 +443,27 @@ bool dt_ring_stuck(struct dt_ring *r)
  * from its reset index, zeroing their flags.  So they read, in order: marks
  * still RESET that KVM was already past (only recovery marks over a hole
  * a foreign collector made: withdrawn, and foreign), the run KVM took, and
- * the marks it has not reached yet (left for the next call).  A ring none
- * of whose marks KVM took keeps them all.  O(marks).
+ * the marks it has not reached yet (left for the next call), some of which
+ * KVM may have pushed over (dt_ring_retake()).  A ring none of whose marks
+ * KVM took keeps them all.  O(marks).
+ *
+ * Return: true if entries KVM pushed over were taken again.
  */
-static void dt_ring_settle(struct dt_ring *r, struct dt_ring_stats *st)
+static bool dt_ring_settle(struct dt_ring *r, struct dt_slot_table *t,
+			   struct dt_ring_stats *st)
 {
-	u32 start = r->fetch - r->unreset, passed = 0, took, i;
+	u32 start = r->fetch - r->unreset, passed = 0, took = 0, i;
+	bool pushed;
 
 	while (passed < r->unreset &&
 	       dt_gfn_flags(r, start + passed) == KVM_DIRTY_GFN_F_RESET)
 		passed++;
-	for (took = 0; passed + took < r->unreset &&
-	     dt_gfn_flags(r, start + passed + took) != KVM_DIRTY_GFN_F_RESET;
-	     took++)
-		;
+	while (passed + took < r->unreset && !dt_gfn_flags(r, start + passed + took))
+		took++;
+	pushed = dt_ring_retake(r, start + passed + took, t, st);
 	if (!took) {
 		r->consumed = 0;
-		return;
+		return pushed;
 	}
 	for (i = 0; i < passed; i++)
 		dt_cmpxchg32(&dt_gfn(r, start + i)->flags,
@@ -398,6 +472,7 @@ static void dt_ring_settle(struct dt_ring *r, struct dt_ring_stats *st)
 	r->consumed = took;
 	r->freed += took;
 	r->unreset -= passed + took;
+	return pushed;
 }
 
 /* KVM took every mark of every ring. */
@@ -480,7 +555,7 @@ int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 
 	for (calls = 0; calls < max_calls; calls++) {
 		u32 marked = 0, took = 0, left = 0, touched = 0, part = n;
-		bool bailed = false;
+		bool bailed = false, pushed = false;
 		int cleared;
 
 		for (i = 0; i < n; i++)
@@ -495,7 +570,7 @@ int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 			if ((u32)cleared == marked)
 				dt_ring_settle_all(r);
 			else
-				dt_ring_settle(r, st);
+				pushed |= dt_ring_settle(r, ops->table, st);
 			took += r->consumed;
 			left += r->unreset;
 			touched += !!r->consumed;
@@ -526,13 +601,14 @@ int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 		if (!left)
 			return 0;
 		/*
-		 * Nothing taken twice running, and no signal seen: KVM's
-		 * reset index sits on an entry that is not RESET (a VMM that
-		 * wrote its ring), and no call will move it.  The vCPU stalls
-		 * at RING_FULL for good.  (Once could be a signal the library
+		 * Nothing taken twice running, no signal seen, and nothing
+		 * KVM pushed over our marks taken again: KVM's reset index
+		 * sits on an entry that is not RESET (a VMM that wrote its
+		 * ring), and no call will move it.  The vCPU stalls at
+		 * RING_FULL for good.  (Once could be a signal the library
 		 * cannot see, which the return to userspace delivers.)
 		 */
-		stuck = !took && !bailed ? stuck + 1 : 0;
+		stuck = !took && !bailed && !pushed ? stuck + 1 : 0;
 		if (stuck == 2)
 			return -ENOSPC;
 		st->partial_resets++;

@@ -180,6 +180,7 @@ static void harvest_matches_the_guests_stores(void **state)
 	struct reset_ctx rc = { vm, &ring };
 	struct dt_reset_ops ops = {
 		.nr = 1, .ring = the_ring, .reset = kvm_reset, .ctx = &rc,
+		.table = &table,
 	};
 	struct dt_sticky sticky = { 0 };
 	unsigned int seed = 42;

@@ -128,6 +128,7 @@ static unsigned long harvest(struct world *w, int alone, u32 *taken)
 {
 	struct dt_reset_ops ops = {
 		.nr = NR_RINGS, .ring = nth, .reset = kvm_reset, .ctx = w,
+		.table = &w->table,
 	};
 	unsigned long before = dt_ring_reads;
 	int i;
@@ -139,7 +140,7 @@ static unsigned long harvest(struct world *w, int alone, u32 *taken)
 						  alone == i, &w->st);
 	assert_int_equal(dt_rings_reset(&ops, 4, &w->sticky, &w->st), 0);
 	if (alone >= 0)
-		dt_ring_stuck(&w->r[alone].ring);
+		dt_ring_stuck(&w->r[alone].ring, *taken);
 	return dt_ring_reads - before;
 }
 
