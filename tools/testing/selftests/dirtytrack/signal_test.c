@@ -7,7 +7,11 @@
  * signals, SIGCHLD and vCPU kicks all the time.
  *
  * A thread signals the syncing thread every 50 us while two vCPUs write a
- * hot set of pages and precopy rounds run.  After the final sync the copy
+ * hot set of pages and precopy rounds run, and so does a POSIX timer: on
+ * a loaded machine the thread may not run for milliseconds, but a timer
+ * expires from an interrupt, also while the syncing thread is inside
+ * KVM_RESET_DIRTY_RINGS, which is when KVM looks.  Rounds go on until
+ * the storm has sent its signals.  After the final sync the copy
  * must equal guest memory byte for byte; no ring entry may count as
  * foreign; and the rounds must send the hot set, never the whole memory
  * (which an all-dirty marking would).
@@ -21,8 +25,10 @@
  * variant runs on the host only, whose KVM is known not to drop a batch
  * (DIRTYTRACK_TEST_HOST=1, set by tools/testing/run-host-lib.sh).
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <time.h>
 
@@ -35,6 +41,9 @@
 #define HOT_PAGES	128
 #define RING_ENTRIES	4096
 #define ROUNDS		20
+#define STORM_NS	50000
+/* Signals the storm must send at least, over as many rounds as it takes. */
+#define WANT_SIGNALS	(20 * ROUNDS)
 /* Unblocked: rounds until that many resets ended early, or at most... */
 #define WANT_PARTIAL	3
 #define MAX_ROUNDS	400
@@ -50,6 +59,8 @@ FIXTURE(sig) {
 	struct dirtytrack_tracker *t;
 	uint8_t *copy;
 	pthread_t target;
+	timer_t timer;
+	bool armed;
 	volatile int stop;
 	unsigned long sent;
 };
@@ -144,6 +155,8 @@ FIXTURE_SETUP(sig)
 
 FIXTURE_TEARDOWN(sig)
 {
+	if (self->armed)
+		timer_delete(self->timer);
 	dtg_stop(&self->g);
 	dirtytrack_tracker_destroy(self->t);
 	dirtytrack_close(self->dt);
@@ -158,7 +171,7 @@ FIXTURE_TEARDOWN(sig)
 static void *sig_storm(void *arg)
 {
 	FIXTURE_DATA(sig) *self = arg;
-	struct timespec ts = { .tv_nsec = 50000 };
+	struct timespec ts = { .tv_nsec = STORM_NS };
 
 	/* Wake when asked, not up to 50 us later (the default slack). */
 	prctl(PR_SET_TIMERSLACK, 1UL);
@@ -168,6 +181,64 @@ static void *sig_storm(void *arg)
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
+}
+
+/*
+ * The timer: SIGUSR1 to the calling thread every 50 us (expiries while
+ * one is pending merge into it, as for any signal).  Returns 0 or -errno.
+ */
+static int sig_arm_timer(timer_t *timer)
+{
+	struct sigevent sev = {
+		.sigev_notify = SIGEV_THREAD_ID,
+		.sigev_signo = SIGUSR1,
+	};
+	struct itimerspec its = {
+		.it_value = { .tv_nsec = STORM_NS },
+		.it_interval = { .tv_nsec = STORM_NS },
+	};
+
+	sev._sigev_un._tid = syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &sev, timer))
+		return -errno;
+	if (timer_settime(*timer, 0, &its, NULL)) {
+		timer_delete(*timer);
+		return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Ring overflows so far, over every vCPU.  Upstream KVM never overflows a
+ * ring; the paravirtual KVM of this project's hosts does when a ring
+ * fills (a syncing thread starved of CPU), and then every page is
+ * dirty once, by design: that round says nothing about convergence.
+ */
+static uint64_t sig_overflows(struct __test_metadata *_metadata,
+			      struct dirtytrack_tracker *t, int nr_vcpus)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < nr_vcpus; i++) {
+		struct dirtytrack_vcpu_stats vs =
+			DIRTYTRACK_OPTS_INIT(dirtytrack_vcpu_stats);
+
+		EXPECT_EQ(0, dirtytrack_get_vcpu_stats(t, i, &vs));
+		n += vs.overflows;
+	}
+	return n;
+}
+
+/* Signals the syncing thread took (the vCPU threads' kicks are not). */
+static pthread_t sig_target;
+static volatile unsigned long sig_taken;
+
+static void sig_count(int sig)
+{
+	(void)sig;
+	if (pthread_equal(pthread_self(), sig_target))
+		sig_taken++;
 }
 
 /* Sleep @ms, signals or not. */
@@ -208,24 +279,41 @@ TEST_F(sig, precopy_under_a_signal_storm_loses_nothing)
 	struct dt_guest *g = &self->g;
 	struct sig_claim c = { .g = g, .copy = self->copy };
 	uint64_t foreign = 0, partial = 0, resets = 0, sticky = 0, most = 0;
-	uint64_t most_other = 0;
+	uint64_t most_other = 0, overflows = 0, skipped = 0, eagain = 0;
 	pthread_t storm;
-	int round;
+	int round, ret;
 
 	ASSERT_EQ(0, dirtytrack_start(self->t, &so));
 	/* Round one: everything (all_dirty), as a migration starts. */
 	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, sig_collect, &c, NULL));
 	dtg_start_sweep(_metadata, g);
 	self->target = pthread_self();
+	sig_target = self->target;
+	/* dtg_start_sweep()'s no-op handler, counting; still no SA_RESTART. */
+	ASSERT_EQ(0, sigaction(SIGUSR1, &(struct sigaction){
+		.sa_handler = sig_count }, NULL));
+	ret = sig_arm_timer(&self->timer);
+	ASSERT_EQ(0, ret) TH_LOG("timer: %s", strerror(-ret));
+	self->armed = true;
 	ASSERT_EQ(0, pthread_create(&storm, NULL, sig_storm, self));
 	for (round = 0; round < ROUNDS ||
-	     (variant->unblocked && sig_kvm_stops_early() &&
-	      partial < WANT_PARTIAL && round < MAX_ROUNDS); round++) {
+	     (round < MAX_ROUNDS &&
+	      (sig_taken < WANT_SIGNALS ||
+	       (variant->unblocked && sig_kvm_stops_early() &&
+		partial < WANT_PARTIAL))); round++) {
 		struct dirtytrack_sync_stats st =
 			DIRTYTRACK_OPTS_INIT(dirtytrack_sync_stats);
 
 		sig_sleep_ms(round < ROUNDS ? 10 : 2);
-		ASSERT_EQ(0, dirtytrack_sync(self->t, &st));
+		/*
+		 * Unblocked, a storm can end 16 resets running early: EAGAIN,
+		 * the pages still pending, and a VMM syncs again.
+		 */
+		while ((ret = dirtytrack_sync(self->t, &st)) == -EAGAIN &&
+		       variant->unblocked && eagain < 1000)
+			eagain++;
+		ASSERT_EQ(0, ret) TH_LOG("sync: %s", strerror(-ret));
+
 		foreign += st.ring_foreign;
 		partial += st.ring_partial_resets;
 		resets += st.ring_resets;
@@ -233,12 +321,20 @@ TEST_F(sig, precopy_under_a_signal_storm_loses_nothing)
 		c.data = c.other = 0;
 		ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, sig_collect, &c,
 						     NULL));
-		/* The first rounds still carry the start's all-dirty set. */
-		if (round >= 2) {
+		/*
+		 * The first rounds still carry the start's all-dirty set, and
+		 * a round in which a ring overflowed is all dirty too.
+		 */
+		if (sig_overflows(_metadata, self->t, g->nr_vcpus) != overflows) {
+			overflows = sig_overflows(_metadata, self->t, g->nr_vcpus);
+			skipped++;
+		} else if (round >= 2) {
 			most = c.data > most ? c.data : most;
 			most_other = c.other > most_other ? c.other : most_other;
 		}
 	}
+	timer_delete(self->timer);
+	self->armed = false;
 	self->stop = 1;
 	pthread_join(storm, NULL);
 	dtg_stop(g);
@@ -248,13 +344,20 @@ TEST_F(sig, precopy_under_a_signal_storm_loses_nothing)
 	ASSERT_EQ(0, dirtytrack_final_end(self->t, NULL));
 	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, sig_collect, &c, NULL));
 
-	TH_LOG("%d rounds, %lu signals, %lu resets, %lu ended early, "
-	       "%lu sticky pages, at most %lu data and %lu other pages a round",
-	       round, self->sent, (unsigned long)resets, (unsigned long)partial,
-	       (unsigned long)sticky, (unsigned long)most,
+	TH_LOG("%d rounds, %lu signals sent by the thread, %lu taken, %lu resets, "
+	       "%lu ended early, %lu EAGAIN, %lu sticky pages, %lu ring overflows "
+	       "(%lu rounds), at most %lu data and %lu other pages a round",
+	       round, self->sent, sig_taken, (unsigned long)resets,
+	       (unsigned long)partial, (unsigned long)eagain,
+	       (unsigned long)sticky, (unsigned long)overflows,
+	       (unsigned long)skipped, (unsigned long)most,
 	       (unsigned long)most_other);
+	/* Only the host's KVM overflows, and it must not take every round. */
+	if (!getenv("DIRTYTRACK_TEST_HOST"))
+		EXPECT_EQ(0, overflows);
+	EXPECT_GT(round / 2, skipped);
 	/* A storm: dozens of signals a round at least, wherever it runs. */
-	EXPECT_LT(20 * ROUNDS, self->sent);
+	EXPECT_LE(WANT_SIGNALS, sig_taken);
 	EXPECT_EQ(0, foreign);
 	EXPECT_EQ(0, memcmp(self->copy, g->data, g->data_pages * DTG_PAGE));
 	if (!variant->unblocked) {
@@ -262,9 +365,9 @@ TEST_F(sig, precopy_under_a_signal_storm_loses_nothing)
 		EXPECT_EQ(0, partial);
 		EXPECT_EQ(0, sticky);
 	} else if (sig_kvm_stops_early()) {
-		EXPECT_LT(0, partial);
+		EXPECT_LT(0, partial + eagain);
 	} else {
-		EXPECT_EQ(0, partial);
+		EXPECT_EQ(0, partial + eagain);
 	}
 	/*
 	 * Converging: a round sends the hot set (and the sticky pages), never
