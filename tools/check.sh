@@ -37,31 +37,46 @@ fi
 stage_end "set-up"
 
 # The two debug kernels take most of a cold run's time: they build in the
-# background (set-up again, which finds the rest done) while the suites
-# that do not need them run, most of which use one core (TCG guests, the
-# unit tests).  The suites that need them wait for it.
+# background, one after the other (set-up again, which finds the rest
+# done), while the suites that do not need them run, most of which use one
+# core (TCG guests, the unit tests).  Each suite that needs one waits for
+# it: the debug guest runs while the newest kernel builds.
 kernels_log=$results/debug-kernels.log
-kernels_pid=
 kernels_t0=$SECONDS
 if [ ! -e "$results/setup.tap" ]; then
-	bash tools/setup/setup.sh >"$kernels_log" 2>&1 &
-	kernels_pid=$!
+	(
+		bash tools/setup/setup.sh --no-newest-kernel >"$kernels_log" 2>&1
+		echo $? >"$results/.kernel-debug.rc"
+		bash tools/setup/setup.sh >>"$kernels_log" 2>&1
+		echo $? >"$results/.kernel-newest.rc"
+	) &
+else
+	echo 1 >"$results/.kernel-debug.rc"
+	echo 1 >"$results/.kernel-newest.rc"
 fi
 
-# Wait for the debug kernels; false (and a failed suite) if they failed.
-wait_kernels() {
-	[ -n "$kernels_pid" ] || return 0
-	stage_begin "debug kernels (built in the background)"
-	if wait "$kernels_pid"; then
-		kernels_pid=
-		tail -n 3 "$kernels_log"
-		printf '%-28s %5d s\n' "debug kernels (background)" \
-			$((SECONDS - kernels_t0)) | tee -a "$timings"
+# Wait for a debug kernel (debug or newest); false (and one failed suite,
+# once) if its set-up failed.
+wait_kernel() {
+	local rc=$results/.kernel-$1.rc
+	[ -e "$rc" ] || stage_begin "debug kernel '$1' (built in the background)"
+	while [ ! -e "$rc" ]; do
+		sleep 5
+	done
+	if [ "$(cat "$rc")" = 0 ]; then
+		if [ ! -e "$rc.seen" ]; then
+			tail -n 2 "$kernels_log"
+			printf '%-28s %5d s\n' "kernel $1 (background)" \
+				$((SECONDS - kernels_t0)) | tee -a "$timings"
+		fi
+		touch "$rc.seen"
 		return 0
 	fi
-	kernels_pid=
-	tail -n 20 "$kernels_log"
-	fail_tap debug-kernels "set-up of the debug kernels failed (log: $kernels_log)"
+	if [ ! -e "$rc.seen" ] && [ ! -e "$results/debug-kernels.tap" ]; then
+		tail -n 20 "$kernels_log"
+		fail_tap debug-kernels "set-up of the debug kernel '$1' failed (log: $kernels_log)"
+	fi
+	touch "$rc.seen"
 	return 1
 }
 
@@ -110,28 +125,28 @@ if [ ! -e "$results/setup.tap" ]; then
 		stage_end "guest $1"
 	}
 
-	# The Debian kernels' guests first, beside the debug kernels' build.
+	# The Debian kernels' guests first, beside the debug kernels' build;
+	# the debug guest and the runner beside the newest kernel's.
 	for g in $guests; do
 		case $g in x86|arm64) run_guest "$g" ;; esac
 	done
-	kernels_ok=1
-	wait_kernels || kernels_ok=0
-
-	# The hygiene gates build against the newest kernel's tree too.
-	stage_begin "hygiene gates"
-	bash tools/hygiene.sh || true
-	[ -s "$results/hygiene.tap" ] || fail_tap hygiene "hygiene gates did not run"
-	stage_end "hygiene gates"
-
-	for g in $guests; do
-		case $g in x86|arm64) ;; *) [ $kernels_ok = 1 ] && run_guest "$g" ;; esac
-	done
-
-	if [ $kernels_ok = 1 ] && [[ " $guests " == *" debug "* ]]; then
+	if wait_kernel debug && [[ " $guests " == *" debug "* ]]; then
+		run_guest debug
 		stage_begin "runner: a kernel warning fails a guest"
 		bash tools/testguest/warn-check.sh || true
 		[ -s "$results/runner.tap" ] || fail_tap runner "the warning check did not run"
 		stage_end "runner warning check"
+	fi
+
+	# The hygiene gates build against the newest kernel's tree too.
+	newest_ok=1
+	wait_kernel newest || newest_ok=0
+	stage_begin "hygiene gates"
+	bash tools/hygiene.sh || true
+	[ -s "$results/hygiene.tap" ] || fail_tap hygiene "hygiene gates did not run"
+	stage_end "hygiene gates"
+	if [ $newest_ok = 1 ] && [[ " $guests " == *" newest "* ]]; then
+		run_guest newest
 	fi
 fi
 

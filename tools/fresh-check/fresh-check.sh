@@ -11,8 +11,13 @@
 # `make check`.  A package or program set-up forgot to install fails here.
 #
 # The bare root is the machine, not the project: it is cached as a tarball
-# (DIRTYTRACK_CACHE/fresh/, refreshed weekly).  Nothing of the project's own
-# cache is reused.
+# (DIRTYTRACK_CACHE/fresh/, refreshed weekly).  Of the project's own cache,
+# only the debug kernels are reused (two cold builds alone would take most
+# of CI's hour): each is keyed by its source version, compiler and config,
+# so the root uses one only where it would build the same, set-up still
+# checks in the root that every package a kernel build needs is installed,
+# and the kernels the root builds are kept for the next run.  Nothing
+# downloaded is reused.  DT_FRESH_COLD=1 reuses nothing.
 #
 # Prints both commands' output, the time of each stage, and last the
 # closing line of the `make check` inside the root; exits non-zero if the
@@ -122,6 +127,20 @@ chmod +x "$root/usr/sbin/policy-rc.d"
 git clone -q --no-hardlinks "$top" "$root/root/dirtytrack"
 log "clone of $(git -C "$root/root/dirtytrack" rev-parse --short HEAD)"
 
+# The host's debug kernels, where the root's cache has the same path (the
+# kernel trees name their source by absolute path).
+root_cache=$root/root/.cache/dirtytrack
+reuse=0
+if [ "${DT_FRESH_COLD:-0}" != 1 ] && [ "$cache" = /root/.cache/dirtytrack ]; then
+	reuse=1
+	mkdir -p "$root_cache/debug-kernel"
+	for d in "$cache"/debug-kernel/*/; do
+		[ -e "$d.stamp" ] || continue
+		cp -a "${d%/}" "$root_cache/debug-kernel/"
+		log "reusing the debug kernel $(basename "$d")"
+	done
+fi
+
 # Inside the root, in a mount namespace of its own (its mounts go when it
 # ends, whatever happens): the README's two commands, each timed.
 cat >"$root/root/fresh-run.sh" <<'EOF'
@@ -167,8 +186,18 @@ for f in "$root/root/dirtytrack/build"/guests*/*/guest.{log,tap}; do
 	mkdir -p "$out/$(dirname "$g")"
 	cp "$f" "$out/$g"
 done
-cp "$root/root/.cache/dirtytrack/debug-kernel"/*/build-seconds \
-	"$out/debug-kernel-build-seconds" 2>/dev/null || true
+for d in "$root_cache"/debug-kernel/*/; do
+	[ -e "$d.stamp" ] || continue
+	[ -e "$d/build-seconds" ] &&
+		echo "$(basename "$d") $(cat "$d/build-seconds") s" >>"$out/debug-kernel-build-seconds"
+	# A kernel the root built, kept for the next run.
+	if [ $reuse = 1 ] && [ ! -e "$cache/debug-kernel/$(basename "$d")" ]; then
+		mkdir -p "$cache/debug-kernel"
+		cp -a "${d%/}" "$cache/debug-kernel/$(basename "$d").tmp" &&
+			mv "$cache/debug-kernel/$(basename "$d").tmp" \
+			   "$cache/debug-kernel/$(basename "$d")"
+	fi
+done
 
 demo=$(cat "$root/root/fresh-demo.status" 2>/dev/null || echo "demo-rc=missing")
 check=$(cat "$root/root/fresh-check.status" 2>/dev/null || echo "check-rc=missing")

@@ -13,7 +13,10 @@
 # written to $DIRTYTRACK_CACHE/env.mk, which is both a make fragment and a
 # shell file (plain VAR=value lines).
 #
-# Usage: setup.sh [--no-debug-kernel]     (without: neither debug kernel)
+# Usage: setup.sh [--no-debug-kernel | --no-newest-kernel]
+#   --no-debug-kernel    neither debug kernel
+#   --no-newest-kernel   the 6.12 debug kernel only (make check builds the
+#                        newest after it, so the debug guest runs meanwhile)
 #
 # What it cannot do ends it with one line "setup: error: ..." naming what is
 # missing and what to do, and a non-zero exit: not root, no /dev/kvm, too
@@ -29,7 +32,13 @@ top=$(cd "$here/../.." && pwd)
 cache=${DIRTYTRACK_CACHE:-$HOME/.cache/dirtytrack}
 jobs=${DIRTYTRACK_JOBS:-$(nproc)}
 want_debug=1
-[ "${1:-}" = "--no-debug-kernel" ] && want_debug=0
+want_newest=1
+case "${1:-}" in
+--no-debug-kernel) want_debug=0 want_newest=0 ;;
+--no-newest-kernel) want_newest=0 ;;
+"") ;;
+*) printf 'setup: error: unknown option %s\n' "$1" >&2; exit 2 ;;
+esac
 
 export DEBIAN_FRONTEND=noninteractive
 
@@ -295,17 +304,19 @@ setup_source() {
 	extract_source "${debs[0]}" src
 }
 
-# Debian's newest linux-source, wherever the archive has it (trixie-backports
-# and unstable today), through an apt configuration of its own in the cache
-# on the mirror this host already uses: the host's apt sources are left as
-# they are.  Its package lists are refreshed once a day.
+# Debian's newest linux-source for a stable system: the newest stable
+# release's backports (trixie-backports today; not unstable, whose Release
+# file goes stale within a week on a mirror snapshot and then fails apt),
+# through an apt configuration of its own in the cache on the mirror this
+# host already uses: the host's apt sources are left as they are.  Its
+# package lists are refreshed once a day.
 newest_apt_opts() {
 	local d=$cache/apt-newest
 	apt_newest=(-o Dir::Etc::sourcelist="$d/sources.list"
 		    -o Dir::Etc::sourceparts="$d/parts"
 		    -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d/cache"
 		    -o Dir::State::status=/dev/null -o APT::Architectures=amd64
-		    -o APT::Sandbox::User=root)
+		    -o APT::Sandbox::User=root -o Acquire::Languages=none)
 }
 
 setup_newest_source() {
@@ -316,7 +327,7 @@ setup_newest_source() {
 	[ -n "$mirror" ] || fail "apt's sources name no bookworm mirror to find Debian's newest kernel on"
 	mkdir -p "$d/lists/partial" "$d/parts" "$d/cache/archives/partial"
 	printf 'deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] %s %s main\n' \
-		"$mirror" trixie-backports "$mirror" sid >"$d/sources.list.new"
+		"$mirror" trixie-backports >"$d/sources.list.new"
 	newest_apt_opts
 	if ! cmp -s "$d/sources.list.new" "$d/sources.list" ||
 	   [ -n "$(find "$d/lists" -maxdepth 0 -mmin +1440)" ] ||
@@ -324,7 +335,7 @@ setup_newest_source() {
 		mv "$d/sources.list.new" "$d/sources.list"
 		apt-get "${apt_newest[@]}" update -q --error-on=any >"$d/update.log" 2>&1 ||
 			{ tail -n 3 "$d/update.log" >&2
-			  fail "cannot read the package lists of $mirror (trixie-backports, sid): check the network, the mirror or apt's proxy"; }
+			  fail "cannot read the package lists of $mirror (trixie-backports): check the network, the mirror or apt's proxy"; }
 		touch "$d/lists"
 	fi
 	rm -f "$d/sources.list.new"
@@ -334,7 +345,7 @@ setup_newest_source() {
 			best=$name
 		fi
 	done
-	[ -n "$best" ] || fail "no linux-source package in $mirror's trixie-backports or sid"
+	[ -n "$best" ] || fail "no linux-source package in $mirror's trixie-backports"
 	bestver=$(apt-cache "${apt_newest[@]}" policy "$best" | awk '/Candidate:/ { print $2 }')
 	log "Debian's newest kernel source: $best $bestver"
 	newest_deb=$(ls "$cache/debs/${best}_${bestver//:/%3a}_all.deb" 2>/dev/null) || true
@@ -369,16 +380,37 @@ setup_uapi() {
 	done
 }
 
+# What a kernel build runs and links, checked even when the kernel is in
+# the cache: a kernel built elsewhere (fresh-check seeds a new root with the
+# host's) must not hide a build dependency set-up forgot to install.
+kernel_build_check() {
+	local c p
+	for c in gcc ld make perl bc flex bison; do
+		command -v "$c" >/dev/null ||
+			die "'$c', which a kernel build runs, is not installed"
+	done
+	for p in libelf-dev libssl-dev; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+			die "$p, which a kernel build links, is not installed"
+	done
+}
+
 # A debug kernel (tinyconfig + kvm_guest.config + our fragment) from the
 # source tree $1 of version $2, built once per (version, compiler, config)
 # and cached; its build folder goes to the variable named by $3.  Both the
 # debug guest (Debian's 6.12) and the newest guest are built so.
+debug_kernel_dir() {
+	local frag=$top/tools/testguest/debug-kernel.config key
+	key=$( (echo "$1"; gcc --version | head -n1; cat "$frag") | sha256sum | cut -c1-16)
+	echo "$cache/debug-kernel/$1-$key"
+}
+
 build_debug_kernel() {
 	local src_tree=$1 ver=$2 frag=$top/tools/testguest/debug-kernel.config
-	local key opt val d kdir t0
-	key=$( (echo "$ver"; gcc --version | head -n1; cat "$frag") | sha256sum | cut -c1-16)
-	kdir=$cache/debug-kernel/$ver-$key
+	local opt val d kdir t0
+	kdir=$(debug_kernel_dir "$ver")
 	printf -v "$3" '%s' "$kdir"
+	kernel_build_check
 	[ -e "$kdir/.stamp" ] && return
 	step "building a debug kernel from linux-source $ver in $kdir (several minutes)"
 	# Builds that never finished (no stamp) are only in the way.
@@ -473,12 +505,22 @@ main() {
 	setup_libnl
 	setup_source
 	setup_uapi
-	# Written before the long debug kernel build, so `make` works already.
+	# Written before the long debug kernel builds, so `make` works already,
+	# with the debug kernels built earlier (a check running beside this
+	# set-up may be about to boot one).
+	if [ $want_debug = 1 ]; then
+		debug_kdir=$(debug_kernel_dir "$src_ver")
+	fi
+	if [ $want_newest = 1 ]; then
+		setup_newest_source
+		newest_kdir=$(debug_kernel_dir "$newest_ver")
+	fi
 	write_env
 	if [ $want_debug = 1 ]; then
 		build_debug_kernel "$src" "$src_ver" debug_kdir
 		write_env
-		setup_newest_source
+	fi
+	if [ $want_newest = 1 ]; then
 		build_debug_kernel "$newest_src" "$newest_ver" newest_kdir
 		write_env
 	fi
