@@ -78,6 +78,7 @@ TEST(several_vcpus_and_slots)
 		struct dirtytrack_sync s = {
 			.size = sizeof(s), .nr_vcpu_stats = VCPUS,
 			.vcpu_stats = (uintptr_t)stats,
+			.vcpu_stat_size = sizeof(stats[0]),
 		};
 		uint8_t want[PAGES] = { 0 };
 		uint64_t bitmap[1], dirty, p, sum = 0;
@@ -98,6 +99,7 @@ TEST(several_vcpus_and_slots)
 		ASSERT_EQ(VCPUS, s.nr_vcpu_stats);
 		for (v = 0; v < VCPUS; v++) {
 			EXPECT_EQ(v, stats[v].vcpu_id);
+			EXPECT_EQ(0, stats[v].overflow);
 			sum += stats[v].harvested;
 		}
 		EXPECT_EQ(s.out_harvested, sum);
@@ -110,6 +112,32 @@ TEST(several_vcpus_and_slots)
 					TH_LOG("round %d slot %d page %lu", round,
 					       slot, (unsigned long)p);
 		}
+	}
+
+	/* vcpu_stat_size 0 is the first layout: two u32 an element. */
+	{
+		struct { uint32_t vcpu_id, harvested; } v0[VCPUS + 1];
+		struct dirtytrack_sync s = {
+			.size = sizeof(s), .nr_vcpu_stats = VCPUS,
+			.vcpu_stats = (uintptr_t)v0,
+		};
+		uint32_t one[] = { 1 };
+		int v;
+
+		memset(v0, 0xa5, sizeof(v0));
+		dtg_vcpu_store_pages(_metadata, &g, 2, one, 1);
+		ASSERT_EQ(0, ioctl(g.tr, DIRTYTRACK_SYNC, &s));
+		ASSERT_EQ(VCPUS, s.nr_vcpu_stats);
+		for (v = 0; v < VCPUS; v++) {
+			EXPECT_EQ(v, v0[v].vcpu_id);
+			/* vCPU 2 wrote the page (and any its code wrote). */
+			if (v == 2) {
+				EXPECT_LE(1, v0[v].harvested);
+			} else {
+				EXPECT_EQ(0, v0[v].harvested);
+			}
+		}
+		EXPECT_EQ(0xa5a5a5a5, v0[VCPUS].vcpu_id);
 	}
 	dtg_destroy(&g);
 }
