@@ -40,10 +40,10 @@
 #define SLOT_PAGES	512
 #define HOT_PAGES	128
 #define RING_ENTRIES	4096
-#define ROUNDS		20
+#define ROUNDS		8
 #define STORM_NS	50000
 /* Signals the storm must send at least, over as many rounds as it takes. */
-#define WANT_SIGNALS	(20 * ROUNDS)
+#define WANT_SIGNALS	400
 /* Unblocked: rounds until that many resets ended early, or at most... */
 #define WANT_PARTIAL	3
 #define MAX_ROUNDS	400
@@ -272,7 +272,7 @@ static int sig_collect(const struct dirtytrack_dirty_range *r, void *ctx)
 	return 0;
 }
 
-TEST_F(sig, precopy_under_a_signal_storm_loses_nothing)
+TEST_F_TIMEOUT(sig, precopy_under_a_signal_storm_loses_nothing, 240)
 {
 	struct dirtytrack_start_opts so = DIRTYTRACK_OPTS_INIT(dirtytrack_start_opts,
 		.all_dirty = true);
