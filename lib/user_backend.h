@@ -42,6 +42,8 @@ struct dt_u_vmm_log {
 	uint64_t *map;
 	uint64_t size;
 	uint64_t marked;	/* pages marked in the regions directly */
+	bool shared;		/* its fd was handed out: others may write it */
+	bool written;		/* dt_u_vmm_mark() wrote it since the harvest */
 };
 
 struct dt_u_iommu;
