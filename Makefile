@@ -13,6 +13,8 @@
 #   make setup           install and cache everything (tools/setup/setup.sh)
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
+#   make bench           the benchmarks, natively and in the x86 test guest
+#                        (tools/bench/bench.sh; results in build/bench/)
 #   make fresh-check     demo and check in a brand-new minimal Debian root
 #   make install         libdirtytrack (shared, static), its header,
 #                        pkg-config file, man pages and examples,
@@ -58,7 +60,7 @@ OUT := $(O)/$(ARCH)
 MODULE_SRCS := Kbuild $(filter-out %.mod.c,$(wildcard drivers/dirtytrack/Kbuild \
 	drivers/dirtytrack/core/*.[ch] drivers/dirtytrack/*.[ch] include/uapi/linux/*.h))
 
-.PHONY: all module selftests tools lib unit setup check demo fresh-check hygiene \
+.PHONY: all module selftests tools lib unit setup check demo bench fresh-check hygiene \
 	guests clean need-setup FORCE install uninstall install-lib \
 	uninstall-lib modules_install install-dtmigrate uninstall-dtmigrate \
 	install-dirtytrack uninstall-dirtytrack
@@ -99,6 +101,7 @@ include tools/testguest/testguest.mk
 include tools/testing/unit/unit.mk
 include tools/dtmigrate/dtmigrate.mk
 include tools/dirtytrack/dirtytrack.mk
+include tools/bench/bench.mk
 
 install: install-lib install-dtmigrate install-dirtytrack
 
@@ -121,6 +124,9 @@ check:
 
 demo:
 	bash tools/demo.sh
+
+bench:
+	bash tools/bench/bench.sh
 
 # The two commands above in a brand-new minimal Debian root (what CI runs).
 fresh-check:

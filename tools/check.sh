@@ -109,6 +109,11 @@ if [ ! -e "$results/setup.tap" ]; then
 	[ -s "$results/lib-host.tap" ] || fail_tap lib-host "the host library tests did not run"
 	stage_end "library on the host"
 
+	stage_begin "benchmarks' correctness (dtbench --quick)"
+	bash tools/bench/bench-check.sh || true
+	[ -s "$results/bench.tap" ] || fail_tap bench "dtbench --quick did not run"
+	stage_end "dtbench --quick"
+
 	stage_begin "packaging"
 	bash tools/packaging/test-packaging.sh || true
 	[ -s "$results/packaging.tap" ] || fail_tap packaging "packaging test did not run"
