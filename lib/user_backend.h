@@ -34,7 +34,8 @@ struct dt_u_kvm_bitmap {
 	uint32_t flags;		/* DIRTYTRACK_KVM_* */
 	uint64_t *buf;		/* the largest region's words and a guard */
 	uint64_t words;
-	size_t buf_len;		/* its mapping, an inaccessible page included */
+	uint64_t *end;		/* the inaccessible page after them */
+	size_t buf_len;		/* the mapping, that page included */
 };
 
 struct dt_u_vmm_log {

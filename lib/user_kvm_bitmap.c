@@ -5,9 +5,11 @@
  * The module's bitmap_source.c, with this process's memory as the scratch.
  *
  * KVM_GET_DIRTY_LOG copies the whole memslot's bitmap, whatever size the
- * VMM declared for the region, so before every read a no-op
- * KVM_CLEAR_DIRTY_LOG checks the memslot ends inside the buffer: a memslot
- * larger than declared is never read (it would overrun the buffer).
+ * VMM declared for the region.  So KVM writes a region's bitmap where its
+ * words and one guard word end at an inaccessible page: a memslot up to 64
+ * pages larger than declared shows in the guard word, a larger one makes
+ * KVM's copy fault (-EFAULT).  Either is an error that marks the region
+ * dirty; neither costs a call before the read.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,8 +21,11 @@
 
 #include "user_backend.h"
 
-/* Manual-protect clears go in chunks this size, only where bits were read. */
-#define DT_U_CLEAR_WORDS	512
+/*
+ * Manual-protect clears go in chunks of 1 GiB of 4 KiB pages (QEMU's), only
+ * where bits were read.
+ */
+#define DT_U_CLEAR_WORDS	4096
 
 static int dt_kvm(struct dirtytrack_tracker *t, unsigned long cmd, void *arg)
 {
@@ -28,37 +33,29 @@ static int dt_kvm(struct dirtytrack_tracker *t, unsigned long cmd, void *arg)
 }
 
 /*
- * Is @r's memslot at most one guard word larger than the region?  A clear
- * of no page at the guard word's end succeeds only if the memslot reaches
- * that far, and changes nothing.
+ * Where KVM writes a bitmap of @nwords words: they and the guard word end
+ * at the inaccessible page.
  */
-static int dt_u_fits(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+static uint64_t *dt_u_window(struct dt_u_kvm_bitmap *kbm, uint64_t nwords)
 {
-	struct kvm_clear_dirty_log clr = {
-		.slot = r->slot,
-		.first_page = (dt_bitmap_words(r->npages) + 1) * DT_WORD_BITS,
-		.num_pages = 0,
-		.dirty_bitmap = dt_u(t)->kbm->buf,
-	};
-	int ret = dt_kvm(t, KVM_CLEAR_DIRTY_LOG, &clr);
-
-	if (!ret)
-		return -ENOBUFS;
-	return ret == -EINVAL ? 0 : ret;
+	return kbm->end - (nwords + 1);
 }
 
 /* Bits past the region's declared end: pages the tracker cannot hold. */
-static bool dt_u_past_end(struct dt_u_kvm_bitmap *kbm, uint64_t npages)
+static bool dt_u_past_end(const uint64_t *buf, uint64_t npages)
 {
 	uint64_t nwords = dt_bitmap_words(npages), used = npages % DT_WORD_BITS;
 
-	return kbm->buf[nwords] || (used && kbm->buf[nwords - 1] >> used);
+	return buf[nwords] || (used && buf[nwords - 1] >> used);
 }
 
 /*
- * Read one memslot's bitmap into @r's pending set.  Any error marks the
- * whole region dirty (rule 10): without manual protect KVM may already
- * have cleared bits it could not hand over.
+ * Read one memslot's bitmap and publish it.  The bitmap is the last source
+ * a harvest reads (rule 5): the rings' reset is done, so its bits go
+ * straight to the merged set instead of through the pending one, each
+ * chunk once KVM protects its pages again (manual protect), not before.
+ * Any error marks the whole region dirty (rule 10): without manual protect
+ * KVM may already have cleared bits it could not hand over.
  */
 static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 			     struct dt_lib_region *r, struct dt_u_harvest *h)
@@ -66,31 +63,28 @@ static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
 	bool manual = kbm->flags & DIRTYTRACK_KVM_MANUAL_PROTECT;
 	uint64_t nwords = dt_bitmap_words(r->npages), w, i;
-	struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = kbm->buf };
+	uint64_t *buf = dt_u_window(kbm, nwords);
+	struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = buf };
 	int ret;
 
-	ret = dt_u_fits(t, r);
-	if (!ret) {
-		/*
-		 * KVM writes the guard word only for a longer memslot, and
-		 * only the memslot's words: none is left from another region.
-		 */
-		memset(kbm->buf, 0, (nwords + 1) * sizeof(uint64_t));
-		ret = dt_kvm(t, KVM_GET_DIRTY_LOG, &log);
-	}
-	if (!ret && dt_u_past_end(kbm, r->npages))
+	/*
+	 * KVM writes the guard word only for a longer memslot, and only the
+	 * memslot's words: none may be left from another region.
+	 */
+	memset(buf, 0, (nwords + 1) * sizeof(uint64_t));
+	ret = dt_kvm(t, KVM_GET_DIRTY_LOG, &log);
+	if (!ret && dt_u_past_end(buf, r->npages))
 		h->st.kvm_bitmap_errors++;
 	for (w = 0; !ret && w < nwords; w += DT_U_CLEAR_WORDS) {
 		uint64_t n = nwords - w < DT_U_CLEAR_WORDS ? nwords - w :
 							     DT_U_CLEAR_WORDS;
 		uint64_t any = 0;
 
-		for (i = 0; i < n; i++)
-			any |= kbm->buf[w + i];
-		if (!any)
+		/* Without manual protect, nothing to do before publishing. */
+		for (i = 0; manual && i < n; i++)
+			any |= buf[w + i];
+		if (manual && !any)
 			continue;
-		h->st.kvm_bitmap_pages += dt_bitmap_or_words(&r->pending, w,
-							     kbm->buf + w, n);
 		if (manual) {
 			/* Exactly the bits read: protected again before publishing. */
 			uint64_t first = w * DT_WORD_BITS;
@@ -98,13 +92,15 @@ static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 				.slot = r->slot, .first_page = first,
 				.num_pages = n * DT_WORD_BITS < r->npages - first ?
 					     n * DT_WORD_BITS : r->npages - first,
-				.dirty_bitmap = kbm->buf + w,
+				.dirty_bitmap = buf + w,
 			};
 
 			/* A failed clear leaves the bits in KVM: read again. */
 			if (dt_kvm(t, KVM_CLEAR_DIRTY_LOG, &clr))
 				h->st.kvm_bitmap_errors++;
 		}
+		h->st.kvm_bitmap_pages += dt_bitmap_or_words(&r->merged, w,
+							     buf + w, n);
 	}
 	if (ret) {
 		dt_bitmap_set_range(&r->pending, 0, r->npages);
@@ -188,6 +184,7 @@ static int dt_u_kvm_bitmap_buf(struct dirtytrack_tracker *t,
 		return -ENOMEM;
 	}
 	kbm->buf = (uint64_t *)p;
+	kbm->end = (uint64_t *)(p + len);
 	kbm->buf_len = len + pg;
 	return 0;
 }

@@ -30,15 +30,20 @@ static inline u64 dt_valid_mask(const struct dt_bitmap *b, u64 w)
  * bit must not be satisfied before them either: a full barrier.  Paired
  * with the fully ordered summary clear in dt_bitmap_claim().
  */
+static inline void dt_summary_mark_word(struct dt_bitmap *b, u64 sw, u64 bits)
+{
+	u64 *s = &b->summary[sw];
+
+	dt_mb();
+	if ((dt_read_once(*s) & bits) != bits)
+		dt_word_or(s, bits);
+}
+
 static inline void dt_summary_mark(struct dt_bitmap *b, u64 w)
 {
 	u64 c = w / DT_SUMMARY_SPAN;
-	u64 *s = &b->summary[c / DT_WORD_BITS];
-	u64 bit = (u64)1 << (c % DT_WORD_BITS);
 
-	dt_mb();
-	if (!(dt_read_once(*s) & bit))
-		dt_word_or(s, bit);
+	dt_summary_mark_word(b, c / DT_WORD_BITS, (u64)1 << (c % DT_WORD_BITS));
 }
 
 void dt_bitmap_set(struct dt_bitmap *b, u64 page)
@@ -79,21 +84,45 @@ void dt_bitmap_set_range(struct dt_bitmap *b, u64 first, u64 npages)
 u64 dt_bitmap_or_words(struct dt_bitmap *b, u64 first_word, const u64 *src,
 		       u64 nwords)
 {
-	u64 total = dt_bitmap_words(b->npages), i, count = 0;
+	u64 total = dt_bitmap_words(b->npages), i = 0, count = 0;
+	u64 sw = 0, owed = 0;	/* summary bits owed, all of summary word @sw */
 
 	if (first_word >= total)
 		return 0;
 	nwords = dt_min(nwords, total - first_word);
-	for (i = 0; i < nwords; i++) {
-		u64 w = first_word + i;
-		u64 v = dt_read_once(src[i]) & dt_valid_mask(b, w);
+	while (i < nwords) {
+		u64 w, c, v;
 
+		/* Most words of a sparse set are 0: skip them four at a time. */
+		if (i + 4 <= nwords &&
+		    !(dt_read_once(src[i]) | dt_read_once(src[i + 1]) |
+		      dt_read_once(src[i + 2]) | dt_read_once(src[i + 3]))) {
+			i += 4;
+			continue;
+		}
+		w = first_word + i;
+		v = dt_read_once(src[i++]);
+		if (w + 1 == total)
+			v &= dt_valid_mask(b, w);
 		if (!v)
 			continue;
+		/*
+		 * The summary bits are marked once per summary word (64
+		 * chunks), after all the words they cover: one barrier, not
+		 * one per word.
+		 */
+		c = w / DT_SUMMARY_SPAN;
+		if (owed && c / DT_WORD_BITS != sw) {
+			dt_summary_mark_word(b, sw, owed);
+			owed = 0;
+		}
+		sw = c / DT_WORD_BITS;
+		owed |= (u64)1 << (c % DT_WORD_BITS);
 		dt_word_or(&b->words[w], v);
-		dt_summary_mark(b, w);
 		count += dt_popcount64(v);
 	}
+	if (owed)
+		dt_summary_mark_word(b, sw, owed);
 	return count;
 }
 
@@ -211,6 +240,7 @@ u64 dt_bitmap_claim(struct dt_bitmap *b, u64 first, u64 npages, u64 *out)
 u64 dt_bitmap_move(struct dt_bitmap *dst, struct dt_bitmap *src)
 {
 	u64 nsum = dt_summary_words(src->npages), i, count = 0;
+	bool moved = false;
 
 	for (i = 0; i < nsum; i++) {
 		u64 sw = dt_word_xchg(&src->summary[i], 0);
@@ -232,9 +262,13 @@ u64 dt_bitmap_move(struct dt_bitmap *dst, struct dt_bitmap *src)
 				if (!v)
 					continue;
 				dt_word_or(&dst->words[w], v);
-				dt_summary_mark(dst, w);
 				count += dt_popcount64(v);
+				moved = true;
 			}
+			/* Once for the chunk, after all its words. */
+			if (moved)
+				dt_summary_mark(dst, cw0);
+			moved = false;
 		}
 	}
 	return count;

@@ -555,4 +555,104 @@ TEST_F(lib, a_moved_region_keeps_its_bits_and_a_callback_may_sync)
 	EXPECT_LE(1, n);
 }
 
+/*
+ * A memslot larger than the region the VMM declared for it: KVM copies the
+ * whole memslot's bitmap.  At most a word more shows in the guard word (an
+ * error; the region's own pages still reported); more than that is an
+ * error that reports the whole region dirty, and is never written past
+ * the buffer.  Both backends, plain and manual protect.
+ */
+#define BIG_PAGES	256	/* the memslot: four words of bitmap */
+
+FIXTURE(big) {
+	struct dt_guest g;
+	struct dirtytrack *dt;
+	struct dirtytrack_tracker *t;
+};
+
+FIXTURE_VARIANT(big) {
+	enum dirtytrack_backend backend;
+	unsigned int mode;
+};
+
+FIXTURE_VARIANT_ADD(big, kernel_bitmap) {
+	.backend = DIRTYTRACK_BACKEND_KERNEL, .mode = DTG_BITMAP,
+};
+
+FIXTURE_VARIANT_ADD(big, user_bitmap) {
+	.backend = DIRTYTRACK_BACKEND_USER, .mode = DTG_BITMAP,
+};
+
+FIXTURE_VARIANT_ADD(big, kernel_manual) {
+	.backend = DIRTYTRACK_BACKEND_KERNEL, .mode = DTG_BITMAP | DTG_MANUAL,
+};
+
+FIXTURE_VARIANT_ADD(big, user_manual) {
+	.backend = DIRTYTRACK_BACKEND_USER, .mode = DTG_BITMAP | DTG_MANUAL,
+};
+
+FIXTURE_SETUP(big)
+{
+	struct dirtytrack_open_opts o = DIRTYTRACK_OPTS_INIT(dirtytrack_open_opts,
+		.backend = variant->backend);
+	struct dirtytrack_kvm_bitmap_opts b = DIRTYTRACK_OPTS_INIT(
+		dirtytrack_kvm_bitmap_opts,
+		.manual_protect = variant->mode & DTG_MANUAL);
+	int ret;
+
+	dtg_create_vm(_metadata, &self->g, 1, 1, BIG_PAGES, RING_ENTRIES,
+		      variant->mode);
+	ret = dirtytrack_open(&o, &self->dt);
+	ASSERT_EQ(0, ret) TH_LOG("dirtytrack_open: %s", strerror(-ret));
+	ASSERT_EQ(0, dirtytrack_tracker_create(self->dt, self->g.vm, &self->t));
+	ASSERT_EQ(0, dirtytrack_region_add(self->t, DTG_CODE_SLOT, DTG_CODE_GPA,
+					   DTG_CODE_SIZE));
+	ASSERT_EQ(0, dirtytrack_attach_kvm_bitmap(self->t, &b));
+}
+
+FIXTURE_TEARDOWN(big)
+{
+	dtg_stop(&self->g);
+	dirtytrack_tracker_destroy(self->t);
+	dirtytrack_close(self->dt);
+	dtg_destroy(&self->g);
+}
+
+TEST_F(big, a_memslot_larger_than_its_region_loses_nothing)
+{
+	static const uint32_t far[] = { 10, 200 }, near[] = { 11, 200 };
+	struct dirtytrack_sync_stats st = DIRTYTRACK_OPTS_INIT(dirtytrack_sync_stats);
+	struct dt_guest *g = &self->g;
+	uint64_t bits[BIG_PAGES / 64], claimed;
+
+	/* 64 pages declared of 256: KVM's copy cannot fit. */
+	ASSERT_EQ(0, dirtytrack_region_add(self->t, data_slot(0),
+					   dtg_slot_gpa(g, 0), 64 * DTG_PAGE));
+	ASSERT_EQ(0, dirtytrack_start(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_claim_bitmap(self->t, data_slot(0), 0, 64,
+					     bits, &claimed));
+	dtg_store_pages(_metadata, g, far, 2);
+	ASSERT_EQ(0, dirtytrack_sync(self->t, &st));
+	EXPECT_LE(1, st.kvm_bitmap_errors);
+	ASSERT_EQ(0, dirtytrack_claim_bitmap(self->t, data_slot(0), 0, 64,
+					     bits, &claimed));
+	EXPECT_EQ(64, claimed);
+
+	/* 192 declared: one word more, which holds page 200. */
+	ASSERT_EQ(0, dirtytrack_region_remove(self->t, data_slot(0), NULL, NULL));
+	ASSERT_EQ(0, dirtytrack_region_add(self->t, data_slot(0),
+					   dtg_slot_gpa(g, 0), 192 * DTG_PAGE));
+	ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_claim_bitmap(self->t, data_slot(0), 0, 192,
+					     bits, &claimed));
+	dtg_store_pages(_metadata, g, near, 2);
+	ASSERT_EQ(0, dirtytrack_sync(self->t, &st));
+	EXPECT_LE(1, st.kvm_bitmap_errors);
+	ASSERT_EQ(0, dirtytrack_claim_bitmap(self->t, data_slot(0), 0, 192,
+					     bits, &claimed));
+	EXPECT_LE(1, claimed);
+	EXPECT_EQ(1, bits[0] >> 11 & 1);
+}
+
 TEST_HARNESS_MAIN
