@@ -30,9 +30,25 @@ static inline int iommufd_ioctl(int fd, unsigned long cmd, void *arg)
 	return ioctl(fd, cmd, arg) ? -errno : 0;
 }
 
+/*
+ * Huge IO pages: up to 6.x a flag of the mock device
+ * (MOCK_FLAGS_DEVICE_HUGE_IOVA), from 7.x the HWPT's page table type,
+ * in selftest data that grew this second field then.
+ */
+#define DT_MOCK_IOMMUPT_HUGE	1
+
+struct dt_hwpt_selftest {
+	__u32 iotlb;
+	__u32 pagetable_type;
+};
+
 /* A mock device in a new IOAS, on a dirty-tracking HWPT if it can. */
 static inline int mock_create(struct mock *m, uint32_t dev_flags)
 {
+	struct dt_hwpt_selftest data = {
+		.iotlb = IOMMU_TEST_IOTLB_DEFAULT,
+		.pagetable_type = DT_MOCK_IOMMUPT_HUGE,
+	};
 	struct iommu_ioas_alloc ioas = { .size = sizeof(ioas) };
 	struct iommu_test_cmd dev = {
 		.size = sizeof(dev), .op = IOMMU_TEST_OP_MOCK_DOMAIN_FLAGS,
@@ -55,6 +71,14 @@ static inline int mock_create(struct mock *m, uint32_t dev_flags)
 	m->ioas_id = ioas.out_ioas_id;
 	dev.id = m->ioas_id;
 	ret = iommufd_ioctl(m->fd, IOMMU_TEST_CMD, &dev);
+	if (ret == -EINVAL && (dev_flags & MOCK_FLAGS_DEVICE_HUGE_IOVA)) {
+		/* 7.x: the device has no such flag, the HWPT says it. */
+		dev.mock_domain_flags.dev_flags &= ~MOCK_FLAGS_DEVICE_HUGE_IOVA;
+		hwpt.data_type = IOMMU_HWPT_DATA_SELFTEST;
+		hwpt.data_len = sizeof(data);
+		hwpt.data_uptr = (uintptr_t)&data;
+		ret = iommufd_ioctl(m->fd, IOMMU_TEST_CMD, &dev);
+	}
 	if (ret)
 		return ret;
 	m->stdev_id = dev.mock_domain_flags.out_stdev_id;
@@ -84,6 +108,24 @@ static inline int mock_map(struct mock *m, void *mem, uint64_t len, uint64_t iov
 	};
 
 	return iommufd_ioctl(m->fd, IOMMU_IOAS_MAP, &map);
+}
+
+/*
+ * Map @len bytes one host page at a time, so that the IOMMU holds no IO
+ * page larger than a host page and reports dirty pages exactly.  One map
+ * of physically contiguous memory may use larger IO pages where the mock's
+ * page table has them (from 7.x it is the generic AMDv1 table, with every
+ * power-of-two size), and a write then dirties all of one.
+ */
+static inline int mock_map_small(struct mock *m, void *mem, uint64_t len,
+				 uint64_t iova)
+{
+	uint64_t off;
+	int ret = 0;
+
+	for (off = 0; !ret && off < len; off += DTG_PAGE)
+		ret = mock_map(m, (uint8_t *)mem + off, DTG_PAGE, iova + off);
+	return ret;
 }
 
 static inline int mock_set_tracking(struct mock *m, bool on)

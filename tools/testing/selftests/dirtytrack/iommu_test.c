@@ -64,7 +64,14 @@ FIXTURE_SETUP(iommu)
 	ASSERT_EQ(0, dtg_region_add(self->g.tr, DMA_SLOT, DMA_GPA, DMA_PAGES));
 
 	ASSERT_EQ(0, mock_create(&self->m, variant->dev_flags));
-	ASSERT_EQ(0, mock_map(&self->m, self->dma, DMA_LEN, variant->iova));
+	/* Huge IO pages where the variant wants them, else host pages. */
+	if (variant->dev_flags & MOCK_FLAGS_DEVICE_HUGE_IOVA) {
+		ASSERT_EQ(0, mock_map(&self->m, self->dma, DMA_LEN,
+				      variant->iova));
+	} else {
+		ASSERT_EQ(0, mock_map_small(&self->m, self->dma, DMA_LEN,
+					    variant->iova));
+	}
 	if (variant->iova == DMA_GPA)
 		ASSERT_EQ(0, mock_map_guest(&self->m, &self->g));
 	self->map = (struct dirtytrack_iommu_map){

@@ -76,7 +76,7 @@ FIXTURE_SETUP(lib_iommu)
 	ASSERT_EQ(0, dirtytrack_region_add(self->t, DMA_SLOT_ID, DMA_GPA, DMA_LEN));
 
 	ASSERT_EQ(0, mock_create(&self->m, 0));
-	ASSERT_EQ(0, mock_map(&self->m, self->dma, DMA_LEN, variant->iova));
+	ASSERT_EQ(0, mock_map_small(&self->m, self->dma, DMA_LEN, variant->iova));
 	if (variant->iova == DMA_GPA)
 		ASSERT_EQ(0, mock_map_guest(&self->m, g));
 	self->map = (struct dirtytrack_iova_map){
