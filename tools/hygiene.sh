@@ -3,9 +3,9 @@
 #
 # The kernel hygiene gates, as TAP on stdout (and in build/results/
 # hygiene.tap): checkpatch --strict, kernel-doc, the .rst documents, W=1
-# -Werror + sparse (C=2) builds for amd64 and arm64 with no warning, and a
-# build against Debian bookworm's 6.1 headers (the oldest kernel the
-# module promises).
+# -Werror + sparse (C=2) builds with no warning for amd64 and arm64 (6.12),
+# against Debian bookworm's 6.1 headers (the oldest kernel the module
+# promises) and against the newest guest's kernel.
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=tools/tap-suite.sh
@@ -75,7 +75,7 @@ kbuild_gate() {
 kbuild_gate w1-sparse-amd64 "$DT_KDIR_AMD64" W=1 C=2 KCFLAGS=-Werror DT_TEST_HOOKS=y
 kbuild_gate w1-sparse-arm64 "$DT_KDIR_ARM64" W=1 C=2 KCFLAGS=-Werror \
 	ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu-
-kbuild_gate build-6.1-amd64 "$DT_KDIR_61" W=1 KCFLAGS=-Werror DT_TEST_HOOKS=y
+kbuild_gate w1-sparse-6.1-amd64 "$DT_KDIR_61" W=1 C=2 KCFLAGS=-Werror DT_TEST_HOOKS=y
 # Debian's newest kernel (the newest guest's build tree), when set up.
 if [ -n "${DT_KDIR_NEWEST:-}" ]; then
 	kbuild_gate "w1-sparse-newest-$DT_NEWEST_VERSION" "$DT_KDIR_NEWEST" W=1 C=2 \
