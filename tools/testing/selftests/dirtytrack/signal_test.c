@@ -263,13 +263,23 @@ static double sig_now_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Sleep @ms, signals or not. */
+/*
+ * Sleep @ms, signals or not.  Until a deadline: a relative sleep restarted
+ * with what was left loses each handler's time, and never ends when the
+ * storm's period is shorter than the handling (slow signal delivery).
+ */
 static void sig_sleep_ms(int ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (ms % 1000) * 1000000L };
+	struct timespec ts;
 
-	while (nanosleep(&ts, &ts) && errno == EINTR)
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		;
 }
 
