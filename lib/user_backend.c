@@ -66,7 +66,7 @@ bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
 	}
 	if (!r)
 		return false;
-	dt_bitmap_set(&r->pending, gfn - hint->base);
+	dt_bitmap_set_pending(&r->pending, gfn - hint->base);
 	return true;
 }
 

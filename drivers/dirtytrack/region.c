@@ -166,7 +166,7 @@ bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
 	}
 	if (!r)
 		return false;
-	dt_bitmap_set(&r->pending, gfn - hint->base);
+	dt_bitmap_set_pending(&r->pending, gfn - hint->base);
 	return true;
 }
 

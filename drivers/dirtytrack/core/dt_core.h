@@ -65,6 +65,31 @@ u64 dt_bitmap_claim(struct dt_bitmap *b, u64 first, u64 npages, u64 *out);
 u64 dt_bitmap_move(struct dt_bitmap *dst, struct dt_bitmap *src);
 u64 dt_bitmap_weight(const struct dt_bitmap *b);
 
+/**
+ * dt_bitmap_set_pending() - dt_bitmap_set() for a set no consumer reads yet
+ * @b: a region's pending set
+ * @page: the page
+ *
+ * The pending set's only reader is dt_bitmap_move(), which runs after its
+ * writers (the harvest's sources) are done and ordered after them by their
+ * join.  Sources running at once still need atomic ORs (their bits must not
+ * overwrite each other's), but not the barrier between the word and its
+ * summary bit that a concurrent claim needs.  Inline: the ring walk calls
+ * it once per entry.
+ */
+static inline void dt_bitmap_set_pending(struct dt_bitmap *b, u64 page)
+{
+	u64 w = page / DT_WORD_BITS, c = w / DT_SUMMARY_SPAN;
+	u64 *s = &b->summary[c / DT_WORD_BITS];
+	u64 bit = (u64)1 << (c % DT_WORD_BITS);
+
+	if (page >= b->npages)
+		return;
+	dt_word_or(&b->words[w], (u64)1 << (page % DT_WORD_BITS));
+	if (!(dt_read_once(*s) & bit))
+		dt_word_or(s, bit);
+}
+
 /* ---- memslots ------------------------------------------------------------ */
 
 /* KVM's ring slot encoding: (address space << 16) | slot id. */
@@ -74,7 +99,8 @@ u64 dt_bitmap_weight(const struct dt_bitmap *b);
  * struct dt_slot - one region as the ring walk sees it
  * @slot: DT_SLOT(as_id, id) of the KVM memslot the region mirrors
  * @npages: its size in host pages
- * @dirty: where its dirty bits go
+ * @dirty: where its dirty bits go: the region's pending set, written with
+ *         dt_bitmap_set_pending()
  */
 struct dt_slot {
 	u32 slot;

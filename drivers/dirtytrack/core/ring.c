@@ -117,6 +117,14 @@ static inline struct kvm_dirty_gfn *dt_gfn(const struct dt_ring *r, u32 i)
 	return &r->gfns[i & (r->size - 1)];
 }
 
+/* dt_gfn_flags() on a ring's entries and index mask held in locals. */
+static inline u32 dt_gfns_flags(const struct kvm_dirty_gfn *gfns, u32 mask,
+				u32 i)
+{
+	dt_ring_count_read();
+	return dt_load_acquire(&gfns[i & mask].flags);
+}
+
 /**
  * dt_ring_resync() - find where KVM is in a ring we were not following
  * @r: the ring
@@ -193,23 +201,42 @@ static bool dt_ring_recover(struct dt_ring *r, struct dt_ring_stats *st)
 }
 
 /*
- * Take the DIRTY entry @e: its page to its region's bitmap (validated: the
- * ring is the VMM's to write), then RESET for KVM's reset.
+ * Taking DIRTY entries: each page to its region's pending set (validated:
+ * the ring is the VMM's to write), then the entry RESET for KVM's reset.
+ * A run of entries mostly shares one memslot, so the last lookup is kept;
+ * the table does not change during a harvest.
  */
-static void dt_ring_take(struct kvm_dirty_gfn *e, struct dt_slot_table *t,
-			 struct dt_ring_stats *st)
+struct dt_taker {
+	struct dt_slot_table *t;
+	struct dt_slot *s;		/* the region of @slot, or NULL */
+	u32 slot;
+	bool looked;			/* @s and @slot are valid */
+	u32 harvested, invalid;
+};
+
+static inline void dt_ring_take(struct dt_taker *k, struct kvm_dirty_gfn *e)
 {
 	u32 slot = dt_read_once(e->slot);
 	u64 offset = dt_read_once(e->offset);
-	struct dt_slot *s = dt_slot_lookup(t, slot);
 
-	if (s && offset < s->npages) {
-		dt_bitmap_set(s->dirty, offset);
-		st->harvested++;
+	if (!k->looked || slot != k->slot) {
+		k->s = dt_slot_lookup(k->t, slot);
+		k->slot = slot;
+		k->looked = true;
+	}
+	if (k->s && offset < k->s->npages) {
+		dt_bitmap_set_pending(k->s->dirty, offset);
+		k->harvested++;
 	} else {
-		st->invalid++;
+		k->invalid++;
 	}
 	dt_store_release(&e->flags, KVM_DIRTY_GFN_F_RESET);
+}
+
+static void dt_taker_done(const struct dt_taker *k, struct dt_ring_stats *st)
+{
+	st->harvested += k->harvested;
+	st->invalid += k->invalid;
 }
 
 /**
@@ -228,35 +255,48 @@ static void dt_ring_take(struct kvm_dirty_gfn *e, struct dt_slot_table *t,
 void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		     struct dt_ring_stats *st)
 {
+	struct dt_taker k = { .t = t };
+	struct kvm_dirty_gfn *gfns = r->gfns;
+	u32 fetch, unreset, size = r->size, mask = size - 1;
 	bool took = false;
 
 	if (!r->synced && !dt_ring_resync(r))
 		return;
-	while (r->unreset < r->size) {
-		struct kvm_dirty_gfn *e = dt_gfn(r, r->fetch);
-		u32 flags = dt_gfn_flags(r, r->fetch);
+	/* The ring in locals: the compiler must assume the stores alias @r. */
+	fetch = r->fetch;
+	unreset = r->unreset;
+	while (unreset < size) {
+		u32 flags = dt_gfns_flags(gfns, mask, fetch);
 
+		if (flags == KVM_DIRTY_GFN_F_DIRTY) {
+			dt_ring_take(&k, &gfns[fetch & mask]);
+			fetch++;
+			unreset++;
+			took = true;
+			continue;
+		}
 		if (flags == KVM_DIRTY_GFN_F_RESET) {
 			/*
 			 * Harvested by someone else and not yet reset: skip
 			 * it (KVM's next reset frees it), its page is lost.
 			 */
 			st->foreign++;
-			r->fetch++;
-			r->unreset++;
+			fetch++;
+			unreset++;
 			continue;
 		}
-		if (flags != KVM_DIRTY_GFN_F_DIRTY) {
-			if (flags || !r->overflow || !dt_ring_recover(r, st))
-				break;
-			continue;
-		}
-
-		dt_ring_take(e, t, st);
-		r->fetch++;
-		r->unreset++;
-		took = true;
+		if (flags || !r->overflow)
+			break;
+		r->fetch = fetch;
+		r->unreset = unreset;
+		if (!dt_ring_recover(r, st))
+			break;
+		fetch = r->fetch;
+		unreset = r->unreset;
 	}
+	r->fetch = fetch;
+	r->unreset = unreset;
+	dt_taker_done(&k, st);
 	/*
 	 * Full: every entry is used, so KVM pushed past its soft limit.  A
 	 * ring that was full already (its reset failed) was counted then.
@@ -421,14 +461,16 @@ bool dt_ring_stuck(struct dt_ring *r, u32 took)
 static bool dt_ring_retake(struct dt_ring *r, u32 from, struct dt_slot_table *t,
 			   struct dt_ring_stats *st)
 {
+	struct dt_taker k = { .t = t };
 	u32 n = 0;
 
 	for (; from != r->fetch; from++) {
 		if (dt_gfn_flags(r, from) != KVM_DIRTY_GFN_F_DIRTY)
 			continue;
-		dt_ring_take(dt_gfn(r, from), t, st);
+		dt_ring_take(&k, dt_gfn(r, from));
 		n++;
 	}
+	dt_taker_done(&k, st);
 	if (!n)
 		return false;
 	st->overflow++;
@@ -636,7 +678,7 @@ void dt_sticky_mark(const struct dt_sticky *s, struct dt_slot_table *t)
 		struct dt_slot *r = dt_slot_lookup(t, s->slot[i]);
 
 		if (r && s->offset[i] < r->npages)
-			dt_bitmap_set(r->dirty, s->offset[i]);
+			dt_bitmap_set_pending(r->dirty, s->offset[i]);
 	}
 }
 
