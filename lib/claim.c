@@ -165,7 +165,7 @@ int dirtytrack_claim_ranges(struct dirtytrack_tracker *t,
 	if (!t || !fn)
 		return -EINVAL;
 	pthread_rwlock_rdlock(&t->regions_lock);
-	for (i = 0; !ret && i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; !ret && i < t->regions_end; i++) {
 		if (!t->regions[i])
 			continue;
 		w.r = t->regions[i];

@@ -110,6 +110,8 @@ struct dirtytrack_tracker {
 	pthread_rwlock_t regions_lock;
 	int fd;			/* kernel backend: the tracker */
 	struct dt_lib_region *regions[DT_LIB_MAX_REGIONS];
+	/* One past the last used entry: loops stop there, not at the max. */
+	int regions_end;
 	uint64_t regions_gen;	/* bumped by every add and remove */
 	struct dt_lib_vcpu *vcpus;
 	uint32_t nr_vcpus;
@@ -205,6 +207,7 @@ void dt_rates_restart(struct dirtytrack_tracker *t);
 /* kvm_files.c */
 int dt_kvm_fd_is_vm(int fd);
 int dt_kvm_vcpu_fd_id(int fd, uint32_t *id);
+bool dt_kvm_reset_stops_on_signal(void);
 
 /* device.c: the monotonic clock, in ns. */
 uint64_t dt_now_ns(void);

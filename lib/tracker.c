@@ -37,7 +37,7 @@ struct dt_lib_region *dt_lib_region_find(struct dirtytrack_tracker *t,
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i] && t->regions[i]->slot == slot)
 			return t->regions[i];
 	return NULL;
@@ -101,7 +101,7 @@ void dirtytrack_tracker_destroy(struct dirtytrack_tracker *t)
 	if (!t)
 		return;
 	t->ops->destroy(t);
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		if (!t->regions[i])
 			continue;
 		t->ops->region_free(t, t->regions[i]);
@@ -122,7 +122,7 @@ static bool dt_overlaps(struct dirtytrack_tracker *t, struct dt_lib_region *skip
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_lib_region *o = t->regions[i];
 
 		if (o && o != skip && o->slot >> 16 == as &&
@@ -195,6 +195,8 @@ int dirtytrack_region_add(struct dirtytrack_tracker *t, uint32_t slot,
 		ret = t->ops->region_add(t, r);
 	if (!ret) {
 		t->regions[free_idx] = r;
+		if (free_idx >= t->regions_end)
+			t->regions_end = free_idx + 1;
 		t->regions_gen++;
 	}
 	dt_unlock_regions(t);
@@ -216,9 +218,11 @@ int dirtytrack_region_remove(struct dirtytrack_tracker *t, uint32_t slot,
 	r = dt_lib_region_find(t, slot);
 	ret = r ? t->ops->region_remove(t, r, bitmap, &dirty) : -ENOENT;
 	if (!ret) {
-		for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+		for (i = 0; i < t->regions_end; i++)
 			if (t->regions[i] == r)
 				t->regions[i] = NULL;
+		while (t->regions_end && !t->regions[t->regions_end - 1])
+			t->regions_end--;
 		t->regions_gen++;
 		t->ops->region_free(t, r);
 		free(r);
@@ -443,7 +447,7 @@ int dirtytrack_attach_kvm_bitmap(struct dirtytrack_tracker *t,
 	dt_lock(t);
 	if (!max_pages) {
 		max_pages = (64ULL << 30) >> t->dt->page_shift;	/* 64 GiB */
-		for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+		for (i = 0; i < t->regions_end; i++)
 			if (t->regions[i] && t->regions[i]->npages > max_pages)
 				max_pages = t->regions[i]->npages;
 	}

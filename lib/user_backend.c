@@ -34,7 +34,7 @@ struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_lib_region *r = t->regions[i];
 
 		if (r && !(r->slot >> 16) && dt_gfn_in(gfn, r->gfn, r->npages)) {
@@ -42,7 +42,7 @@ struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
 			return r;
 		}
 	}
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_lib_region *r = t->regions[i];
 
 		if (r && r->moved && !(r->slot >> 16) &&
@@ -75,7 +75,7 @@ void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end)
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_lib_region *r = t->regions[i];
 		uint64_t lo, hi;
 
@@ -93,7 +93,7 @@ void dt_u_mark_all(struct dirtytrack_tracker *t, bool publish)
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_lib_region *r = t->regions[i];
 
 		if (r)
@@ -142,7 +142,7 @@ static int dt_u_table_sync(struct dirtytrack_tracker *t)
 	v = calloc(DT_LIB_MAX_REGIONS, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_lib_region *r = t->regions[i];
 
 		if (!r)
@@ -302,7 +302,7 @@ static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 	if (h->kind != DT_U_VCPU)
 		dt_u_vmm_harvest(t, h);
 	dt_u_kvm_bitmap_harvest(t, h);
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			dt_bitmap_move(&t->regions[i]->merged,
 				       &t->regions[i]->pending);

@@ -195,7 +195,7 @@ static void dt_u_iommu_read_all(struct dirtytrack_tracker *t,
 					    rd);
 		return;
 	}
-	for (j = 0; j < DT_LIB_MAX_REGIONS; j++) {
+	for (j = 0; j < t->regions_end; j++) {
 		struct dt_lib_region *r = t->regions[j];
 
 		if (r && !(r->slot >> 16))

@@ -124,7 +124,7 @@ void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
 	/* The backup bitmap is read last, by the final sync (rule 5). */
 	if ((kbm->flags & DIRTYTRACK_KVM_RING) && h->kind != DT_U_ALL)
 		return;
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			dt_u_bitmap_read(t, t->regions[i], h);
 }
@@ -218,7 +218,7 @@ int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
 	kbm->flags = flags;
 	dt_u(t)->kbm = kbm;
 	ret = dt_u_probe(t, ring);
-	for (i = 0; !ret && i < DT_LIB_MAX_REGIONS; i++)
+	for (i = 0; !ret && i < t->regions_end; i++)
 		if (t->regions[i])
 			ret = dt_u_kvm_bitmap_check_region(t, t->regions[i]->npages);
 	if (ret)

@@ -190,7 +190,7 @@ void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 		off = end;
 	}
 	/* The bits addressed to a moved region's old place are in. */
-	for (i_r = 0; i_r < DT_LIB_MAX_REGIONS; i_r++)
+	for (i_r = 0; i_r < t->regions_end; i_r++)
 		if (t->regions[i_r])
 			t->regions[i_r]->moved = false;
 }

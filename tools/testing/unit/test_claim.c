@@ -96,6 +96,8 @@ static struct region *fix_region(struct fix *f, int idx, uint32_t slot,
 	g->shadow = calloc(npages, 1);
 	assert_non_null(g->shadow);
 	f->t->regions[idx] = r;
+	if (idx >= f->t->regions_end)
+		f->t->regions_end = idx + 1;
 	return g;
 }
 
