@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "libdt.h"
@@ -47,4 +48,22 @@ int dt_kvm_vcpu_fd_id(int fd, uint32_t *id)
 		return -EINVAL;
 	*id = n;
 	return 0;
+}
+
+/*
+ * Can KVM_RESET_DIRTY_RINGS end early on a signal?  From Linux 6.17 it
+ * checks signal_pending() before every entry (virt/kvm/dirty_ring.c) and
+ * drops the batch it holds when it stops (core/ring.c, "A reset that stops
+ * early"); before 6.17 it never looks.  Nothing in the uAPI tells them
+ * apart, so the kernel's version does; a version that does not parse
+ * counts as stopping.
+ */
+bool dt_kvm_reset_stops_on_signal(void)
+{
+	unsigned int major, minor;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor >= 17);
 }

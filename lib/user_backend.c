@@ -215,11 +215,13 @@ static struct dt_ring *dt_u_ring_nth(void *ctx, uint32_t i)
 
 /*
  * KVM_RESET_DIRTY_RINGS with every signal blocked that can be (the
- * module's dt_ring_reset_kvm(); core/ring.c says why): a signal that
- * arrives meanwhile waits for the unblock.  What cannot be blocked
- * (SIGKILL, SIGSTOP, io_uring's task work) can still end the reset early;
- * the count shows it unless it fell after a ring's last entry, which this
- * process cannot tell (the module can).
+ * module's dt_ring_reset_kvm(); core/ring.c says why), where KVM's reset
+ * stops on signals (from Linux 6.17): a signal that arrives meanwhile
+ * waits for the unblock.  What cannot be blocked (SIGKILL, SIGSTOP,
+ * io_uring's task work) can still end the reset early; the count shows it
+ * unless it fell after a ring's last entry, which this process cannot
+ * tell (the module can).  An older KVM never stops early: its reset costs
+ * no rt_sigprocmask(2) pair.
  *
  * With dt_lib_reset_unblocked (tests only), every signal can end it, and
  * a reset that takes fewer entries than were marked is taken for such a
@@ -229,20 +231,22 @@ static struct dt_ring *dt_u_ring_nth(void *ctx, uint32_t i)
 static int dt_u_reset_kvm(void *ctx, bool *bailed)
 {
 	struct dirtytrack_tracker *t = ctx;
+	bool block = dt_u(t)->reset_blocks_signals && !dt_lib_reset_unblocked;
 	uint32_t marked = 0, i;
 	sigset_t all, saved;
 	int cleared, err;
 
 	for (i = 0; i < t->nr_vcpus; i++)
 		marked += t->vcpus[i].ring.unreset;
-	sigfillset(&all);
-	if (!dt_lib_reset_unblocked)
+	if (block) {
+		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &saved);
+	}
 	cleared = ioctl(dt_u(t)->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
 	err = errno;
-	if (!dt_lib_reset_unblocked)
+	if (block)
 		pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	else
+	if (dt_lib_reset_unblocked)
 		*bailed = cleared >= 0 && (uint32_t)cleared < marked;
 	return cleared < 0 ? -err : cleared;
 }
@@ -396,6 +400,7 @@ static int dt_u_create(struct dirtytrack_tracker *t, int vm_fd)
 	if (!u)
 		return -ENOMEM;
 	t->priv = u;
+	u->reset_blocks_signals = dt_kvm_reset_stops_on_signal();
 	/* Ours, like the module's reference on the VM file. */
 	u->vm_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 0);
 	if (u->vm_fd < 0) {

@@ -54,6 +54,7 @@ struct dt_user {
 	struct dt_user *next_vm;	/* the process's trackers (one per VM) */
 	enum dt_state state;	/* the module's state machine (core/state.c) */
 	struct dt_sticky sticky;	/* pages KVM may not log (core/ring.c) */
+	bool reset_blocks_signals;	/* KVM's reset stops on them */
 	struct dt_slot_table table;	/* the ring walk's view of the regions */
 	uint64_t table_gen;
 	struct dt_u_kvm_bitmap *kbm;

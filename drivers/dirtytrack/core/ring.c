@@ -32,11 +32,12 @@
  * join it: in 6.17 to 7.3 the batch it holds when it stops on the signal
  * is dropped, so those pages are never logged again while their mapping
  * lives.  No count shows it when the stop falls after a ring's last
- * entry.  The homes block every signal they can around the call, so only
- * SIGKILL, SIGSTOP and task work (io_uring's TWA_SIGNAL) can stop it; when
- * the home can tell (the module) or the count shows it, the pages that
- * batch may hold become sticky: reported dirty by every harvest from then
- * on (struct dt_sticky).
+ * entry.  The homes block every signal they can around the call (the
+ * library only where the kernel is 6.17 or later: it costs two system
+ * calls), so only SIGKILL, SIGSTOP and task work (io_uring's TWA_SIGNAL)
+ * can stop it; when the home can tell (the module) or the count shows
+ * it, the pages that batch may hold become sticky: reported dirty by
+ * every harvest from then on (struct dt_sticky).
  *
  * An overflow.  Upstream KVM exits to the VMM when a ring reaches its soft
  * limit and never pushes past its size, but some hosts' KVMs do (this
