@@ -169,7 +169,7 @@ static int dtb_final_round(const struct dtb_final_cfg *c, struct dtb_final_tr *f
 static void dtb_final_report(struct dtb_report *rep, struct dtb_final_be *be,
 			     const char *backend, uint64_t n)
 {
-	char kt[64], kc[64], note[96];
+	char kt[64], kc[64], note[160];
 	int i;
 
 	for (i = 0; i < DTB_F_NR_CFGS; i++) {
@@ -183,11 +183,19 @@ static void dtb_final_report(struct dtb_report *rep, struct dtb_final_be *be,
 			const struct dtb_result *a = &be->res[c->alone[0]];
 			const struct dtb_result *b = &be->res[c->alone[1]];
 
-			bmed = dtb_samples_median(&a->t) + dtb_samples_median(&b->t);
+			uint64_t amed = dtb_samples_median(&a->t);
+			uint64_t bm = dtb_samples_median(&b->t);
+			uint64_t slow = amed > bm ? amed : bm;
+
+			bmed = amed + bm;
 			bmin = dtb_samples_min(&a->t) + dtb_samples_min(&b->t);
-			snprintf(note, sizeof(note), "x = / (%s + %s alone: %.1f us)",
+			/* What a harvest of both at once would cost: the slower. */
+			snprintf(note, sizeof(note),
+				 "x = / (%s + %s alone: %.1f us); %.3f x the slower alone (%.1f us)",
 				 dtb_final_cfgs[c->alone[0]].name,
-				 dtb_final_cfgs[c->alone[1]].name, bmed / 1e3);
+				 dtb_final_cfgs[c->alone[1]].name, bmed / 1e3,
+				 (double)dtb_samples_median(&be->res[i].t) / slow,
+				 slow / 1e3);
 		}
 		dtb_report_row(rep, kt, kc, &be->res[i], bmed, bmin, note);
 	}

@@ -10,6 +10,10 @@
  * dirtytrack_sync() of a tracker with every ring attached, with the user
  * backend and, where /dev/dirtytrack exists, the module.
  *
+ * The reaper's rounds are also timed in two parts, its walk and KVM's
+ * reset, reported under it (reaper:walk, reaper:reset): what harvesting
+ * an entry costs, and what KVM's re-protection of its page costs.
+ *
  * Each collector has a VM of its own: a reaper walking a ring the library
  * has attached would be a foreign collector, which the library detects
  * and answers by reporting every page dirty.  The rounds alternate
@@ -32,6 +36,7 @@ struct dtb_ring_col {
 	struct dtb_tracker tr;
 	bool tr_up;
 	struct dtb_result res;
+	struct dtb_result walk, reset;	/* the reaper's two parts */
 };
 
 /* kvm_dirty_ring_reap_one(): every DIRTY entry from the fetch index. */
@@ -65,9 +70,13 @@ static uint64_t dtb_reap_one(struct dtb_vcpu *v, uint64_t *bmap,
 	return count;
 }
 
-/* The timed part of a round; @out_reset is KVM's count, checked after. */
+/*
+ * The timed part of a round; @out_reset is KVM's count, checked after.
+ * The reaper's walk ends at @out_walk_ns (dtb_now_ns()).
+ */
 static int dtb_ring_collect(struct dtb_ring_col *c, uint64_t *out_entries,
-			    uint64_t *out_bad, int *out_reset)
+			    uint64_t *out_bad, int *out_reset,
+			    uint64_t *out_walk_ns)
 {
 	struct dirtytrack_sync_stats st = DIRTYTRACK_OPTS_INIT(dirtytrack_sync_stats);
 	uint64_t total = 0, invalid = 0;
@@ -83,6 +92,7 @@ static int dtb_ring_collect(struct dtb_ring_col *c, uint64_t *out_entries,
 	for (i = 0; i < c->vm.nr_vcpus; i++)
 		total += dtb_reap_one(&c->vm.vcpu[i], c->bmap, c->vm.data_pages,
 				      c->vm.ring_entries, &invalid);
+	*out_walk_ns = dtb_now_ns();
 	*out_reset = 0;
 	if (total) {
 		*out_reset = ioctl(c->vm.fd, KVM_RESET_DIRTY_RINGS, 0);
@@ -98,14 +108,14 @@ static int dtb_ring_collect(struct dtb_ring_col *c, uint64_t *out_entries,
 static int dtb_ring_round(struct dtb_ring_col *c, const struct dtb_job *jobs,
 			  const uint64_t *expect, uint64_t want, bool timed)
 {
-	uint64_t entries = 0, bad = 0, t0, t;
+	uint64_t entries = 0, bad = 0, t0, t, walk_end = 0;
 	int reset, ret;
 
 	ret = dtb_vm_round(&c->vm, jobs, NULL);
 	if (ret)
 		return ret;
 	t0 = dtb_now_ns();
-	ret = dtb_ring_collect(c, &entries, &bad, &reset);
+	ret = dtb_ring_collect(c, &entries, &bad, &reset, &walk_end);
 	t = dtb_now_ns() - t0;
 	if (ret) {
 		dtb_err("%s: collect: %s", c->res.collector, strerror(-ret));
@@ -124,9 +134,14 @@ static int dtb_ring_round(struct dtb_ring_col *c, const struct dtb_job *jobs,
 					 "reaper", "its bitmap");
 		memset(c->bmap, 0, dtb_words(c->vm.data_pages) * sizeof(uint64_t));
 	}
-	if (!ret && timed)
-		dtb_samples_add(&c->res.t, t);
-	return ret;
+	if (ret || !timed)
+		return ret;
+	dtb_samples_add(&c->res.t, t);
+	if (!c->lib) {
+		dtb_samples_add(&c->walk.t, walk_end - t0);
+		dtb_samples_add(&c->reset.t, t0 + t - walk_end);
+	}
+	return 0;
 }
 
 static void dtb_ring_col_down(struct dtb_ring_col *c)
@@ -197,6 +212,10 @@ static int dtb_ring_point(const struct dtb_config *cfg, struct dtb_ring_col *col
 	for (i = 0; i < ncol; i++) {
 		cols[i].res.t.n = 0;
 		cols[i].res.items = vcpus * pages;
+		cols[i].walk = (struct dtb_result){ .collector = "reaper:walk",
+						    .items = vcpus * pages };
+		cols[i].reset = (struct dtb_result){ .collector = "reaper:reset",
+						     .items = vcpus * pages };
 	}
 	for (r = 0; !ret && r < cfg->warmup + cfg->reps; r++)
 		for (i = 0; !ret && i < ncol; i++)
@@ -262,11 +281,15 @@ static int dtb_ring_config(const struct dtb_config *cfg, struct dtb_report *rep,
 		}
 		ret = dtb_ring_point(cfg, cols, ncol, vcpus, pages);
 		if (!ret) {
-			struct dtb_result res[DTB_RING_COLLECTORS];
+			struct dtb_result res[DTB_RING_COLLECTORS + 2];
 
-			for (i = 0; i < ncol; i++)
-				res[i] = cols[i].res;
-			dtb_report_point(rep, kt, kc, res, ncol);
+			/* The reaper, its two parts, then the library. */
+			res[0] = cols[0].res;
+			res[1] = cols[0].walk;
+			res[2] = cols[0].reset;
+			for (i = 1; i < ncol; i++)
+				res[i + 2] = cols[i].res;
+			dtb_report_point(rep, kt, kc, res, ncol + 2);
 		}
 	}
 	for (i = 0; i < ncol; i++)
