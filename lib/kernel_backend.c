@@ -228,7 +228,10 @@ static int dt_k_attach_kvm_bitmap(struct dirtytrack_tracker *t, uint32_t flags,
 	};
 	int ret;
 
-	/* Attached already: the module says why not (-EEXIST, or rule 6). */
+	/*
+	 * Attached already: the module says why not (-EEXIST, or rule
+	 * no-ring-with-manual-protect).
+	 */
 	if (s->addr) {
 		c.scratch_addr = (uintptr_t)s->addr;
 		c.scratch_size = s->size;

@@ -53,7 +53,7 @@ struct dirtytrack {
  *          (kernel backend), or this process's (user backend)
  * @map: kernel backend: the mapping of @merged
  * @map_size: its length
- * @pending: user backend: harvested, not yet published (rule 3)
+ * @pending: user backend: harvested, not yet published (rule reset-before-copy)
  * @moved_from_gfn: user backend: the old place of a region moved since the
  *                  last vmm-log harvest, which may still hold bits for it
  * @moved: @moved_from_gfn is valid

@@ -88,7 +88,7 @@ void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end)
 	}
 }
 
-/* Errors mean all dirty (DOMAIN.md rule 10). */
+/* Errors mean all dirty (rule errors-mean-dirty). */
 void dt_u_mark_all(struct dirtytrack_tracker *t, bool publish)
 {
 	int i;
@@ -252,10 +252,10 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 }
 
 /*
- * The module's dt_ring_source_harvest(): every mark reset (issued again
- * while KVM ends it early), completed before anything harvested is
- * published (rule 3); an overflow or a foreign collector makes every
- * region dirty; then the pages that are always dirty.
+ * The module's dt_ring_source_harvest(): every mark reset (issued again while
+ * KVM ends it early), completed before anything harvested is published (rule
+ * reset-before-copy); an overflow or a foreign collector makes every region
+ * dirty; then the pages that are always dirty.
  */
 static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 			    struct dt_u_harvest *h)
@@ -286,9 +286,9 @@ static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 /* ---- one harvest ---------------------------------------------------------- */
 
 /*
- * Every source @h asks for, in the module's order: IOMMU, rings (walk,
- * then reset), vmm log, KVM bitmap last (rule 5).  Pages are published
- * only once every source is done; an error leaves them pending.
+ * Every source @h asks for, in the module's order: IOMMU, rings (walk, then
+ * reset), vmm log, KVM bitmap last (rule backup-bitmap-last).  Pages are
+ * published only once every source is done; an error leaves them pending.
  */
 static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 {
@@ -470,7 +470,10 @@ static void dt_u_region_free(struct dirtytrack_tracker *t,
 	dt_bitmap_free(&r->pending);
 }
 
-/* Rule 7 and rule 5: ring entries and KVM's bitmap go with the memslot. */
+/*
+ * Rule reap-before-memslot-change and rule backup-bitmap-last: ring entries and
+ * KVM's bitmap go with the memslot.
+ */
 static int dt_u_region_remove(struct dirtytrack_tracker *t,
 			      struct dt_lib_region *r, uint64_t *bitmap,
 			      uint64_t *out_dirty)
@@ -490,7 +493,10 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 	return dt_lib_claim_region(r, 0, r->npages, bitmap, out_dirty);
 }
 
-/* Rule 7: no entry may be left to be read against the old place. */
+/*
+ * Rule reap-before-memslot-change: no entry may be left to be read against the
+ * old place.
+ */
 static int dt_u_region_move(struct dirtytrack_tracker *t,
 			    struct dt_lib_region *r, uint64_t new_gfn)
 {

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1 OR BSD-2-Clause */
 /*
- * The user backend: the module's tracker, in this process.  The same
- * sources (KVM rings and bitmaps, the vmm log, iommufd), harvested in the
- * same order under the same rules (DOMAIN.md), with the same state machine
- * and the same answer to every misuse, so a VMM can switch backends
- * without a change.  The ring walk and the merged set are the module's own
- * code (drivers/dirtytrack/core/).
+ * The user backend: the module's tracker, in this process.  The same sources
+ * (KVM rings and bitmaps, the vmm log, iommufd), harvested in the same order
+ * under the same rules (Documentation/rules.rst), with the same state machine
+ * and the same answer to every misuse, so a VMM can switch backends without a
+ * change.  The ring walk and the merged set are the module's own code
+ * (drivers/dirtytrack/core/).
  *
  * Everything here runs with the tracker's lock held.
  */

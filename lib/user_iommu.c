@@ -4,8 +4,9 @@
  * iommufd, translated from IOVA to GPA through the VMM's map and merged.
  * The module's iommu_source.c, in this process, with the same answers to
  * iommufd's behaviour (the top of that file says how 6.12.118 changed it):
- *  - enabling tracking clears every dirty bit, so it is enabled only from
- *    a clean start, never on a HWPT declared or seen tracking (rule 9);
+ *  - enabling tracking clears every dirty bit, so it is enabled only from a
+ *    clean start, never on a HWPT declared or seen tracking (rule
+ *    batched-iommu-clears);
  *  - a read stops silently at the first unmapped IOVA (before 6.12.118)
  *    or fails (from it), so a call never spans two map entries (or
  *    regions, for the identity);
@@ -78,7 +79,7 @@ static bool dt_u_iommu_gfn(struct dirtytrack_tracker *t,
 	return false;
 }
 
-/* Rule 10: every page [@iova, @end) maps is dirty (pending). */
+/* Rule errors-mean-dirty: every page [@iova, @end) maps is dirty (pending). */
 static void dt_u_iommu_mark_range(struct dirtytrack_tracker *t,
 				  struct dt_u_iommu *src, uint64_t iova,
 				  uint64_t end)
@@ -465,7 +466,10 @@ void dt_u_iommu_stop(struct dirtytrack_tracker *t)
 
 		if (!src || !src->enabled)
 			continue;
-		/* Still on if it failed: never enabled again (rule 9). */
+		/*
+		 * Still on if it failed: never enabled again (rule
+		 * batched-iommu-clears).
+		 */
 		if (dt_u_iommu_tracking(src, false))
 			continue;
 		src->tracking = src->enabled = false;

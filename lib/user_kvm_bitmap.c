@@ -50,12 +50,12 @@ static bool dt_u_past_end(const uint64_t *buf, uint64_t npages)
 }
 
 /*
- * Read one memslot's bitmap and publish it.  The bitmap is the last source
- * a harvest reads (rule 5): the rings' reset is done, so its bits go
- * straight to the merged set instead of through the pending one, each
- * chunk once KVM protects its pages again (manual protect), not before.
- * Any error marks the whole region dirty (rule 10): without manual protect
- * KVM may already have cleared bits it could not hand over.
+ * Read one memslot's bitmap and publish it.  The bitmap is the last source a
+ * harvest reads (rule backup-bitmap-last): the rings' reset is done, so its
+ * bits go straight to the merged set instead of through the pending one, each
+ * chunk once KVM protects its pages again (manual protect), not before.  Any
+ * error marks the whole region dirty (rule errors-mean-dirty): without manual
+ * protect KVM may already have cleared bits it could not hand over.
  */
 static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 			     struct dt_lib_region *r, struct dt_u_harvest *h)
@@ -117,11 +117,17 @@ void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
 	if (!kbm || h->kind == DT_U_VCPU)
 		return;
 	if (h->kind == DT_U_REMOVE) {
-		/* Rule 5: a deleted memslot takes its bitmap with it. */
+		/*
+		 * Rule backup-bitmap-last: a deleted memslot takes its bitmap
+		 * with it.
+		 */
 		dt_u_bitmap_read(t, h->region, h);
 		return;
 	}
-	/* The backup bitmap is read last, by the final sync (rule 5). */
+	/*
+	 * The backup bitmap is read last, by the final sync (rule
+	 * backup-bitmap-last).
+	 */
 	if ((kbm->flags & DIRTYTRACK_KVM_RING) && h->kind != DT_U_ALL)
 		return;
 	for (i = 0; i < t->regions_end; i++)
@@ -196,7 +202,10 @@ int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
 	struct dt_u_kvm_bitmap *kbm;
 	int i, ret;
 
-	/* Rule 6: a ring with either of these loses pages silently. */
+	/*
+	 * Rule no-ring-with-manual-protect: a ring with either of these loses
+	 * pages silently.
+	 */
 	if (ring && (flags & ~DIRTYTRACK_KVM_RING))
 		return -EINVAL;
 	if ((flags & DIRTYTRACK_KVM_INITIALLY_SET) &&

@@ -91,8 +91,8 @@ static bool dt_kvm_bitmap_past_end(struct dt_tracker *t, struct dt_region *r)
 }
 
 /*
- * Read one memslot's bitmap into @r's pending set.  Any error marks the
- * whole region dirty (rule 10): without manual protect KVM may already
+ * Read one memslot's bitmap into @r's pending set.  Any error marks the whole
+ * region dirty (rule errors-mean-dirty): without manual protect KVM may already
  * have cleared bits it could not hand over.
  */
 static void dt_kvm_bitmap_read(struct dt_tracker *t, struct dt_region *r,
@@ -149,11 +149,17 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 		return 0;
 	backup = t->kbm->flags & DIRTYTRACK_KVM_RING;
 	if (h->kind == DT_HARVEST_REMOVE) {
-		/* Rule 5: a deleted memslot takes its bitmap with it. */
+		/*
+		 * Rule backup-bitmap-last: a deleted memslot takes its bitmap
+		 * with it.
+		 */
 		dt_kvm_bitmap_read(t, h->region, h);
 		return 0;
 	}
-	/* The backup bitmap is read last, by the final sync (rule 5). */
+	/*
+	 * The backup bitmap is read last, by the final sync (rule
+	 * backup-bitmap-last).
+	 */
 	if (backup && h->kind != DT_HARVEST_ALL)
 		return 0;
 	for (i = 0; i < DT_MAX_REGIONS; i++)
@@ -235,7 +241,10 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 	struct dt_kvm_bitmap *kbm;
 	int i, ret;
 
-	/* Rule 6: a ring with either of these loses pages silently. */
+	/*
+	 * Rule no-ring-with-manual-protect: a ring with either of these loses
+	 * pages silently.
+	 */
 	if (ring && cmd->flags & ~DIRTYTRACK_KVM_RING)
 		return -EINVAL;
 	/* KVM itself only allows INITIALLY_SET with manual protect. */

@@ -130,7 +130,7 @@ int dt_kvm_vcpu_id(struct file *file);
  * @merged: published dirty pages, claimed by the VMM (also through mmap:
  *          its words and summary live in @map)
  * @pending: harvested pages not yet published (their reset has not
- *           completed: DOMAIN.md rule 3)
+ *           completed: rule reset-before-copy)
  * @map: vmalloc()ed words, then summary, each padded to a page
  * @map_offset: where @map is in the tracker's mapping
  * @map_size: its size
@@ -461,7 +461,7 @@ struct dt_harvest {
  *           only (pinned pages), so it may run on a worker, overlapping
  *           the other sources' harvests; done before @harvest
  * @harvest: move what the source holds into the regions' pending sets
- *           (in the order of dt_sources[]: DOMAIN.md rule 5); an error
+ *           (in the order of dt_sources[]: rule backup-bitmap-last); an error
  *           stops the harvest with nothing published
  */
 struct dt_source_ops {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One harvest: every source, in the order DOMAIN.md demands, into the
- * regions' pending sets; then, only once every source is done (the ring
- * reset included), the pending pages are published in the merged set.
- * Called with the tracker's lock held.
+ * One harvest: every source, in the order Documentation/rules.rst demands, into
+ * the regions' pending sets; then, only once every source is done (the ring
+ * reset included), the pending pages are published in the merged set.  Called
+ * with the tracker's lock held.
  */
 #include <linux/ktime.h>
 #include <linux/workqueue.h>
@@ -17,13 +17,15 @@
  * The order is the rules':
  *  - the IOMMU dirty bits, read while a worker walks the pinned rings
  *    (their ioctls need the VMM's context, the walk does not);
- *  - the rings' reset, completed before anything is published (rule 3)
- *    and before a memslot goes (rule 7);
+ *  - the rings' reset, completed before anything is published (rule
+ *    reset-before-copy) and before a memslot goes (rule
+ *    reap-before-memslot-change);
  *  - the vmm log, which needs no reset;
  *  - KVM's bitmap last: in ring mode it is the backup bitmap, which the
- *    final sync reads only after every state save (rule 5).
- * Each source writes its own buffers and sets pending bits with atomic OR
- * only, so sources running at once never lose each other's bits (rule 8).
+ *    final sync reads only after every state save (rule backup-bitmap-last).
+ * Each source writes its own buffers and sets pending bits with atomic OR only,
+ * so sources running at once never lose each other's bits (rule
+ * per-source-buffers).
  */
 static const struct dt_source_ops *const dt_sources[] = {
 	&dt_iommu_source_ops,

@@ -10,9 +10,10 @@
  * their arguments and bitmap in the VMM's scratch (scratch.c).
  *
  * Behaviours of iommufd shape this file:
- *  - IOMMU_HWPT_SET_DIRTY_TRACKING(enable) clears every dirty bit, even on
- *    a HWPT that is tracking already (DOMAIN.md rule 9): the source enables
- *    tracking only from a clean start, never on a HWPT seen or declared on;
+ *  - IOMMU_HWPT_SET_DIRTY_TRACKING(enable) clears every dirty bit, even on a
+ *    HWPT that is tracking already (rule batched-iommu-clears): the source
+ *    enables tracking only from a clean start, never on a HWPT seen or declared
+ *    on;
  *  - IOMMU_HWPT_GET_DIRTY_BITMAP changed its answers in 6.12.118, with the
  *    stable backport of "iommufd/iova_bitmap: Ensure that iova_bitmap_set()
  *    handles the full IOVA", which makes iommufd return the walk's error
@@ -99,7 +100,9 @@ static bool dt_iommu_gfn(const struct dt_iommu_source *src, u64 iova,
 	return true;
 }
 
-/* Rule 10: the pages [@iova, @end) maps are all dirty (pending). */
+/*
+ * Rule errors-mean-dirty: the pages [@iova, @end) maps are all dirty (pending).
+ */
 static void dt_iommu_mark_range(struct dt_tracker *t,
 				struct dt_iommu_source *src, u64 iova, u64 end)
 {
@@ -455,13 +458,14 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 		goto err;
 
 	/*
-	 * Bits set before the attach: if tracking is on they are here, and
-	 * stay pending for the next sync.  Declared on, a failed read marks
-	 * its range dirty (rule 10).  Not declared, the read finds out: bits
-	 * mean it is on; a failed read (from 6.12.118, how a HWPT that is not
-	 * tracking answers) or a clean one, that it is off, and START enables
-	 * it.  Before START that loses nothing: the first round sends every
-	 * page; while tracking, everything is marked dirty below anyway.
+	 * Bits set before the attach: if tracking is on they are here, and stay
+	 * pending for the next sync.  Declared on, a failed read marks its
+	 * range dirty (rule errors-mean-dirty).  Not declared, the read finds
+	 * out: bits mean it is on; a failed read (from 6.12.118, how a HWPT
+	 * that is not tracking answers) or a clean one, that it is off, and
+	 * START enables it.  Before START that loses nothing: the first round
+	 * sends every page; while tracking, everything is marked dirty below
+	 * anyway.
 	 */
 	src->tracking = true;
 	rd.quiet = !(cmd->flags & DIRTYTRACK_IOMMU_TRACKING_ON);
@@ -589,7 +593,7 @@ int dt_iommu_detach(struct dt_tracker *t, u32 id)
  * @t: the tracker
  *
  * Enabling clears the HWPT's dirty bits (a clean snapshot), so it is done
- * only on a HWPT that was not tracking (DOMAIN.md rule 9).
+ * only on a HWPT that was not tracking (rule batched-iommu-clears).
  *
  * Return: 0, or the first enable's error.
  */
@@ -622,7 +626,10 @@ void dt_iommu_stop(struct dt_tracker *t)
 
 		if (!src || !src->enabled)
 			continue;
-		/* Still on if it failed: never enabled again (rule 9). */
+		/*
+		 * Still on if it failed: never enabled again (rule
+		 * batched-iommu-clears).
+		 */
 		if (dt_iommu_set_tracking(src, false))
 			continue;
 		src->tracking = false;

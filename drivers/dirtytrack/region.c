@@ -391,7 +391,10 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 	*count = 0;
 	if (!r)
 		return -ENOENT;
-	/* Rule 7 and rule 5: ring entries and KVM's bitmap go with the slot. */
+	/*
+	 * Rule reap-before-memslot-change and rule backup-bitmap-last: ring
+	 * entries and KVM's bitmap go with the slot.
+	 */
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
@@ -447,7 +450,10 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 		return -EINVAL;
 	if (dt_region_overlaps(t, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;
-	/* Rule 7: no entry may be left to be read against the old place. */
+	/*
+	 * Rule reap-before-memslot-change: no entry may be left to be read
+	 * against the old place.
+	 */
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
@@ -471,7 +477,7 @@ void dt_regions_free(struct dt_tracker *t)
 	t->table.n = 0;
 }
 
-/* Errors mean all dirty (DOMAIN.md rule 10). */
+/* Errors mean all dirty (rule errors-mean-dirty). */
 void dt_regions_mark_all_dirty(struct dt_tracker *t, bool publish)
 {
 	int i;

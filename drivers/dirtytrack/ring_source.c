@@ -319,7 +319,10 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	if (!t->nr_rings)
 		return 0;
 	might_sleep();
-	/* Rule 3: the reset completes before any harvested page is copied. */
+	/*
+	 * Rule reset-before-copy: the reset completes before any harvested page
+	 * is copied.
+	 */
 	ret = dt_rings_reset(&ops, DT_RESET_MAX_CALLS, &t->sticky, &st);
 	trace_dirtytrack_ring_reset(t->id, ret, st.resets, st.partial_resets,
 				    st.sticky);

@@ -580,10 +580,10 @@ static void dt_ring_stick_batch(struct dt_ring *r, struct dt_sticky *s,
  * @sticky: where pages KVM may have stopped logging go
  * @st: counters, accumulated
  *
- * Rule 3: the caller publishes what it harvested only once this returned 0,
- * every mark reset.  Issued even with nothing marked: the count then shows
- * a foreign collector's marks.  O(rings) per call, plus O(marks) when the
- * count is not what was marked.
+ * Rule reset-before-copy: the caller publishes what it harvested only once this
+ * returned 0, every mark reset.  Issued even with nothing marked: the count
+ * then shows a foreign collector's marks.  O(rings) per call, plus O(marks)
+ * when the count is not what was marked.
  *
  * Return: 0; -EAGAIN if the reset still stopped early after @max_calls
  * calls; -ENOSPC if two calls running took none of our marks and nothing

@@ -5,7 +5,7 @@
  * round; each harvest must report exactly those pages of that slot, and
  * KVM_RESET_DIRTY_RINGS must hand back exactly the entries the walk marked.
  *
- * x86_64 hosts only (the CI host has a working /dev/kvm, TESTING.md).
+ * x86_64 hosts only (the CI host has a working /dev/kvm).
  */
 #include <errno.h>
 #include <fcntl.h>

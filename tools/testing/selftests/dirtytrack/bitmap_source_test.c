@@ -144,7 +144,10 @@ TEST(attach_refusals)
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, scratch);
 
-	/* DOMAIN.md rule 6: a ring with manual protect or INITIALLY_SET. */
+	/*
+	 * rule no-ring-with-manual-protect: a ring with manual protect or
+	 * INITIALLY_SET.
+	 */
 	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING |
 					     DIRTYTRACK_KVM_MANUAL_PROTECT,
 					     scratch, size));
@@ -191,9 +194,9 @@ TEST(a_region_larger_than_the_scratch_is_refused)
 }
 
 /*
- * A memslot larger than the region the VMM declared: KVM would copy its
- * whole bitmap past the scratch.  The tracker finds out first, writes
- * nothing past the scratch, and reports the region dirty (rule 10).
+ * A memslot larger than the region the VMM declared: KVM would copy its whole
+ * bitmap past the scratch.  The tracker finds out first, writes nothing past
+ * the scratch, and reports the region dirty (rule errors-mean-dirty).
  */
 TEST(a_memslot_larger_than_declared_is_not_overrun)
 {

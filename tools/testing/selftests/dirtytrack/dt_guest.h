@@ -651,7 +651,8 @@ static inline void dtg_store_pages(struct __test_metadata *_metadata,
 
 /*
  * Unplug (delete) or replug data slot @i, keeping its host memory.  The
- * tracker's region goes first and comes back after (DOMAIN.md rule 7).
+ * tracker's region goes first and comes back after (rule
+ * reap-before-memslot-change).
  */
 static inline int dtg_slot_unplug(struct dt_guest *g, int i)
 {

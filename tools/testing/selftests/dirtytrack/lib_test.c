@@ -381,7 +381,10 @@ TEST_F(lib, remove_hands_back_bits_and_readd_is_all_dirty)
 	ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
 	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, lib_collect, &s, NULL));
 	dtg_store_pages(_metadata, g, pages, 2);
-	/* No sync: the remove harvests the slot itself (rule 7). */
+	/*
+	 * No sync: the remove harvests the slot itself (rule
+	 * reap-before-memslot-change).
+	 */
 	memset(bits, 0xff, sizeof(bits));
 	ASSERT_EQ(0, dirtytrack_region_remove(self->t, data_slot(1), bits, &dirty));
 	EXPECT_EQ(2, dirty);
@@ -534,7 +537,7 @@ TEST_F(lib, a_moved_region_keeps_its_bits_and_a_callback_may_sync)
 	ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
 	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, lib_collect, &s, NULL));
 	dtg_store_pages(_metadata, g, pages, 1);
-	/* The tracker first (rule 7), then KVM. */
+	/* The tracker first (rule reap-before-memslot-change), then KVM. */
 	ASSERT_EQ(0, dirtytrack_region_move(self->t, data_slot(2), 0x40000000));
 	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
 	ASSERT_EQ(0, dirtytrack_region_bitmap(self->t, data_slot(2), &v));
