@@ -162,7 +162,7 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	 */
 	if (backup && h->kind != DT_HARVEST_ALL)
 		return 0;
-	for (i = 0; i < DT_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			dt_kvm_bitmap_read(t, t->regions[i], h);
 	return 0;
@@ -272,7 +272,7 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 	t->kbm = kbm;
 
 	ret = dt_kvm_bitmap_probe(t, ring);
-	for (i = 0; !ret && i < DT_MAX_REGIONS; i++)
+	for (i = 0; !ret && i < t->regions_end; i++)
 		if (t->regions[i])
 			ret = dt_kvm_bitmap_check_region(t,
 							 t->regions[i]->slot.npages);

@@ -326,6 +326,8 @@ struct dt_stats {
  *       there only
  * @vm_fd: the VM's fd in the creator at DIRTYTRACK_CREATE
  * @regions: the regions, in no order
+ * @regions_end: one past the last used entry of @regions, where loops over
+ *               them stop (written under @lock and @map_lock)
  * @table_v: the regions' slots sorted by slot, @table's storage
  * @table: the slot table the ring walk resolves entries with
  * @rings: attached rings
@@ -362,6 +364,7 @@ struct dt_tracker {
 	struct net *net;
 	int vm_fd;
 	struct dt_region *regions[DT_MAX_REGIONS];
+	u32 regions_end;
 	struct dt_slot table_v[DT_MAX_REGIONS];
 	struct dt_slot_table table;
 	struct dt_ring_source *rings[DT_MAX_RINGS];

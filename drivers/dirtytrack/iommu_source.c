@@ -132,7 +132,7 @@ static void dt_iommu_mark_all(struct dt_tracker *t, struct dt_iommu_source *src)
 		dt_iommu_mark_range(t, src, 0, DT_IOMMU_MAX_IOVA);
 		return;
 	}
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *r = t->regions[i];
 
 		if (r && !(r->slot.slot >> 16))
@@ -248,7 +248,7 @@ static void dt_iommu_read_all(struct dt_tracker *t,
 					  src->maps[i].length >> PAGE_SHIFT, rd);
 		return;
 	}
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *r = t->regions[i];
 
 		if (r && !(r->slot.slot >> 16))

@@ -100,7 +100,7 @@ static int dt_nl_put_tracker_attrs(struct sk_buff *skb,
 	nr_rings = smp_load_acquire(&t->nr_rings);
 
 	down_read(&t->map_lock);
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		if (t->regions[i]) {
 			nr_regions++;
 			pages += t->regions[i]->slot.npages;

@@ -86,7 +86,7 @@ static void dt_table_rebuild(struct dt_tracker *t)
 {
 	u32 i, n = 0;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			t->table_v[n++] = t->regions[i]->slot;
 	sort(t->table_v, n, sizeof(t->table_v[0]), dt_slot_cmp, NULL);
@@ -99,7 +99,7 @@ struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
 {
 	u32 i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i] && t->regions[i]->slot.slot == slot)
 			return t->regions[i];
 	return NULL;
@@ -126,7 +126,7 @@ struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 {
 	u32 i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *r = t->regions[i];
 
 		if (r && !(r->slot.slot >> 16) &&
@@ -135,7 +135,7 @@ struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 			return r;
 		}
 	}
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *r = t->regions[i];
 
 		if (r && r->moved && !(r->slot.slot >> 16) &&
@@ -183,7 +183,7 @@ void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn)
 {
 	u32 i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *r = t->regions[i];
 		u64 lo, hi;
 
@@ -202,7 +202,7 @@ void dt_regions_forget_moves(struct dt_tracker *t)
 {
 	u32 i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			t->regions[i]->moved = false;
 }
@@ -213,7 +213,7 @@ static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
 {
 	int i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *o = t->regions[i];
 
 		if (o && o != skip && o->slot.slot >> 16 == as_id &&
@@ -278,6 +278,8 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	r->map_offset = t->next_map_offset;
 	t->next_map_offset += r->map_size;
 	t->regions[free] = r;
+	if (free >= t->regions_end)
+		t->regions_end = free + 1;
 	up_write(&t->map_lock);
 	dt_table_rebuild(t);
 	if (!cmd->as_id)
@@ -314,7 +316,7 @@ struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff)
 	int i;
 
 	lockdep_assert_held(&t->map_lock);
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		struct dt_region *r = t->regions[i];
 
 		if (r && off >= r->map_offset &&
@@ -404,7 +406,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		if (t->regions[i] != r)
 			continue;
 		/*
@@ -413,6 +415,8 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		 */
 		down_write(&t->map_lock);
 		t->regions[i] = NULL;
+		while (t->regions_end && !t->regions[t->regions_end - 1])
+			t->regions_end--;
 		unmap_mapping_range(t->inode->i_mapping, r->map_offset,
 				    r->map_size, 1);
 		up_write(&t->map_lock);
@@ -469,11 +473,12 @@ void dt_regions_free(struct dt_tracker *t)
 {
 	int i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
+	for (i = 0; i < t->regions_end; i++) {
 		if (t->regions[i])
 			dt_region_free(t->regions[i]);
 		t->regions[i] = NULL;
 	}
+	t->regions_end = 0;
 	t->table.n = 0;
 }
 
@@ -482,7 +487,7 @@ void dt_regions_mark_all_dirty(struct dt_tracker *t, bool publish)
 {
 	int i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			dt_bitmap_set_range(publish ? &t->regions[i]->merged :
 						      &t->regions[i]->pending,
@@ -494,7 +499,7 @@ void dt_regions_publish(struct dt_tracker *t)
 {
 	int i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++)
+	for (i = 0; i < t->regions_end; i++)
 		if (t->regions[i])
 			dt_bitmap_move(&t->regions[i]->merged,
 				       &t->regions[i]->pending);
