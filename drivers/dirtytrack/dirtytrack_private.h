@@ -554,8 +554,17 @@ int dt_tracker_create(struct dt_ucmd *ucmd);
 /* tracker_file.c: the tracker's file, on a pseudo filesystem of our own */
 int dt_fs_init(void);
 void dt_fs_exit(void);
-int dt_file_install(void *priv, const struct file_operations *fops,
-		    const char *name, struct inode **inode);
+/* A file and its reserved fd, installed only once the reply is out. */
+struct dt_new_file {
+	int fd;
+	struct file *file;
+};
+
+int dt_file_prepare(struct dt_new_file *nf, void *priv,
+		    const struct file_operations *fops, const char *name,
+		    struct inode **inode);
+void dt_file_commit(struct dt_new_file *nf);
+void dt_file_abort(struct dt_new_file *nf);
 int dt_tracker_mmap(struct file *file, struct vm_area_struct *vma);
 void dt_vma_set_flags(struct vm_area_struct *vma, unsigned long flags);
 
@@ -620,7 +629,8 @@ extern const struct dt_source_ops dt_vmm_source_ops;
 int dt_vmm_log_create(struct dt_tracker *t);
 void dt_vmm_log_put_tracker(struct dt_tracker *t);
 void dt_vmm_log_grow(struct dt_tracker *t, u64 end_gfn);
-int dt_vmm_log_fd(struct dt_tracker *t, u64 *log_size);
+int dt_vmm_log_fd(struct dt_tracker *t, struct dt_new_file *nf,
+		  u64 *log_size);
 int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd);
 
 #endif /* _DIRTYTRACK_PRIVATE_H */

@@ -316,16 +316,22 @@ static int dt_tracker_attach_kvm_bitmap(struct dt_ucmd *ucmd)
 static int dt_tracker_vmm_log_fd(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_vmm_log_fd *cmd = ucmd->cmd;
-	int fd;
+	struct dt_new_file nf;
+	int ret;
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	fd = dt_vmm_log_fd(ucmd->ctx, &cmd->out_log_size);
-	if (fd < 0)
-		return fd;
-	cmd->out_fd = fd;
-	/* The fd is installed; on -EFAULT the caller can still close it. */
-	return dt_ucmd_respond(ucmd, sizeof(*cmd));
+	ret = dt_vmm_log_fd(ucmd->ctx, &nf, &cmd->out_log_size);
+	if (ret)
+		return ret;
+	cmd->out_fd = nf.fd;
+	/* Installed only once the VMM can know it: no fd it cannot close. */
+	ret = dt_ucmd_respond(ucmd, sizeof(*cmd));
+	if (ret)
+		dt_file_abort(&nf);
+	else
+		dt_file_commit(&nf);
+	return ret;
 }
 
 static int dt_tracker_vmm_mark(struct dt_ucmd *ucmd)
@@ -498,9 +504,10 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_create *cmd = ucmd->cmd;
 	struct dt_tracker *t, *o;
+	struct dt_new_file nf;
 	struct file *vm_file;
 	unsigned long id;
-	int fd, ret;
+	int ret;
 
 	vm_file = fget(cmd->vm_fd);
 	if (!vm_file)
@@ -545,21 +552,28 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 		mutex_unlock(&dt_trackers_lock);
 		goto err_free;
 	}
-	/* Listed before the fd exists: a racing close() finds it listed. */
-	fd = dt_file_install(t, &dt_tracker_fops, "[dirtytrack]", &t->inode);
-	if (fd < 0) {
+	/* Listed before the file exists: its release finds it listed. */
+	ret = dt_file_prepare(&nf, t, &dt_tracker_fops, "[dirtytrack]",
+			      &t->inode);
+	if (ret) {
 		xa_erase(&dt_trackers, t->id);
 		mutex_unlock(&dt_trackers_lock);
-		ret = fd;
 		goto err_free;
 	}
-	/* Under the lock: a racing close() cannot free it, or tell first. */
 	dt_nl_notify_created(t);
 	mutex_unlock(&dt_trackers_lock);
 
-	cmd->out_tracker_fd = fd;
+	/*
+	 * The fd is installed only once the VMM can know it.  If the reply
+	 * faults, dropping the file releases the tracker as a close would,
+	 * and the VM is free for the next create.
+	 */
+	cmd->out_tracker_fd = nf.fd;
 	ret = dt_ucmd_respond(ucmd, sizeof(*cmd));
-	/* The fd is installed; on -EFAULT the caller can still close it. */
+	if (ret)
+		dt_file_abort(&nf);
+	else
+		dt_file_commit(&nf);
 	return ret;
 
 err_free:

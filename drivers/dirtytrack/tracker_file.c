@@ -44,16 +44,23 @@ void dt_fs_exit(void)
 }
 
 /**
- * dt_file_install() - a new file with an inode of its own, and its fd
+ * dt_file_prepare() - a new file with an inode of its own, and an fd for it
+ * @nf: output: the fd, reserved but not installed, and the file
  * @priv: the file's private data
  * @fops: its file operations
  * @name: its name
  * @inode_out: output: the inode, for unmap_mapping_range(); may be NULL
  *
- * Return: the new fd (O_CLOEXEC), or a negative errno.
+ * The caller copies the fd out to the VMM first, then installs it with
+ * dt_file_commit(), or drops both with dt_file_abort() if the copy fails:
+ * an fd installed before a reply that faults would be one the VMM cannot
+ * know of (iommufd does the same).
+ *
+ * Return: 0, or a negative errno.
  */
-int dt_file_install(void *priv, const struct file_operations *fops,
-		    const char *name, struct inode **inode_out)
+int dt_file_prepare(struct dt_new_file *nf, void *priv,
+		    const struct file_operations *fops, const char *name,
+		    struct inode **inode_out)
 {
 	struct inode *inode;
 	struct file *file;
@@ -81,14 +88,28 @@ int dt_file_install(void *priv, const struct file_operations *fops,
 	file->private_data = priv;
 	if (inode_out)
 		*inode_out = inode;
-	fd_install(fd, file);
-	return fd;
+	nf->fd = fd;
+	nf->file = file;
+	return 0;
 
 err_inode:
 	iput(inode);
 err_fd:
 	put_unused_fd(fd);
 	return ret;
+}
+
+/* The reply reached the VMM: the fd it holds now names the file. */
+void dt_file_commit(struct dt_new_file *nf)
+{
+	fd_install(nf->fd, nf->file);
+}
+
+/* The reply faulted: the fd was never seen; the file's release runs. */
+void dt_file_abort(struct dt_new_file *nf)
+{
+	put_unused_fd(nf->fd);
+	fput(nf->file);
 }
 
 static vm_fault_t dt_tracker_fault(struct vm_fault *vmf)

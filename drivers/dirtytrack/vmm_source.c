@@ -160,23 +160,26 @@ void dt_vmm_log_grow(struct dt_tracker *t, u64 end_gfn)
 /**
  * dt_vmm_log_fd() - ioctl(DIRTYTRACK_VMM_LOG_FD): a file mapping the log
  * @t: the tracker
+ * @nf: output: the file and its fd, for dt_file_commit() once the reply is
+ *      out (dt_file_abort() otherwise)
  * @log_size: output: the log's size now
  *
- * Return: the new fd (O_CLOEXEC), or a negative errno.
+ * Return: 0, or a negative errno.
  */
-int dt_vmm_log_fd(struct dt_tracker *t, u64 *log_size)
+int dt_vmm_log_fd(struct dt_tracker *t, struct dt_new_file *nf,
+		  u64 *log_size)
 {
-	int fd;
+	int ret;
 
 	kref_get(&t->vmm->ref);
-	fd = dt_file_install(t->vmm, &dt_vmm_log_fops, "[dirtytrack-vmm-log]",
-			     NULL);
-	if (fd < 0) {
+	ret = dt_file_prepare(nf, t->vmm, &dt_vmm_log_fops,
+			      "[dirtytrack-vmm-log]", NULL);
+	if (ret) {
 		kref_put(&t->vmm->ref, dt_vmm_log_release);
-		return fd;
+		return ret;
 	}
 	*log_size = t->vmm->size;
-	return fd;
+	return 0;
 }
 
 /*

@@ -743,6 +743,68 @@ TEST_F(tracker, unknown_flags_are_eopnotsupp_everywhere)
 	EXPECT_EQ(ENOTTY, errno);
 }
 
+/* The lowest free fd number: where the next new fd would go. */
+static int lowest_free_fd(void)
+{
+	int fd = dup(0);
+
+	if (fd >= 0)
+		close(fd);
+	return fd;
+}
+
+/*
+ * A reply the VMM cannot receive (its struct is read-only) installs no fd:
+ * the VMM could not know it, and a tracker left behind would refuse every
+ * retry (EEXIST).  The same for the vmm log's fd.
+ */
+TEST_F(tracker, a_reply_that_faults_installs_no_fd)
+{
+	struct dirtytrack_create *c;
+	struct dirtytrack_vmm_log_fd *l;
+	int before, tr;
+	void *page;
+
+	page = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+
+	/* The fixture's tracker goes first: the VM takes one tracker. */
+	close(self->g.tr);
+	self->g.tr = -1;
+	c = page;
+	*c = (struct dirtytrack_create){ .size = sizeof(*c), .vm_fd = self->g.vm };
+	ASSERT_EQ(0, mprotect(page, PAGE, PROT_READ));
+	before = lowest_free_fd();
+	EXPECT_EQ(-1, ioctl(self->g.dev, DIRTYTRACK_CREATE, c));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(before, lowest_free_fd());
+	/* Nothing left behind: the VM takes a tracker again. */
+	tr = dtg_create_tracker(self->g.dev, self->g.vm);
+	ASSERT_LE(0, tr) TH_LOG("create after a faulting reply: %s",
+				strerror(-tr));
+	self->g.tr = tr;
+
+	ASSERT_EQ(0, mprotect(page, PAGE, PROT_READ | PROT_WRITE));
+	l = page;
+	*l = (struct dirtytrack_vmm_log_fd){ .size = sizeof(*l) };
+	ASSERT_EQ(0, mprotect(page, PAGE, PROT_READ));
+	before = lowest_free_fd();
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_VMM_LOG_FD, l));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(before, lowest_free_fd());
+	munmap(page, PAGE);
+
+	/* The tracker still works, and gives the fd to a reply that lands. */
+	{
+		struct dirtytrack_vmm_log_fd ok = { .size = sizeof(ok) };
+
+		ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_VMM_LOG_FD, &ok));
+		EXPECT_EQ(before, ok.out_fd);
+		close(ok.out_fd);
+	}
+}
+
 static long vm_locked_kb(void)
 {
 	char line[256];
