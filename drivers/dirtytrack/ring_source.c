@@ -14,6 +14,7 @@
 #include <linux/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/version.h>
 #include <linux/vmalloc.h>
 
 #include "dirtytrack_private.h"
@@ -42,6 +43,15 @@ static void dt_ring_source_free(struct mm_struct *mm, struct dt_ring_source *rs)
 	kfree(rs);
 }
 
+/* Is @vma a mapping of a vCPU's dirty ring from its start, at @addr? */
+static bool dt_ring_vma_ok(struct vm_area_struct *vma, u64 addr)
+{
+	return vma && vma->vm_start == addr && vma->vm_file &&
+	       (vma->vm_flags & VM_SHARED) &&
+	       vma->vm_pgoff == KVM_DIRTY_LOG_PAGE_OFFSET &&
+	       dt_kvm_vcpu_id(vma->vm_file) >= 0;
+}
+
 /*
  * Check that [@addr, end of its VMA) is a vCPU's dirty ring mapping and
  * take a reference on the vCPU file.  Return the ring's byte size.
@@ -54,16 +64,42 @@ static long dt_ring_vma_check(u64 addr, struct file **vcpu_file)
 
 	mmap_read_lock(mm);
 	vma = vma_lookup(mm, addr);
-	if (!vma || vma->vm_start != addr || !vma->vm_file ||
-	    !(vma->vm_flags & VM_SHARED) ||
-	    vma->vm_pgoff != KVM_DIRTY_LOG_PAGE_OFFSET ||
-	    dt_kvm_vcpu_id(vma->vm_file) < 0)
-		goto out;
-	len = vma->vm_end - vma->vm_start;
-	*vcpu_file = get_file(vma->vm_file);
-out:
+	if (dt_ring_vma_ok(vma, addr)) {
+		len = vma->vm_end - vma->vm_start;
+		*vcpu_file = get_file(vma->vm_file);
+	}
 	mmap_read_unlock(mm);
 	return len;
+}
+
+/*
+ * Pin the @len bytes of ring at @addr, with the mmap lock held from the
+ * check to the pin: the VMA is checked again (the VMM may have mapped
+ * something else there since dt_ring_vma_check()), and the pages pinned
+ * are that VMA's.  Return the pages pinned, or a negative errno.
+ */
+static long dt_ring_pin(u64 addr, long len, struct file *vcpu_file,
+			struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	long pinned = -EINVAL;
+
+	mmap_read_lock(mm);
+	vma = vma_lookup(mm, addr);
+	if (dt_ring_vma_ok(vma, addr) && vma->vm_file == vcpu_file &&
+	    vma->vm_end - vma->vm_start == len) {
+		/* Linux 6.5 dropped the vmas argument. */
+#if KERNEL_VERSION(6, 5, 0) > LINUX_VERSION_CODE
+		pinned = pin_user_pages(addr, len >> PAGE_SHIFT,
+					FOLL_WRITE | FOLL_LONGTERM, pages, NULL);
+#else
+		pinned = pin_user_pages(addr, len >> PAGE_SHIFT,
+					FOLL_WRITE | FOLL_LONGTERM, pages);
+#endif
+	}
+	mmap_read_unlock(mm);
+	return pinned;
 }
 
 /*
@@ -157,8 +193,7 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 		ret = -ENOMEM;
 		goto err;
 	}
-	pinned = pin_user_pages_fast(addr, len >> PAGE_SHIFT,
-				     FOLL_WRITE | FOLL_LONGTERM, rs->pages);
+	pinned = dt_ring_pin(addr, len, vcpu_file, rs->pages);
 	if (pinned != len >> PAGE_SHIFT) {
 		if (pinned > 0)
 			unpin_user_pages(rs->pages, pinned);
