@@ -146,17 +146,17 @@ bool dt_ring_resync(struct dt_ring *r)
 
 	for (i = 0; i < r->size; i++) {
 		if (dt_gfn_flags(r, i) && !dt_gfn_flags(r, i - 1)) {
-			r->fetch = i;
-			r->unreset = 0;
-			r->synced = true;
+			dt_write_once(r->fetch, i);
+			dt_write_once(r->unreset, 0);
+			dt_write_once(r->synced, true);
 			return true;
 		}
 	}
 	/* Every entry used cannot happen below KVM's soft limit: start at 0. */
 	if (dt_gfn_flags(r, 0)) {
-		r->fetch = 0;
-		r->unreset = 0;
-		r->synced = true;
+		dt_write_once(r->fetch, 0);
+		dt_write_once(r->unreset, 0);
+		dt_write_once(r->synced, true);
 	}
 	return r->synced;
 }
@@ -177,8 +177,8 @@ static bool dt_ring_mark_phantoms(struct dt_ring *r, u32 g,
 		if (dt_cmpxchg32(&dt_gfn(r, r->fetch + i)->flags, 0,
 				 KVM_DIRTY_GFN_F_RESET))
 			break;
-	r->fetch += i;
-	r->unreset += i;
+	dt_write_once(r->fetch, r->fetch + i);
+	dt_write_once(r->unreset, r->unreset + i);
 	st->recovered += i;
 	return i > 0;
 }
@@ -288,15 +288,15 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 		}
 		if (flags || !r->overflow)
 			break;
-		r->fetch = fetch;
-		r->unreset = unreset;
+		dt_write_once(r->fetch, fetch);
+		dt_write_once(r->unreset, unreset);
 		if (!dt_ring_recover(r, st))
 			break;
 		fetch = r->fetch;
 		unreset = r->unreset;
 	}
-	r->fetch = fetch;
-	r->unreset = unreset;
+	dt_write_once(r->fetch, fetch);
+	dt_write_once(r->unreset, unreset);
 	dt_taker_done(&k, st);
 	/*
 	 * Full: every entry is used, so KVM pushed past its soft limit.  A
@@ -348,7 +348,7 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st)
 		if (r->overflowed)
 			return dt_ring_mark_phantoms(r, i, st);
 		st->foreign += i;
-		r->fetch += i;
+		dt_write_once(r->fetch, r->fetch + i);
 		return true;
 	}
 	return false;
@@ -514,7 +514,7 @@ static bool dt_ring_settle(struct dt_ring *r, struct dt_slot_table *t,
 	st->foreign += passed;
 	r->consumed = took;
 	r->freed += took;
-	r->unreset -= passed + took;
+	dt_write_once(r->unreset, r->unreset - (passed + took));
 	return pushed;
 }
 
@@ -523,7 +523,7 @@ static void dt_ring_settle_all(struct dt_ring *r)
 {
 	r->consumed = r->unreset;
 	r->freed += r->unreset;
-	r->unreset = 0;
+	dt_write_once(r->unreset, 0);
 }
 
 /*
