@@ -106,6 +106,9 @@ union dt_ucmd_buffer {
 long dt_ioctl_dispatch(const struct dt_ioctl_op *ops, size_t nr_ops,
 		       void *ctx, unsigned int cmd, unsigned long arg);
 int dt_ucmd_respond(struct dt_ucmd *ucmd, size_t cmd_len);
+struct dt_new_file;
+int dt_ucmd_respond_fd(struct dt_ucmd *ucmd, size_t cmd_len,
+		       struct dt_new_file *nf);
 
 /* Limits, so a fake region or vCPU count hits a cap, not the allocator. */
 #define DT_MAX_REGIONS		512

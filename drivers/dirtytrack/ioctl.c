@@ -70,3 +70,26 @@ int dt_ucmd_respond(struct dt_ucmd *ucmd, size_t cmd_len)
 		return -EFAULT;
 	return 0;
 }
+
+/**
+ * dt_ucmd_respond_fd() - copy a command's output back, then install its fd
+ * @ucmd: the decoded call, whose output names @nf's fd
+ * @cmd_len: the kernel's struct size
+ * @nf: the new file: installed if the reply landed, dropped if it faulted
+ *
+ * An fd installed before a reply that faults is one the VMM cannot know
+ * of, and so can never close; iommufd orders it the same way.
+ *
+ * Return: 0, or -EFAULT.
+ */
+int dt_ucmd_respond_fd(struct dt_ucmd *ucmd, size_t cmd_len,
+		       struct dt_new_file *nf)
+{
+	int ret = dt_ucmd_respond(ucmd, cmd_len);
+
+	if (ret)
+		dt_file_abort(nf);
+	else
+		dt_file_commit(nf);
+	return ret;
+}

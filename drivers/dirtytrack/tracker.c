@@ -325,13 +325,7 @@ static int dt_tracker_vmm_log_fd(struct dt_ucmd *ucmd)
 	if (ret)
 		return ret;
 	cmd->out_fd = nf.fd;
-	/* Installed only once the VMM can know it: no fd it cannot close. */
-	ret = dt_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		dt_file_abort(&nf);
-	else
-		dt_file_commit(&nf);
-	return ret;
+	return dt_ucmd_respond_fd(ucmd, sizeof(*cmd), &nf);
 }
 
 static int dt_tracker_vmm_mark(struct dt_ucmd *ucmd)
@@ -564,17 +558,11 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	mutex_unlock(&dt_trackers_lock);
 
 	/*
-	 * The fd is installed only once the VMM can know it.  If the reply
-	 * faults, dropping the file releases the tracker as a close would,
-	 * and the VM is free for the next create.
+	 * If the reply faults, dropping the file releases the tracker as a
+	 * close would, and the VM is free for the next create.
 	 */
 	cmd->out_tracker_fd = nf.fd;
-	ret = dt_ucmd_respond(ucmd, sizeof(*cmd));
-	if (ret)
-		dt_file_abort(&nf);
-	else
-		dt_file_commit(&nf);
-	return ret;
+	return dt_ucmd_respond_fd(ucmd, sizeof(*cmd), &nf);
 
 err_free:
 	dt_tracker_free(t);
