@@ -179,6 +179,35 @@ static void or_words_drops_bits_past_the_region(void **state)
 	set_fini(&s);
 }
 
+/*
+ * A pending set written with dt_bitmap_set_pending() (no barrier) is one
+ * dt_bitmap_move() publishes whole: every page's summary bit is set, so the
+ * move finds every chunk; pages past the region are dropped.
+ */
+static void pending_pages_are_all_moved(void **state)
+{
+	struct set pending, merged;
+	u64 p, n = 3 * DT_CHUNK_PAGES + 7;
+
+	(void)state;
+	set_init(&pending, n);
+	set_init(&merged, n);
+	for (p = 1; p < n; p += 257) {
+		dt_bitmap_set_pending(&pending.b, p);
+		merged.shadow[p] = 1;
+	}
+	dt_bitmap_set_pending(&pending.b, n - 1);
+	merged.shadow[n - 1] = 1;
+	dt_bitmap_set_pending(&pending.b, n);		/* past the end */
+	dt_bitmap_set_pending(&pending.b, ~(u64)0);
+	assert_int_equal(dt_bitmap_move(&merged.b, &pending.b),
+			 shadow_weight(&merged));
+	assert_int_equal(dt_bitmap_weight(&pending.b), 0);
+	claim_and_check(&merged, 0, n);
+	set_fini(&pending);
+	set_fini(&merged);
+}
+
 static void move_takes_everything(void **state)
 {
 	struct set a, b;
@@ -330,6 +359,7 @@ int main(void)
 		cmocka_unit_test(ranges_match_a_shadow),
 		cmocka_unit_test(or_words_drops_bits_past_the_region),
 		cmocka_unit_test(move_takes_everything),
+		cmocka_unit_test(pending_pages_are_all_moved),
 		cmocka_unit_test(sparse_claim_skips_clean_chunks),
 		cmocka_unit_test(concurrent_claims_lose_nothing),
 	};
