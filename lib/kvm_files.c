@@ -51,19 +51,26 @@ int dt_kvm_vcpu_fd_id(int fd, uint32_t *id)
 }
 
 /*
- * Can KVM_RESET_DIRTY_RINGS end early on a signal?  From Linux 6.17 it
- * checks signal_pending() before every entry (virt/kvm/dirty_ring.c) and
- * drops the batch it holds when it stops (core/ring.c, "A reset that stops
- * early"); before 6.17 it never looks.  Nothing in the uAPI tells them
- * apart, so the kernel's version does; a version that does not parse
- * counts as stopping.
+ * Can KVM_RESET_DIRTY_RINGS of kernel @release (uname -r) end early on a
+ * signal?  From Linux 6.17 it checks signal_pending() before every entry
+ * (virt/kvm/dirty_ring.c) and drops the batch it holds when it stops
+ * (core/ring.c, "A reset that stops early"); before 6.17 it never looks.
+ * Nothing in the uAPI tells them apart, so the version does; a release
+ * that does not parse counts as stopping.
  */
-bool dt_kvm_reset_stops_on_signal(void)
+bool dt_kernel_reset_stops_on_signal(const char *release)
 {
 	unsigned int major, minor;
-	struct utsname u;
 
-	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+	if (sscanf(release, "%u.%u", &major, &minor) != 2)
 		return true;
 	return major > 6 || (major == 6 && minor >= 17);
+}
+
+/* The same, for the running kernel. */
+bool dt_kvm_reset_stops_on_signal(void)
+{
+	struct utsname u;
+
+	return uname(&u) || dt_kernel_reset_stops_on_signal(u.release);
 }

@@ -207,6 +207,7 @@ void dt_rates_restart(struct dirtytrack_tracker *t);
 /* kvm_files.c */
 int dt_kvm_fd_is_vm(int fd);
 int dt_kvm_vcpu_fd_id(int fd, uint32_t *id);
+bool dt_kernel_reset_stops_on_signal(const char *release);
 bool dt_kvm_reset_stops_on_signal(void);
 
 /* device.c: the monotonic clock, in ns. */
