@@ -80,11 +80,12 @@ u64 dt_bitmap_weight(const struct dt_bitmap *b);
 static inline void dt_bitmap_set_pending(struct dt_bitmap *b, u64 page)
 {
 	u64 w = page / DT_WORD_BITS, c = w / DT_SUMMARY_SPAN;
-	u64 *s = &b->summary[c / DT_WORD_BITS];
 	u64 bit = (u64)1 << (c % DT_WORD_BITS);
+	u64 *s;
 
 	if (page >= b->npages)
 		return;
+	s = &b->summary[c / DT_WORD_BITS];
 	dt_word_or(&b->words[w], (u64)1 << (page % DT_WORD_BITS));
 	if (!(dt_read_once(*s) & bit))
 		dt_word_or(s, bit);
