@@ -54,7 +54,6 @@ sys.exit(failed)
 EOF
 tap_check $? "Documentation parses (docutils, warnings fatal)" "$log"
 
-# The netlink definitions are what the kernel's generator makes of the spec.
 # The rules and designs the code relies on ship with it (Documentation/):
 # no file may cite a document outside the tree.
 log=$logs/outside-docs.log
@@ -63,6 +62,7 @@ git ls-files --cached --others --exclude-standard -- ':!tools/hygiene.sh' |
 ! grep -q . "$log"
 tap_check $? "no reference to a document outside the tree" "$log"
 
+# The netlink definitions are what the kernel's generator makes of the spec.
 log=$logs/ynl-regen.log
 DT_LINUX_SRC=$DT_LINUX_SRC "$top/tools/netlink/ynl-regen.sh" --check >"$log" 2>&1
 tap_check $? "netlink C generated from its YAML spec (ynl-gen-c.py)" "$log"
