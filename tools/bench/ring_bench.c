@@ -212,11 +212,12 @@ static int dtb_ring_point(const struct dtb_config *cfg, struct dtb_ring_col *col
 	for (i = 0; i < ncol; i++) {
 		cols[i].res.t.n = 0;
 		cols[i].res.items = vcpus * pages;
-		cols[i].walk = (struct dtb_result){ .collector = "reaper:walk",
-						    .items = vcpus * pages };
-		cols[i].reset = (struct dtb_result){ .collector = "reaper:reset",
-						     .items = vcpus * pages };
 	}
+	/* cols[0] is the reaper (dtb_ring_config()): its two parts. */
+	cols[0].walk = (struct dtb_result){ .collector = "reaper:walk",
+					    .items = vcpus * pages };
+	cols[0].reset = (struct dtb_result){ .collector = "reaper:reset",
+					     .items = vcpus * pages };
 	for (r = 0; !ret && r < cfg->warmup + cfg->reps; r++)
 		for (i = 0; !ret && i < ncol; i++)
 			ret = dtb_ring_round(&cols[i], jobs, expect,
