@@ -6,8 +6,9 @@
  *
  * Two VM configurations, each with its baseline:
  *  - KVM_GET_DIRTY_LOG (read and clear, write-protects what it reports),
- *    its words OR-ed into the VMM's bitmap as QEMU's
- *    cpu_physical_memory_set_dirty_lebitmap() does;
+ *    its nonzero words OR-ed into the VMM's bitmap with an atomic OR each,
+ *    as QEMU's cpu_physical_memory_set_dirty_lebitmap() does (it does two:
+ *    the VGA and the migration bitmaps);
  *  - with KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2: the same, then
  *    KVM_CLEAR_DIRTY_LOG of exactly what was read, per 1 GiB chunk that
  *    has bits (QEMU's default clear chunk);
@@ -51,7 +52,7 @@ static int dtb_bm_baseline(struct dtb_bm_col *c, uint64_t *out_pages)
 		return -errno;
 	for (w = 0; w < nwords; w++) {
 		if (c->buf[w]) {
-			c->acc[w] |= c->buf[w];
+			__atomic_fetch_or(&c->acc[w], c->buf[w], __ATOMIC_RELAXED);
 			n += __builtin_popcountll(c->buf[w]);
 		}
 	}
