@@ -214,6 +214,21 @@ static struct dt_ring *dt_u_ring_nth(void *ctx, uint32_t i)
 }
 
 /*
+ * The mask of a thread that blocks every signal it can, as
+ * pthread_sigmask(2) reports it, zero past the kernel's words: what a
+ * reset need not restore.  The same for every thread of the process.
+ */
+static void dt_u_blocked_all(sigset_t *mask)
+{
+	sigset_t all, old;
+
+	sigfillset(&all);
+	memset(mask, 0, sizeof(*mask));
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	pthread_sigmask(SIG_SETMASK, &old, mask);
+}
+
+/*
  * KVM_RESET_DIRTY_RINGS with every signal blocked that can be (the
  * module's dt_ring_reset_kvm(); core/ring.c says why), where KVM's reset
  * stops on signals (from Linux 6.17): a signal that arrives meanwhile
@@ -221,7 +236,8 @@ static struct dt_ring *dt_u_ring_nth(void *ctx, uint32_t i)
  * io_uring's task work) can still end the reset early; the count shows it
  * unless it fell after a ring's last entry, which this process cannot
  * tell (the module can).  An older KVM never stops early: its reset costs
- * no rt_sigprocmask(2) pair.
+ * no rt_sigprocmask(2) pair, and a thread that blocks every signal already
+ * (as every thread QEMU creates does) only one.
  *
  * With dt_lib_reset_unblocked (tests only), every signal can end it, and
  * a reset that takes fewer entries than were marked is taken for such a
@@ -232,6 +248,7 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 {
 	struct dirtytrack_tracker *t = ctx;
 	bool block = dt_u(t)->reset_blocks_signals && !dt_lib_reset_unblocked;
+	bool restore = false;
 	uint32_t marked = 0, i;
 	sigset_t all, saved;
 	int cleared, err;
@@ -240,11 +257,14 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 		marked += t->vcpus[i].ring.unreset;
 	if (block) {
 		sigfillset(&all);
+		/* The kernel writes only its own words of the old mask. */
+		memset(&saved, 0, sizeof(saved));
 		pthread_sigmask(SIG_BLOCK, &all, &saved);
+		restore = memcmp(&saved, &dt_u(t)->blocked_all, sizeof(saved));
 	}
 	cleared = ioctl(dt_u(t)->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
 	err = errno;
-	if (block)
+	if (restore)
 		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (dt_lib_reset_unblocked)
 		*bailed = cleared >= 0 && (uint32_t)cleared < marked;
@@ -401,6 +421,7 @@ static int dt_u_create(struct dirtytrack_tracker *t, int vm_fd)
 		return -ENOMEM;
 	t->priv = u;
 	u->reset_blocks_signals = dt_kvm_reset_stops_on_signal();
+	dt_u_blocked_all(&u->blocked_all);
 	/* Ours, like the module's reference on the VM file. */
 	u->vm_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 0);
 	if (u->vm_fd < 0) {

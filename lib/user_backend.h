@@ -12,6 +12,8 @@
 #ifndef DT_USER_BACKEND_H
 #define DT_USER_BACKEND_H
 
+#include <signal.h>
+
 #include "libdt.h"
 
 /* What a harvest covers: the module's enum dt_harvest_kind. */
@@ -55,6 +57,7 @@ struct dt_user {
 	enum dt_state state;	/* the module's state machine (core/state.c) */
 	struct dt_sticky sticky;	/* pages KVM may not log (core/ring.c) */
 	bool reset_blocks_signals;	/* KVM's reset stops on them */
+	sigset_t blocked_all;	/* a thread's mask once it blocks all it can */
 	struct dt_slot_table table;	/* the ring walk's view of the regions */
 	uint64_t table_gen;
 	struct dt_u_kvm_bitmap *kbm;

@@ -199,6 +199,45 @@ TEST_F(lib, store_list_claims_exactly_the_pages_written)
 	free(seen);
 }
 
+/*
+ * A sync leaves the calling thread's signal mask as it found it: open,
+ * partly blocked, or all blocked (where the user backend skips the
+ * restore, on kernels whose ring reset it runs with signals blocked).
+ */
+TEST_F(lib, a_sync_leaves_the_signal_mask_as_it_found_it)
+{
+	static const uint32_t pages[] = { 5 };
+	struct lib_seen s = { .g = &self->g };
+	sigset_t masks[3], before, after;
+	uint64_t claimed;
+	int m, sig;
+
+	sigemptyset(&masks[0]);
+	sigemptyset(&masks[1]);
+	sigaddset(&masks[1], SIGUSR1);
+	sigfillset(&masks[2]);
+	ASSERT_EQ(0, pthread_sigmask(SIG_SETMASK, NULL, &before));
+	ASSERT_EQ(0, dirtytrack_start(self->t, NULL));
+	for (m = 0; m < 3; m++) {
+		ASSERT_EQ(0, pthread_sigmask(SIG_SETMASK, &masks[m], NULL));
+		dtg_store_pages(_metadata, &self->g, pages, 1);
+		ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
+		ASSERT_EQ(0, pthread_sigmask(SIG_SETMASK, NULL, &after));
+		ASSERT_EQ(0, pthread_sigmask(SIG_SETMASK, &before, NULL));
+		for (sig = 1; sig <= SIGRTMAX; sig++) {
+			if (sig == SIGKILL || sig == SIGSTOP ||
+			    (sig > SIGSYS && sig < SIGRTMIN))
+				continue;
+			EXPECT_EQ(sigismember(&masks[m], sig),
+				  sigismember(&after, sig))
+				TH_LOG("mask %d, signal %d", m, sig);
+		}
+		ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, lib_collect, &s,
+						     &claimed));
+		EXPECT_LE(1, claimed);
+	}
+}
+
 static void lib_sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000,
