@@ -78,6 +78,7 @@ struct dtb_config {
 	bool kernel;			/* ... only if /dev/dirtytrack exists */
 	uint64_t max_mem;		/* guest memory touched at once, bytes */
 	/* ring */
+	bool signals_open;		/* collect with signals unblocked */
 	struct dtb_list vcpus;
 	struct dtb_list ring_entries;
 	struct dtb_list ring_pages;	/* dirty pages per vCPU per round */

@@ -44,6 +44,8 @@ static void dtb_usage(FILE *f)
 "  --vcpus LIST         default 1,2,4,8,16\n"
 "  --ring-entries LIST  default 4096,65536\n"
 "  --pages LIST         dirty pages per vCPU per round, default 64,256,1024,16384\n"
+"  --signals-open       collect with signals unblocked (default: blocked, as\n"
+"                       in QEMU's threads)\n"
 "bitmap:\n"
 "  --slots LIST         memslot sizes, default 1G,4G,16G\n"
 "  --fractions LIST     percent of the pages dirty, default 0.1,1,10,100\n"
@@ -227,6 +229,7 @@ enum {
 	OPT_MAX_MEM, OPT_VCPUS, OPT_RING_ENTRIES, OPT_PAGES, OPT_SLOTS,
 	OPT_FRACTIONS, OPT_BITMAP_VCPUS, OPT_BUDGET, OPT_CLAIM_SIZE,
 	OPT_FINAL_PAGES, OPT_FINAL_RING, OPT_QUICK, OPT_POINT_MAX,
+	OPT_SIGNALS_OPEN,
 };
 
 static const struct option dtb_options[] = {
@@ -241,6 +244,7 @@ static const struct option dtb_options[] = {
 	{ "vcpus", required_argument, NULL, OPT_VCPUS },
 	{ "ring-entries", required_argument, NULL, OPT_RING_ENTRIES },
 	{ "pages", required_argument, NULL, OPT_PAGES },
+	{ "signals-open", no_argument, NULL, OPT_SIGNALS_OPEN },
 	{ "slots", required_argument, NULL, OPT_SLOTS },
 	{ "fractions", required_argument, NULL, OPT_FRACTIONS },
 	{ "bitmap-vcpus", required_argument, NULL, OPT_BITMAP_VCPUS },
@@ -334,6 +338,9 @@ static int dtb_parse(int argc, char **argv, struct dtb_config *cfg)
 			break;
 		case OPT_PAGES:
 			ret = dtb_parse_list(optarg, &cfg->ring_pages, false);
+			break;
+		case OPT_SIGNALS_OPEN:
+			cfg->signals_open = true;
 			break;
 		case OPT_SLOTS:
 			ret = dtb_parse_list(optarg, &cfg->slot_bytes, true);

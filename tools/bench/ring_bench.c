@@ -21,6 +21,8 @@
  * every round (every reset write-protects them again).
  */
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -104,19 +106,31 @@ static int dtb_ring_collect(struct dtb_ring_col *c, uint64_t *out_entries,
 	return 0;
 }
 
-/* One round: the guest stores, the collector collects, then the checks. */
+/*
+ * One round: the guest stores, the collector collects, then the checks.
+ * The collect runs with every signal blocked, as in any thread QEMU
+ * creates (qemu_thread_create()), unless --signals-open: a collector that
+ * leaves them open pays for blocking them around KVM_RESET_DIRTY_RINGS on
+ * Linux 6.17 and later (lib/user_backend.c).
+ */
 static int dtb_ring_round(struct dtb_ring_col *c, const struct dtb_job *jobs,
-			  const uint64_t *expect, uint64_t want, bool timed)
+			  const uint64_t *expect, uint64_t want, bool timed,
+			  bool signals_open)
 {
 	uint64_t entries = 0, bad = 0, t0, t, walk_end = 0;
+	sigset_t all, saved;
 	int reset, ret;
 
 	ret = dtb_vm_round(&c->vm, jobs, NULL);
 	if (ret)
 		return ret;
+	if (!signals_open)
+		pthread_sigmask(SIG_BLOCK, &all, &saved);
 	t0 = dtb_now_ns();
 	ret = dtb_ring_collect(c, &entries, &bad, &reset, &walk_end);
 	t = dtb_now_ns() - t0;
+	if (!signals_open)
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	if (ret) {
 		dtb_err("%s: collect: %s", c->res.collector, strerror(-ret));
 		return ret;
@@ -221,7 +235,8 @@ static int dtb_ring_point(const struct dtb_config *cfg, struct dtb_ring_col *col
 	for (r = 0; !ret && r < cfg->warmup + cfg->reps; r++)
 		for (i = 0; !ret && i < ncol; i++)
 			ret = dtb_ring_round(&cols[i], jobs, expect,
-					     vcpus * pages, r >= cfg->warmup);
+					     vcpus * pages, r >= cfg->warmup,
+					     cfg->signals_open);
 	dtb_bitmap_free(expect);
 	return ret;
 }
