@@ -65,30 +65,58 @@ u64 dt_bitmap_claim(struct dt_bitmap *b, u64 first, u64 npages, u64 *out);
 u64 dt_bitmap_move(struct dt_bitmap *dst, struct dt_bitmap *src);
 u64 dt_bitmap_weight(const struct dt_bitmap *b);
 
+/* One word of a pending set OR-ed with @bits, then its summary bit. */
+static inline void dt_pending_word_or(struct dt_bitmap *b, u64 w, u64 bits)
+{
+	u64 c = w / DT_SUMMARY_SPAN, bit = (u64)1 << (c % DT_WORD_BITS);
+	u64 *s = &b->summary[c / DT_WORD_BITS];
+
+	dt_word_or(&b->words[w], bits);
+	if (!(dt_read_once(*s) & bit))
+		dt_word_or(s, bit);
+}
+
 /**
- * dt_bitmap_set_pending() - dt_bitmap_set() for a set no consumer reads yet
+ * dt_bitmap_or_pending() - set up to 64 pages of a set no consumer reads yet
  * @b: a region's pending set
- * @page: the page
+ * @page: the page of bit 0 of @bits
+ * @bits: bit i sets page @page + i; pages past the set's end are ignored
  *
  * The pending set's only reader is dt_bitmap_move(), which runs after its
  * writers (the harvest's sources) are done and ordered after them by their
  * join.  Sources running at once still need atomic ORs (their bits must not
  * overwrite each other's), but not the barrier between the word and its
- * summary bit that a concurrent claim needs.  Inline: the ring walk calls
- * it once per entry.
+ * summary bit that a concurrent claim needs.  Inline: the vmm log's
+ * harvest calls it once per word.
+ *
+ * Return: the bits of @bits set (those in the set).
+ */
+static inline u64 dt_bitmap_or_pending(struct dt_bitmap *b, u64 page,
+				       u64 bits)
+{
+	u64 w = page / DT_WORD_BITS, s = page % DT_WORD_BITS;
+
+	if (page >= b->npages)
+		return 0;
+	if (b->npages - page < DT_WORD_BITS)
+		bits &= ((u64)1 << (b->npages - page)) - 1;
+	if (!bits)
+		return 0;
+	dt_pending_word_or(b, w, bits << s);
+	if (s && bits >> (DT_WORD_BITS - s))
+		dt_pending_word_or(b, w + 1, bits >> (DT_WORD_BITS - s));
+	return bits;
+}
+
+/*
+ * dt_bitmap_or_pending() of one page, as lean as the ring walk needs: it
+ * calls it once per entry.
  */
 static inline void dt_bitmap_set_pending(struct dt_bitmap *b, u64 page)
 {
-	u64 w = page / DT_WORD_BITS, c = w / DT_SUMMARY_SPAN;
-	u64 bit = (u64)1 << (c % DT_WORD_BITS);
-	u64 *s;
-
-	if (page >= b->npages)
-		return;
-	s = &b->summary[c / DT_WORD_BITS];
-	dt_word_or(&b->words[w], (u64)1 << (page % DT_WORD_BITS));
-	if (!(dt_read_once(*s) & bit))
-		dt_word_or(s, bit);
+	if (page < b->npages)
+		dt_pending_word_or(b, page / DT_WORD_BITS,
+				   (u64)1 << (page % DT_WORD_BITS));
 }
 
 /* ---- memslots ------------------------------------------------------------ */

@@ -46,6 +46,8 @@ static bool bit(const u64 *v, u64 i)
 }
 
 /* Claim [first, first + n) and check it against the shadow, which it clears. */
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
+
 static void claim_and_check(struct set *s, u64 first, u64 n)
 {
 	u64 nw = dt_bitmap_words(n), expect = 0, got, i;
@@ -208,6 +210,40 @@ static void pending_pages_are_all_moved(void **state)
 	set_fini(&merged);
 }
 
+/*
+ * dt_bitmap_or_pending() sets exactly the pages of its word's bits, at any
+ * alignment, across a word boundary, and up to the set's end only.
+ */
+static void or_pending_sets_exactly_its_bits(void **state)
+{
+	static const u64 pages[] = { 0, 1, 63, 64, 100, 127, 4096 + 37 };
+	static const u64 words[] = { 1, ~(u64)0, 0x8000000000000001ULL,
+				     0x00ff00ff00ff00ffULL, 0 };
+	struct set pending, merged;
+	u64 n = 2 * DT_CHUNK_PAGES + 70, i, j, k;
+
+	(void)state;
+	for (i = 0; i < ARRAY_LEN(pages) + 2; i++) {
+		/* The last two: a word across the end, and one past it. */
+		u64 page = i < ARRAY_LEN(pages) ? pages[i] :
+			   i == ARRAY_LEN(pages) ? n - 20 : n;
+
+		for (j = 0; j < ARRAY_LEN(words); j++) {
+			set_init(&pending, n);
+			set_init(&merged, n);
+			dt_bitmap_or_pending(&pending.b, page, words[j]);
+			for (k = 0; k < 64; k++)
+				if (words[j] >> k & 1 && page + k < n)
+					merged.shadow[page + k] = 1;
+			assert_int_equal(dt_bitmap_move(&merged.b, &pending.b),
+					 shadow_weight(&merged));
+			claim_and_check(&merged, 0, n);
+			set_fini(&pending);
+			set_fini(&merged);
+		}
+	}
+}
+
 static void move_takes_everything(void **state)
 {
 	struct set a, b;
@@ -360,6 +396,7 @@ int main(void)
 		cmocka_unit_test(or_words_drops_bits_past_the_region),
 		cmocka_unit_test(move_takes_everything),
 		cmocka_unit_test(pending_pages_are_all_moved),
+		cmocka_unit_test(or_pending_sets_exactly_its_bits),
 		cmocka_unit_test(sparse_claim_skips_clean_chunks),
 		cmocka_unit_test(concurrent_claims_lose_nothing),
 	};
