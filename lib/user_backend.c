@@ -54,9 +54,9 @@ struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
 	return NULL;
 }
 
-/* Mark a frame of address space 0 pending; false if no region holds it. */
-bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
-		   struct dt_u_hint *hint)
+/* dt_u_find_gfn(), trying @hint's region first and keeping the answer. */
+struct dt_lib_region *dt_u_hint_find(struct dirtytrack_tracker *t,
+				     uint64_t gfn, struct dt_u_hint *hint)
 {
 	struct dt_lib_region *r = hint->r;
 
@@ -64,6 +64,15 @@ bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
 		r = dt_u_find_gfn(t, gfn, &hint->base);
 		hint->r = r;
 	}
+	return r;
+}
+
+/* Mark a frame of address space 0 pending; false if no region holds it. */
+bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
+		   struct dt_u_hint *hint)
+{
+	struct dt_lib_region *r = dt_u_hint_find(t, gfn, hint);
+
 	if (!r)
 		return false;
 	dt_bitmap_set_pending(&r->pending, gfn - hint->base);

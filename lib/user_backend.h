@@ -81,6 +81,8 @@ struct dt_u_hint {
 
 /* user_backend.c */
 int dt_u_kcmp_files(int a, int b);
+struct dt_lib_region *dt_u_hint_find(struct dirtytrack_tracker *t,
+				     uint64_t gfn, struct dt_u_hint *hint);
 bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
 		   struct dt_u_hint *hint);
 void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end);

@@ -138,13 +138,31 @@ int dt_u_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 	return 0;
 }
 
-/* One log word's bits, taken, into the regions' pending sets. */
+/*
+ * One log word's bits, taken, into the regions' pending sets: where a bit
+ * is a host page (4 KiB pages), each region's share of the word at once.
+ */
 static void dt_u_take_word(struct dirtytrack_tracker *t, uint64_t first_bit,
 			   uint64_t v, struct dt_u_hint *hint,
 			   struct dt_u_harvest *h)
 {
 	unsigned int shift = t->dt->page_shift - DT_LOG_SHIFT;
 
+	while (v && !shift) {
+		unsigned int lo = (unsigned int)__builtin_ctzll(v);
+		uint64_t gfn = first_bit + lo, took;
+		struct dt_lib_region *r = dt_u_hint_find(t, gfn, hint);
+
+		if (!r) {
+			h->st.vmm_outside++;
+			v &= v - 1;
+			continue;
+		}
+		took = dt_bitmap_or_pending(&r->pending, gfn - hint->base,
+					    v >> lo);
+		h->st.vmm_pages += (uint64_t)__builtin_popcountll(took);
+		v &= ~(took << lo);
+	}
 	while (v) {
 		uint64_t bit = first_bit + (uint64_t)__builtin_ctzll(v);
 

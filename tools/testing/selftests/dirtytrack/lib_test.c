@@ -200,6 +200,55 @@ TEST_F(lib, store_list_claims_exactly_the_pages_written)
 }
 
 /*
+ * Whole words of the vmm log, written by another mapping: each word is
+ * shared out between the regions it covers, a region ending inside a word
+ * takes only its own frames, and the frames between regions are counted
+ * outside, one per bit.
+ */
+TEST_F(lib, vmm_log_words_are_split_between_regions)
+{
+	struct dirtytrack_sync_stats st = DIRTYTRACK_OPTS_INIT(dirtytrack_sync_stats);
+	struct dt_guest *g = &self->g;
+	uint64_t first = DTG_CODE_GPA / 4096, end, size, claimed, *log, i;
+	uint64_t code = DTG_CODE_SIZE / DTG_PAGE, shrunk = 100;
+	uint8_t *seen = calloc(g->data_pages, 1);
+	struct lib_seen s = { .g = g, .page = seen };
+	int fd;
+
+	ASSERT_NE(NULL, seen);
+	ASSERT_EQ(0, first % 64);
+	end = dtg_slot_gpa(g, NR_SLOTS - 1) / 4096 + SLOT_PAGES;
+	/* Slot 0's region ends inside a log word. */
+	ASSERT_EQ(0, dirtytrack_region_remove(self->t, data_slot(0), NULL, NULL));
+	ASSERT_EQ(0, dirtytrack_region_add(self->t, data_slot(0),
+					   dtg_slot_gpa(g, 0), shrunk * DTG_PAGE));
+	ASSERT_EQ(0, dirtytrack_start(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
+	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, lib_collect, &s, NULL));
+	memset(seen, 0, g->data_pages);
+	s.outside = 0;
+
+	ASSERT_EQ(0, dirtytrack_vmm_log_fd(self->t, &fd, &size));
+	ASSERT_LE((end + 63) / 64 * 8, size);
+	log = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	ASSERT_NE(MAP_FAILED, log);
+	for (i = first / 64; i < (end + 63) / 64; i++)
+		__atomic_store_n(&log[i], ~0ULL, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, dirtytrack_sync(self->t, &st));
+	EXPECT_EQ(code + shrunk + (NR_SLOTS - 1) * SLOT_PAGES, st.vmm_pages);
+	EXPECT_EQ((end + 63) / 64 * 64 - first - st.vmm_pages, st.vmm_outside);
+	ASSERT_EQ(0, dirtytrack_claim_ranges(self->t, lib_collect, &s, &claimed));
+	EXPECT_EQ(st.vmm_pages, claimed);
+	EXPECT_EQ(code, s.outside);
+	for (i = 0; i < g->data_pages; i++)
+		EXPECT_EQ(i < shrunk || i >= SLOT_PAGES, seen[i])
+			TH_LOG("data page %lu", (unsigned long)i);
+	munmap(log, size);
+	close(fd);
+	free(seen);
+}
+
+/*
  * A sync leaves the calling thread's signal mask as it found it: open,
  * partly blocked, or all blocked (where the user backend skips the
  * restore, on kernels whose ring reset it runs with signals blocked).
