@@ -592,6 +592,8 @@ struct dt_gfn_hint {
 	u64 base;
 };
 
+struct dt_region *dt_region_hint_find(struct dt_tracker *t, u64 gfn,
+				      struct dt_gfn_hint *hint);
 bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
 			struct dt_gfn_hint *hint);
 void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn);

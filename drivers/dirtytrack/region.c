@@ -148,6 +148,26 @@ struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 }
 
 /**
+ * dt_region_hint_find() - the region of address space 0 holding a frame
+ * @t: the tracker
+ * @gfn: the frame
+ * @hint: the region the last frame resolved to, tried first, kept up to date
+ *
+ * Return: the region (its first frame in @hint->base), or NULL.
+ */
+struct dt_region *dt_region_hint_find(struct dt_tracker *t, u64 gfn,
+				      struct dt_gfn_hint *hint)
+{
+	struct dt_region *r = hint->r;
+
+	if (!r || !dt_gfn_in(gfn, hint->base, r->slot.npages)) {
+		r = dt_region_find_gfn(t, gfn, &hint->base);
+		hint->r = r;
+	}
+	return r;
+}
+
+/**
  * dt_region_mark_gfn() - mark a guest frame of address space 0 pending
  * @t: the tracker
  * @gfn: the frame
@@ -158,12 +178,8 @@ struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
 bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
 			struct dt_gfn_hint *hint)
 {
-	struct dt_region *r = hint->r;
+	struct dt_region *r = dt_region_hint_find(t, gfn, hint);
 
-	if (!r || !dt_gfn_in(gfn, hint->base, r->slot.npages)) {
-		r = dt_region_find_gfn(t, gfn, &hint->base);
-		hint->r = r;
-	}
 	if (!r)
 		return false;
 	dt_bitmap_set_pending(&r->pending, gfn - hint->base);

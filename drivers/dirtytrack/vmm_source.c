@@ -300,10 +300,28 @@ out:
 	return ret;
 }
 
-/* One log word's bits, taken, into the regions' pending sets. */
+/*
+ * One log word's bits, taken, into the regions' pending sets: where a bit
+ * is a page (4 KiB pages), each region's share of the word at once.
+ */
 static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
 			     struct dt_gfn_hint *hint, struct dt_harvest *h)
 {
+	while (v && !DT_LOG_SHIFT) {
+		unsigned int lo = __ffs64(v);
+		u64 gfn = first_bit + lo, took;
+		struct dt_region *r = dt_region_hint_find(t, gfn, hint);
+
+		if (!r) {
+			h->vmm_outside++;
+			v &= v - 1;
+			continue;
+		}
+		took = dt_bitmap_or_pending(&r->pending, gfn - hint->base,
+					    v >> lo);
+		h->vmm_pages += hweight64(took);
+		v &= ~(took << lo);
+	}
 	while (v) {
 		u64 gfn = (first_bit + __ffs64(v)) >> DT_LOG_SHIFT;
 
