@@ -22,6 +22,7 @@ typedef uint16_t u16;
 #define dt_store_release(p, v)		__atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define dt_read_once(x)			(*(const volatile __typeof__(x) *)&(x))
 #define dt_write_once(x, v)		(*(volatile __typeof__(x) *)&(x) = (v))
+#define dt_prefetchw(p)			__builtin_prefetch(p, 1)
 #define dt_popcount64(v)		((u64)__builtin_popcountll(v))
 
 /* The kernel's cmpxchg(): fully ordered, returns the value it found. */

@@ -18,6 +18,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/kvm.h>
+#include <linux/prefetch.h>
 #include <linux/types.h>
 #include <asm/barrier.h>
 
@@ -27,6 +28,8 @@
 #define dt_store_release(p, v)		smp_store_release(p, v)
 #define dt_read_once(x)			READ_ONCE(x)
 #define dt_write_once(x, v)		WRITE_ONCE(x, v)
+/* A line about to be read and written. */
+#define dt_prefetchw(p)			prefetchw(p)
 /* Ring flags: takes back a mark of ours only if KVM left it there. */
 #define dt_cmpxchg32(p, old, new)	cmpxchg(p, old, new)
 #define dt_popcount64(v)		hweight64(v)

