@@ -124,27 +124,46 @@ static int dt_vcpu_stat_size(u32 size, u32 *esz)
 	return *esz < DT_VCPU_STAT_V0_SIZE ? -EINVAL : 0;
 }
 
+/* Elements of the size this module knows go out this many per copy. */
+#define DT_VCPU_STAT_BATCH	16
+
+static void dt_vcpu_stat_fill(const struct dt_tracker *t, u32 i,
+			      struct dirtytrack_vcpu_stat *st)
+{
+	*st = (struct dirtytrack_vcpu_stat){
+		.vcpu_id = t->rings[i]->vcpu_id,
+		.harvested = t->rings[i]->last,
+		.overflow = t->rings[i]->last_overflow,
+	};
+}
+
 /*
  * Each ring's share of the harvest just done, @esz bytes per element (what
- * the module does not know is written 0), at most @nr: how many went.
+ * the module does not know is written 0), at most @nr: how many went.  At
+ * the size it knows, one copy per DT_VCPU_STAT_BATCH elements, not one
+ * each: a sync pays for the copy of every element it reports.
  */
 static int dt_put_vcpu_stats(struct dt_tracker *t, u64 uptr, u32 nr, u32 esz,
 			     u32 *written)
 {
+	struct dirtytrack_vcpu_stat buf[DT_VCPU_STAT_BATCH];
 	u8 __user *ustats = u64_to_user_ptr(uptr);
-	u32 i, n = min(nr, t->nr_rings);
+	u32 i, j, k, n = min(nr, t->nr_rings);
 
-	for (i = 0; i < n; i++) {
-		struct dirtytrack_vcpu_stat st = {
-			.vcpu_id = t->rings[i]->vcpu_id,
-			.harvested = t->rings[i]->last,
-			.overflow = t->rings[i]->last_overflow,
-		};
+	for (i = 0; esz == sizeof(buf[0]) && i < n; i += k) {
+		k = min_t(u32, n - i, DT_VCPU_STAT_BATCH);
+		for (j = 0; j < k; j++)
+			dt_vcpu_stat_fill(t, i + j, &buf[j]);
+		if (copy_to_user(ustats + (size_t)i * esz, buf, k * esz))
+			return -EFAULT;
+	}
+	for (i = 0; esz != sizeof(buf[0]) && i < n; i++) {
 		u8 __user *u = ustats + (size_t)i * esz;
 
-		if (copy_to_user(u, &st, min_t(size_t, esz, sizeof(st))) ||
-		    (esz > sizeof(st) &&
-		     clear_user(u + sizeof(st), esz - sizeof(st))))
+		dt_vcpu_stat_fill(t, i, &buf[0]);
+		if (copy_to_user(u, &buf[0], min_t(size_t, esz, sizeof(buf[0]))) ||
+		    (esz > sizeof(buf[0]) &&
+		     clear_user(u + sizeof(buf[0]), esz - sizeof(buf[0]))))
 			return -EFAULT;
 	}
 	*written = n;
