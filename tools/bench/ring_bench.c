@@ -124,8 +124,10 @@ static int dtb_ring_round(struct dtb_ring_col *c, const struct dtb_job *jobs,
 	ret = dtb_vm_round(&c->vm, jobs, NULL);
 	if (ret)
 		return ret;
-	if (!signals_open)
+	if (!signals_open) {
+		sigfillset(&all);
 		pthread_sigmask(SIG_BLOCK, &all, &saved);
+	}
 	t0 = dtb_now_ns();
 	ret = dtb_ring_collect(c, &entries, &bad, &reset, &walk_end);
 	t = dtb_now_ns() - t0;
