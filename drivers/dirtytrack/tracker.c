@@ -150,14 +150,18 @@ static int dt_put_vcpu_stats(struct dt_tracker *t, u64 uptr, u32 nr, u32 esz,
 	u8 __user *ustats = u64_to_user_ptr(uptr);
 	u32 i, j, k, n = min(nr, t->nr_rings);
 
-	for (i = 0; esz == sizeof(buf[0]) && i < n; i += k) {
-		k = min_t(u32, n - i, DT_VCPU_STAT_BATCH);
-		for (j = 0; j < k; j++)
-			dt_vcpu_stat_fill(t, i + j, &buf[j]);
-		if (copy_to_user(ustats + (size_t)i * esz, buf, k * esz))
-			return -EFAULT;
+	if (esz == sizeof(buf[0])) {
+		for (i = 0; i < n; i += k) {
+			k = min_t(u32, n - i, DT_VCPU_STAT_BATCH);
+			for (j = 0; j < k; j++)
+				dt_vcpu_stat_fill(t, i + j, &buf[j]);
+			if (copy_to_user(ustats + (size_t)i * esz, buf, k * esz))
+				return -EFAULT;
+		}
+		*written = n;
+		return 0;
 	}
-	for (i = 0; esz != sizeof(buf[0]) && i < n; i++) {
+	for (i = 0; i < n; i++) {
 		u8 __user *u = ustats + (size_t)i * esz;
 
 		dt_vcpu_stat_fill(t, i, &buf[0]);
