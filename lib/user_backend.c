@@ -430,7 +430,8 @@ static int dt_u_create(struct dirtytrack_tracker *t, int vm_fd)
 		return -ENOMEM;
 	t->priv = u;
 	u->reset_blocks_signals = dt_kvm_reset_stops_on_signal();
-	dt_u_blocked_all(&u->blocked_all);
+	if (u->reset_blocks_signals)
+		dt_u_blocked_all(&u->blocked_all);
 	/* Ours, like the module's reference on the VM file. */
 	u->vm_fd = fcntl(vm_fd, F_DUPFD_CLOEXEC, 0);
 	if (u->vm_fd < 0) {
