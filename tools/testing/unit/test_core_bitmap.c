@@ -45,9 +45,9 @@ static bool bit(const u64 *v, u64 i)
 	return v[i / 64] >> (i % 64) & 1;
 }
 
-/* Claim [first, first + n) and check it against the shadow, which it clears. */
 #define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* Claim [first, first + n) and check it against the shadow, which it clears. */
 static void claim_and_check(struct set *s, u64 first, u64 n)
 {
 	u64 nw = dt_bitmap_words(n), expect = 0, got, i;

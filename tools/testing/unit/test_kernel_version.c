@@ -3,7 +3,7 @@
  * Which kernels' KVM_RESET_DIRTY_RINGS can stop early on a signal, by
  * release string (lib/kvm_files.c): the user backend blocks signals
  * around the reset only there.  A wrong "no" loses pages on 6.17 and
- * later; a wrong "yes" costs two system calls per sync.
+ * later; a wrong "yes" costs one or two system calls per sync.
  */
 #include <setjmp.h>
 #include <stdarg.h>
