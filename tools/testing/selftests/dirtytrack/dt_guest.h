@@ -95,6 +95,7 @@ struct dt_guest {
 	volatile int error;	/* first vCPU thread error, as -errno */
 	unsigned int bad_exit;	/* the exit reason behind -EPROTO */
 	bool allow_mmio;	/* sweeps may hit an unplugged data slot */
+	bool own_pages;		/* vCPU i sweeps only pages p % nr_vcpus == i */
 	unsigned long mmio_exits;
 	unsigned int mode;	/* DTG_RING, DTG_BITMAP, ... */
 	uint8_t *scratch;	/* the kvm-bitmap source's scratch */
@@ -753,18 +754,27 @@ static inline void *dtg_vcpu_thread(void *arg)
 	return NULL;
 }
 
-/* Start every vCPU sweeping, each from its own page with its own stride. */
+/*
+ * Start every vCPU sweeping, each from its own page with its own odd
+ * stride, so each visits every page.  With own_pages, vCPU i starts at page
+ * i and strides by nr_vcpus times an odd number: it visits exactly the
+ * pages p % nr_vcpus == i (nr_vcpus a power of two), and no two vCPUs
+ * ever fault on the same page.
+ */
 static inline void dtg_start_sweep(struct __test_metadata *_metadata,
 			    struct dt_guest *g)
 {
 	struct sigaction sa = { .sa_handler = dtg_kick_handler };
+	uint32_t n = g->own_pages ? g->nr_vcpus : 1;
 	int i;
 
+	ASSERT_EQ(0, n & (n - 1));
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));	/* no SA_RESTART */
 	dtg_write_sweep(g);
 	for (i = 0; i < g->nr_vcpus; i++) {
-		ASSERT_EQ(0, dtg_vcpu_setup(g, i, DTG_ENTRY, i << 24, i * 7,
-					    2 * i + 1));
+		ASSERT_EQ(0, dtg_vcpu_setup(g, i, DTG_ENTRY, i << 24,
+					    g->own_pages ? i : i * 7,
+					    n * (2 * i + 1)));
 		ASSERT_EQ(0, pthread_create(&g->vcpu[i].thread, NULL,
 					    dtg_vcpu_thread, &g->vcpu[i]));
 		g->vcpu[i].running = true;
