@@ -51,12 +51,8 @@ int dt_kvm_vcpu_fd_id(int fd, uint32_t *id)
 }
 
 /*
- * Can KVM_RESET_DIRTY_RINGS of kernel @release (uname -r) end early on a
- * signal?  From Linux 6.17 it checks signal_pending() before every entry
- * (virt/kvm/dirty_ring.c) and drops the batch it holds when it stops
- * (core/ring.c, "A reset that stops early"); before 6.17 it never looks.
- * Nothing in the uAPI tells them apart, so the version does; a release
- * that does not parse counts as stopping.
+ * dt_kvm_reset_may_stop() for kernel @release (uname -r); a release that
+ * does not parse counts as stopping.
  */
 bool dt_kernel_reset_stops_on_signal(const char *release)
 {
@@ -64,7 +60,7 @@ bool dt_kernel_reset_stops_on_signal(const char *release)
 
 	if (sscanf(release, "%u.%u", &major, &minor) != 2)
 		return true;
-	return major > 6 || (major == 6 && minor >= 17);
+	return dt_kvm_reset_may_stop(major, minor);
 }
 
 /* The same, for the running kernel. */

@@ -293,27 +293,33 @@ static struct dt_ring *dt_ring_nth(void *ctx, u32 i)
 	return &t->rings[i]->ring;
 }
 
+/* Whether the KVM this module is built for stops its reset on a signal. */
+#define DT_KVM_RESET_MAY_STOP \
+	dt_kvm_reset_may_stop(LINUX_VERSION_MAJOR, LINUX_VERSION_PATCHLEVEL)
+
 /*
- * KVM_RESET_DIRTY_RINGS with every signal blocked that can be (core/ring.c,
- * "A reset that stops early"): from 6.17 KVM stops on a pending signal and
- * may leave up to 64 pages unlogged.  What cannot be blocked (SIGKILL,
- * SIGSTOP, task work) and is pending already is delivered first: the
- * ioctl restarts after it (-ERESTARTNOINTR), the VMM never sees it, and
- * the marks and pending pages stay for the restarted call.  Pending after
- * the call, it may have stopped KVM.
+ * KVM_RESET_DIRTY_RINGS, where KVM stops it on a pending signal (from
+ * 6.17, core/ring.c, "A reset that stops early": up to 64 pages left
+ * unlogged), with every signal blocked that can be.  What cannot be
+ * blocked (SIGKILL, SIGSTOP, task work) and is pending already is
+ * delivered first: the ioctl restarts after it (-ERESTARTNOINTR), the VMM
+ * never sees it, and the marks and pending pages stay for the restarted
+ * call.  Pending after the call, it may have stopped KVM.  An older KVM
+ * never looks: no signal to block, and none stops it.
  */
 static int dt_ring_reset_kvm(void *ctx, bool *bailed)
 {
 	struct dt_test_hidden hid = {};
 	bool unblocked = dt_test_reset_unblocked();
+	bool block = DT_KVM_RESET_MAY_STOP && !unblocked;
 	struct dt_tracker *t = ctx;
 	sigset_t blocked, saved;
 	int cleared;
 
-	siginitsetinv(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
-	if (unblocked)
-		sigemptyset(&blocked);
-	sigprocmask(SIG_BLOCK, &blocked, &saved);
+	if (block) {
+		siginitsetinv(&blocked, sigmask(SIGKILL) | sigmask(SIGSTOP));
+		sigprocmask(SIG_BLOCK, &blocked, &saved);
+	}
 	/*
 	 * Unblocked (the test build's model of a VMM whose signals reach
 	 * KVM), the call goes ahead and KVM stops as it would: restarting
@@ -321,15 +327,16 @@ static int dt_ring_reset_kvm(void *ctx, bool *bailed)
 	 */
 	if (fatal_signal_pending(current)) {
 		cleared = -EINTR;
-	} else if (signal_pending(current) && !unblocked) {
+	} else if (block && signal_pending(current)) {
 		cleared = -ERESTARTNOINTR;
 	} else {
 		dt_test_reset_partial_begin(t, &hid);
 		cleared = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
-		*bailed = signal_pending(current) |
+		*bailed = (DT_KVM_RESET_MAY_STOP && signal_pending(current)) |
 			  dt_test_reset_partial_end(&hid);
 	}
-	sigprocmask(SIG_SETMASK, &saved, NULL);
+	if (block)
+		sigprocmask(SIG_SETMASK, &saved, NULL);
 	return cleared;
 }
 

@@ -282,6 +282,18 @@ struct dt_reset_ops {
 int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 		   struct dt_sticky *sticky, struct dt_ring_stats *st);
 
+/*
+ * Can KVM_RESET_DIRTY_RINGS of Linux @major.@minor stop early on a signal
+ * (ring.c, "A reset that stops early")?  From 6.17 it checks
+ * signal_pending() before every entry; before, it never looks.  Nothing in
+ * the uAPI tells them apart, so the version does.
+ */
+static inline bool dt_kvm_reset_may_stop(unsigned int major,
+					 unsigned int minor)
+{
+	return major > 6 || (major == 6 && minor >= 17);
+}
+
 /* ---- the tracker's states ------------------------------------------------ */
 
 /**
