@@ -145,8 +145,6 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	bool backup;
 	int i;
 
-	if (!t->kbm || h->kind == DT_HARVEST_VCPU)
-		return 0;
 	backup = t->kbm->flags & DIRTYTRACK_KVM_RING;
 	if (h->kind == DT_HARVEST_REMOVE) {
 		/*
@@ -168,8 +166,15 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
+static bool dt_kvm_bitmap_takes_part(const struct dt_tracker *t,
+				     const struct dt_harvest *h)
+{
+	return t->kbm && h->kind != DT_HARVEST_VCPU;
+}
+
 const struct dt_source_ops dt_kvm_bitmap_source_ops = {
 	.id = DIRTYTRACK_SOURCE_KVM_BITMAP,
+	.takes_part = dt_kvm_bitmap_takes_part,
 	.harvest = dt_kvm_bitmap_harvest,
 };
 

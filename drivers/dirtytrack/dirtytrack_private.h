@@ -164,7 +164,8 @@ struct dt_region {
  * @ring: the walk's state; its entries are the vmap() of @pages
  * @harvested: entries harvested over the tracker's life
  * @last: entries the last harvest took
- * @rate: entries per second between the last two syncs (stats.c)
+ * @rate_entries: entries harvested between the last two syncs (per
+ *                second: dt_stats_rate() over the tracker's rate_interval)
  * @rate_base: @harvested at the last sync
  * @fill: entries pushed and not harvested, as the last scan found them
  *        (ring_scan.c, which alone writes the fill fields)
@@ -185,7 +186,7 @@ struct dt_ring_source {
 	struct dt_ring ring;
 	u64 harvested;
 	u32 last;
-	u64 rate;
+	u64 rate_entries;
 	u64 rate_base;
 	u32 fill;
 	u32 fill_max;
@@ -276,7 +277,9 @@ struct dt_source_stats {
  * struct dt_stats - a tracker's figures, for netlink (stats.c)
  * @syncs: DIRTYTRACK_SYNC calls that completed
  * @harvested: pages from every source, every harvest
- * @rate: pages per second between the last two syncs
+ * @rate_pages: pages harvested between the last two syncs
+ * @rate_interval: the time between them, in ns (rates are computed when
+ *                 read: dt_stats_rate())
  * @last_sync_ns: the last sync's harvest duration
  * @max_sync_ns: the longest
  * @invalid: ring entries and vmm pages naming no region
@@ -298,7 +301,8 @@ struct dt_source_stats {
 struct dt_stats {
 	u64 syncs;
 	u64 harvested;
-	u64 rate;
+	u64 rate_pages;
+	u64 rate_interval;
 	u64 last_sync_ns;
 	u64 max_sync_ns;
 	u64 invalid;
@@ -431,8 +435,10 @@ enum dt_harvest_kind {
  * @ring_reset_errors: harvests whose ring reset failed (or still stopped
  *                     early after DT_RESET_MAX_CALLS calls)
  * @ns: time spent in each source, by enum dirtytrack_source
- * @ran: the sources whose harvest step ran, BIT(enum dirtytrack_source)
+ * @ran: the sources that took part, BIT(enum dirtytrack_source)
  * @failed: the source whose error stopped the harvest, or -1
+ * @start_ns: when the harvest started (ktime_get_ns())
+ * @end_ns: when it ended, published and accounted
  */
 struct dt_harvest {
 	enum dt_harvest_kind kind;
@@ -458,11 +464,16 @@ struct dt_harvest {
 	u64 ns[DT_NR_SOURCES];
 	u32 ran;
 	int failed;
+	u64 start_ns;
+	u64 end_ns;
 };
 
 /**
  * struct dt_source_ops - one source of dirty pages
  * @id: enum dirtytrack_source: what statistics, events and traces call it
+ * @takes_part: whether the source has anything to do in this harvest
+ *              (attached, and of a kind it serves); a source that does
+ *              not is neither called nor timed nor counted
  * @collect: optional: the part of the harvest that reads kernel memory
  *           only (pinned pages), so it may run on a worker, overlapping
  *           the other sources' harvests; done before @harvest
@@ -472,6 +483,8 @@ struct dt_harvest {
  */
 struct dt_source_ops {
 	enum dirtytrack_source id;
+	bool (*takes_part)(const struct dt_tracker *t,
+			   const struct dt_harvest *h);
 	void (*collect)(struct dt_tracker *t, struct dt_harvest *h);
 	int (*harvest)(struct dt_tracker *t, struct dt_harvest *h);
 };
@@ -484,8 +497,9 @@ const char *dt_harvest_kind_name(enum dt_harvest_kind kind);
 void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
 		      int ret);
 void dt_stats_rate_reset(struct dt_tracker *t);
+u64 dt_stats_rate(u64 count, u64 ns);
 void dt_stats_sync(struct dt_tracker *t, enum dt_sync_phase phase,
-		   u64 start_ns, u64 harvested_before);
+		   const struct dt_harvest *h, u64 harvested_before);
 u64 dt_harvest_pages(const struct dt_harvest *h,
 		     enum dirtytrack_source id);
 

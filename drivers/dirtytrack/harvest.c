@@ -39,30 +39,37 @@ struct dt_collect {
 	struct work_struct work;
 	struct dt_tracker *t;
 	struct dt_harvest *h;
+	u32 want;
 };
 
-/* Each source's time goes to its own h->ns[] slot: no race with a worker. */
-static void dt_collect_all(struct dt_tracker *t, struct dt_harvest *h)
+/*
+ * The collect steps of the sources in @want, from @now (a clock read):
+ * each step's time goes to its source's own h->ns[] slot (no race with the
+ * caller when on a worker), at one clock read a step.  Return: the clock.
+ */
+static u64 dt_collect_all(struct dt_tracker *t, struct dt_harvest *h,
+			  u32 want, u64 now)
 {
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(dt_sources); i++) {
 		const struct dt_source_ops *src = dt_sources[i];
-		u64 start;
+		u64 then = now;
 
-		if (!src->collect)
+		if (!src->collect || !(want & BIT(src->id)))
 			continue;
-		start = ktime_get_ns();
 		src->collect(t, h);
-		h->ns[src->id] += ktime_get_ns() - start;
+		now = ktime_get_ns();
+		h->ns[src->id] += now - then;
 	}
+	return now;
 }
 
 static void dt_collect_fn(struct work_struct *work)
 {
 	struct dt_collect *c = container_of(work, struct dt_collect, work);
 
-	dt_collect_all(c->t, c->h);
+	dt_collect_all(c->t, c->h, c->want, ktime_get_ns());
 }
 
 const char *dt_harvest_kind_name(enum dt_harvest_kind kind)
@@ -80,7 +87,8 @@ const char *dt_harvest_kind_name(enum dt_harvest_kind kind)
 /**
  * dt_harvest() - harvest the sources @h asks for, then publish
  * @t: the tracker
- * @h: the kind of harvest; its counters are accumulated
+ * @h: the kind of harvest; its counters are accumulated, and its start
+ *     and end time set
  *
  * Return: 0, or the first source's error; the pages already harvested then
  * stay pending and the next harvest publishes them.
@@ -91,30 +99,38 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	/* Worth a worker only when there are ioctls to overlap with. */
 	bool async = t->nr_iommu && t->nr_rings && h->kind != DT_HARVEST_VCPU;
 	bool collected = !async;
-	u64 start = ktime_get_ns(), pages = 0;
+	u64 now = ktime_get_ns(), pages = 0;
 	size_t i;
 	int ret = 0;
 
 	lockdep_assert_held(&t->lock);
 	trace_dirtytrack_sync_start(t->id, dt_harvest_kind_name(h->kind));
 	h->failed = -1;
+	h->start_ns = now;
+	for (i = 0; i < ARRAY_SIZE(dt_sources); i++)
+		if (dt_sources[i]->takes_part(t, h))
+			c.want |= BIT(dt_sources[i]->id);
 	if (async) {
 		INIT_WORK_ONSTACK(&c.work, dt_collect_fn);
 		queue_work(system_unbound_wq, &c.work);
 	} else {
-		dt_collect_all(t, h);
+		now = dt_collect_all(t, h, c.want, now);
 	}
 	for (i = 0; !ret && i < ARRAY_SIZE(dt_sources); i++) {
 		const struct dt_source_ops *src = dt_sources[i];
-		u64 t0;
+		u64 then;
 
+		if (!(c.want & BIT(src->id)))
+			continue;
 		if (!collected && src->collect) {
 			flush_work(&c.work);
 			collected = true;
+			now = ktime_get_ns();	/* the wait is no source's */
 		}
-		t0 = ktime_get_ns();
+		then = now;
 		ret = src->harvest(t, h);
-		h->ns[src->id] += ktime_get_ns() - t0;
+		now = ktime_get_ns();
+		h->ns[src->id] += now - then;
 		h->ran |= BIT(src->id);
 		if (ret)
 			h->failed = src->id;
@@ -127,9 +143,13 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	if (!ret)
 		dt_regions_publish(t);
 	dt_stats_harvest(t, h, ret);
-	for (i = 0; i < DT_NR_SOURCES; i++)
-		pages += dt_harvest_pages(h, i);
-	trace_dirtytrack_sync_end(t->id, dt_harvest_kind_name(h->kind), ret,
-				  pages, ktime_get_ns() - start);
+	h->end_ns = ktime_get_ns();
+	if (trace_dirtytrack_sync_end_enabled()) {
+		for (i = 0; i < DT_NR_SOURCES; i++)
+			pages += dt_harvest_pages(h, i);
+		trace_dirtytrack_sync_end(t->id,
+					  dt_harvest_kind_name(h->kind), ret,
+					  pages, h->end_ns - h->start_ns);
+	}
 	return ret;
 }

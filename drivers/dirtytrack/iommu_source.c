@@ -269,8 +269,6 @@ static int dt_iommu_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
 	u32 i;
 
-	if (h->kind == DT_HARVEST_VCPU)
-		return 0;
 	for (i = 0; i < DT_MAX_IOMMU; i++) {
 		struct dt_iommu_read rd = {};
 
@@ -282,8 +280,15 @@ static int dt_iommu_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
+static bool dt_iommu_takes_part(const struct dt_tracker *t,
+				const struct dt_harvest *h)
+{
+	return t->nr_iommu && h->kind != DT_HARVEST_VCPU;
+}
+
 const struct dt_source_ops dt_iommu_source_ops = {
 	.id = DIRTYTRACK_SOURCE_IOMMU,
+	.takes_part = dt_iommu_takes_part,
 	.harvest = dt_iommu_harvest,
 };
 

@@ -124,7 +124,8 @@ static int dt_nl_put_tracker_attrs(struct sk_buff *skb,
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_HARVESTED,
 			 READ_ONCE(st->harvested)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_DIRTY_RATE,
-			 READ_ONCE(st->rate)) ||
+			 dt_stats_rate(READ_ONCE(st->rate_pages),
+				       READ_ONCE(st->rate_interval))) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_LAST_SYNC_NS,
 			 READ_ONCE(st->last_sync_ns)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_MAX_SYNC_NS,
@@ -284,7 +285,8 @@ static int dt_nl_put_vcpu(struct sk_buff *skb, struct dt_tracker *t, u32 row)
 			 READ_ONCE(rs->harvested)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_LAST, READ_ONCE(rs->last)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_DIRTY_RATE,
-			 READ_ONCE(rs->rate)) ||
+			 dt_stats_rate(READ_ONCE(rs->rate_entries),
+				       READ_ONCE(t->stats.rate_interval))) ||
 	    nla_put_u32(skb, DIRTYTRACK_A_VCPU_RING_SIZE, rs->ring.size) ||
 	    nla_put_u32(skb, DIRTYTRACK_A_VCPU_RING_FILL, READ_ONCE(rs->fill)) ||
 	    nla_put_u32(skb, DIRTYTRACK_A_VCPU_RING_FILL_MAX,

@@ -357,9 +357,6 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	struct dt_ring_stats st = {};
 	int ret;
 
-	/* No ring: nothing marked, and KVM refuses the reset of a ringless VM. */
-	if (!t->nr_rings)
-		return 0;
 	might_sleep();
 	/*
 	 * Rule reset-before-copy: the reset completes before any harvested page
@@ -382,8 +379,16 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
+/* No ring: nothing to walk, and KVM refuses the reset of a ringless VM. */
+static bool dt_ring_source_takes_part(const struct dt_tracker *t,
+				      const struct dt_harvest *h)
+{
+	return t->nr_rings;
+}
+
 const struct dt_source_ops dt_ring_source_ops = {
 	.id = DIRTYTRACK_SOURCE_KVM_RING,
+	.takes_part = dt_ring_source_takes_part,
 	.collect = dt_ring_source_collect,
 	.harvest = dt_ring_source_harvest,
 };

@@ -61,27 +61,6 @@ static u64 dt_harvest_errors(const struct dt_harvest *h,
 	}
 }
 
-/* Whether source @id took part in @h: it ran, attached, of @h's kind. */
-static bool dt_harvest_has(const struct dt_tracker *t,
-			   const struct dt_harvest *h, enum dirtytrack_source id)
-{
-	if (!(h->ran & BIT(id)))
-		return false;
-	if (h->kind == DT_HARVEST_VCPU)
-		return id == DIRTYTRACK_SOURCE_KVM_RING;
-	switch (id) {
-	case DIRTYTRACK_SOURCE_KVM_RING:
-		return t->nr_rings;
-	case DIRTYTRACK_SOURCE_KVM_BITMAP:
-		return t->kbm;
-	case DIRTYTRACK_SOURCE_VMM:
-		return true;
-	case DIRTYTRACK_SOURCE_IOMMU:
-		return t->nr_iommu;
-	}
-	return false;
-}
-
 static const char *const dt_source_names[DT_NR_SOURCES] = {
 	[DIRTYTRACK_SOURCE_KVM_RING] = "kvm-ring",
 	[DIRTYTRACK_SOURCE_KVM_BITMAP] = "kvm-bitmap",
@@ -112,7 +91,7 @@ void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
 		/* A harvest that restarts after a signal did not fail. */
 		int err = h->failed == id && ret != -ERESTARTNOINTR ? ret : 0;
 
-		if (!dt_harvest_has(t, h, id))
+		if (!(h->ran & BIT(id)))
 			continue;
 		if (err && !errors)
 			errors = 1;
@@ -140,11 +119,13 @@ void dt_stats_harvest(struct dt_tracker *t, const struct dt_harvest *h,
 	dt_stat_add(&st->ring_sticky, h->ring_sticky);
 }
 
-static u64 dt_rate(u64 count, u64 base, u64 ns)
+/*
+ * @count per second over @ns.  Divided when netlink reads it, not at each
+ * sync: a sync pays no division per ring.
+ */
+u64 dt_stats_rate(u64 count, u64 ns)
 {
-	if (!ns || count < base)
-		return 0;
-	return mul_u64_u64_div_u64(count - base, NSEC_PER_SEC, ns);
+	return ns ? mul_u64_u64_div_u64(count, NSEC_PER_SEC, ns) : 0;
 }
 
 /* Rates count from now: tracking (re)starts. */
@@ -162,18 +143,17 @@ void dt_stats_rate_reset(struct dt_tracker *t)
  * dt_stats_sync() - account a sync that completed
  * @t: the tracker
  * @phase: its phase
- * @start_ns: when it started
+ * @h: its harvest, which says when it started and ended
  * @harvested_before: @t->stats.harvested then
  *
  * The rates cover the interval since the previous sync (or the start);
  * a FINAL_END raises the final-sync event with both halves' figures.
  */
 void dt_stats_sync(struct dt_tracker *t, enum dt_sync_phase phase,
-		   u64 start_ns, u64 harvested_before)
+		   const struct dt_harvest *h, u64 harvested_before)
 {
 	struct dt_stats *st = &t->stats;
-	u64 now = ktime_get_ns(), ns = now - start_ns;
-	u64 interval = now - st->rate_ns;
+	u64 now = h->end_ns, ns = now - h->start_ns;
 	u32 i;
 
 	dt_stat_add(&st->syncs, 1);
@@ -181,20 +161,20 @@ void dt_stats_sync(struct dt_tracker *t, enum dt_sync_phase phase,
 	if (ns > st->max_sync_ns)
 		WRITE_ONCE(st->max_sync_ns, ns);
 
-	WRITE_ONCE(st->rate, dt_rate(st->harvested, st->rate_base, interval));
+	WRITE_ONCE(st->rate_pages, st->harvested - st->rate_base);
+	WRITE_ONCE(st->rate_interval, now - st->rate_ns);
 	st->rate_base = st->harvested;
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
 
-		WRITE_ONCE(rs->rate, dt_rate(rs->harvested, rs->rate_base,
-					     interval));
+		WRITE_ONCE(rs->rate_entries, rs->harvested - rs->rate_base);
 		rs->rate_base = rs->harvested;
 	}
 	st->rate_ns = now;
 
 	if (phase == DT_PHASE_FINAL_BEGIN) {
 		st->final_base = harvested_before;
-		st->final_ns = start_ns;
+		st->final_ns = h->start_ns;
 	} else if (phase == DT_PHASE_FINAL_END) {
 		dt_nl_notify_final_sync(t, st->harvested - st->final_base,
 					now - st->final_ns);

@@ -6,7 +6,6 @@
 #include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/ktime.h>
 #include <linux/nsproxy.h>
 #include <linux/pid.h>
 #include <linux/sched/mm.h>
@@ -180,7 +179,7 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_harvest h = {};
 	enum dt_sync_phase phase;
-	u64 start, before;
+	u64 before;
 	u32 esz;
 	int ret;
 
@@ -192,13 +191,12 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 		return -EINVAL;
 	if (cmd->nr_vcpu_stats && t->nr_rings && !cmd->vcpu_stats)
 		return -EFAULT;
-	start = ktime_get_ns();
 	before = t->stats.harvested;
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
 	WRITE_ONCE(t->state, dt_state_synced(t->state, phase));
-	dt_stats_sync(t, phase, start, before);
+	dt_stats_sync(t, phase, &h, before);
 
 	cmd->out_harvested = h.ring_entries;
 	cmd->out_invalid = h.ring_invalid;

@@ -346,8 +346,6 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	unsigned long idx;
 	struct page *page;
 
-	if (h->kind == DT_HARVEST_VCPU)
-		return 0;
 	xa_for_each(&t->vmm->pages, idx, page) {
 		u64 *words = kmap_local_page(page);
 		u64 i;
@@ -366,7 +364,15 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
+/* Every harvest but a vCPU's: the log, and the moves it must forget. */
+static bool dt_vmm_takes_part(const struct dt_tracker *t,
+			      const struct dt_harvest *h)
+{
+	return h->kind != DT_HARVEST_VCPU;
+}
+
 const struct dt_source_ops dt_vmm_source_ops = {
 	.id = DIRTYTRACK_SOURCE_VMM,
+	.takes_part = dt_vmm_takes_part,
 	.harvest = dt_vmm_harvest,
 };
