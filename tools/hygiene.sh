@@ -67,6 +67,16 @@ log=$logs/ynl-regen.log
 DT_LINUX_SRC=$DT_LINUX_SRC "$top/tools/netlink/ynl-regen.sh" --check >"$log" 2>&1
 tap_check $? "netlink C generated from its YAML spec (ynl-gen-c.py)" "$log"
 
+# The patches for KVM in contrib/ still apply to Debian's newest source.
+if [ -n "${DT_LINUX_SRC_NEWEST:-}" ]; then
+	log=$logs/contrib-kvm.log
+	rc=0
+	for p in "$top"/contrib/kvm/*.patch; do
+		patch -p1 --dry-run -d "$DT_LINUX_SRC_NEWEST" <"$p" >>"$log" 2>&1 || rc=1
+	done
+	tap_check $rc "contrib/kvm patches apply to linux-source-$DT_NEWEST_VERSION" "$log"
+fi
+
 # A module build in its own copy of the sources (so no two builds share
 # objects), failing on any compiler or sparse warning.
 kbuild_gate() {

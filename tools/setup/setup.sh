@@ -75,8 +75,9 @@ trap 'on_error $LINENO' ERR
 # (bc, flex, bison, libelf, libssl, rsync for headers_install), the
 # guests (QEMU, busybox, cpio, kmod, xz), the library and tools (libc6-dev,
 # cmocka, libnl, the arm64 cross toolchain, pkg-config), the hygiene gates
-# (sparse, python3-docutils and python3-pygments for the documents,
-# python3-yaml and python3-jsonschema for the netlink generator) and the
+# (sparse, python3-docutils and python3-pygments for the documents, patch
+# for contrib/, python3-yaml and python3-jsonschema for the netlink
+# generator) and the
 # packaging suite (dkms, groff-base, binutils' readelf) and the benchmarks'
 # plots (gnuplot-nox).  Kernel images and
 # headers are deliberately not here: installing linux-headers-* pulls a
@@ -86,11 +87,11 @@ host_pkgs=(qemu-system-x86 qemu-system-arm busybox-static cpio xz-utils kmod
 	   libssl-dev sparse dwarves rsync gcc-aarch64-linux-gnu
 	   libc6-dev-arm64-cross pkg-config libnl-3-dev libnl-genl-3-dev
 	   libcmocka-dev python3-docutils python3-pygments python3-yaml
-	   python3-jsonschema dkms groff-base gnuplot-nox)
+	   python3-jsonschema dkms groff-base gnuplot-nox patch)
 # Programs set-up and the suites call, checked after the install.
 host_cmds=(qemu-system-x86_64 qemu-system-aarch64 cpio xz depmod modprobe gcc
 	   aarch64-linux-gnu-gcc make perl python3 bc flex bison sparse rsync
-	   pkg-config dkms groff readelf objcopy git timeout gnuplot)
+	   pkg-config dkms groff readelf objcopy git timeout gnuplot patch)
 
 # Free space set-up needs in the cache (MiB): downloads, sources, headers,
 # and the two debug kernels' builds with the newest source.
