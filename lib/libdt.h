@@ -201,7 +201,7 @@ int dt_lib_claim_region(struct dt_lib_region *r, uint64_t first,
 
 /* rates.c */
 void dt_rates_update(struct dirtytrack_tracker *t,
-		     const struct dirtytrack_sync_stats *st);
+		     const struct dirtytrack_sync_stats *st, uint64_t now);
 void dt_rates_restart(struct dirtytrack_tracker *t);
 
 /* kvm_files.c */

@@ -631,7 +631,7 @@ static int dt_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		   struct dirtytrack_sync_stats *stats)
 {
 	struct dirtytrack_sync_stats full = { .sz = sizeof(full) };
-	uint64_t start;
+	uint64_t start, end;
 	int ret;
 
 	DT_CHECK_TRACKER(t);
@@ -643,9 +643,10 @@ static int dt_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 	dt_lock(t);
 	start = dt_now_ns();
 	ret = t->ops->sync(t, phase, &full);
-	full.duration_ns = dt_now_ns() - start;
+	end = dt_now_ns();
+	full.duration_ns = end - start;
 	if (!ret)
-		dt_rates_update(t, &full);
+		dt_rates_update(t, &full, end);
 	dt_unlock(t);
 	if (!ret && stats)
 		dt_opts_copy_out(stats, stats->sz, &full, sizeof(full));

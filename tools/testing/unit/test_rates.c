@@ -104,7 +104,7 @@ static struct interval update_after_half_second(struct dirtytrack_tracker *t,
 	uint64_t t0 = dt_now_ns(), t1;
 
 	t->last_sync_ns = t0 - HALF_SECOND_NS;
-	dt_rates_update(t, st);
+	dt_rates_update(t, st, dt_now_ns());
 	t1 = dt_now_ns();
 	/* The library's now is in [t0, t1]. */
 	assert_true(t->last_sync_ns >= t0 && t->last_sync_ns <= t1);
@@ -167,7 +167,7 @@ static void no_rate_before_an_interval(void **state)
 
 	t->vcpus[1].entries = 50;
 	t0 = dt_now_ns();
-	dt_rates_update(t, &st);
+	dt_rates_update(t, &st, dt_now_ns());
 	t1 = dt_now_ns();
 	assert_int_equal(t->syncs, 0);
 	assert_no_rates(t);
@@ -185,7 +185,7 @@ static void no_rate_without_elapsed_time(void **state)
 	uint64_t t0 = dt_now_ns();
 
 	t->last_sync_ns = t0 + 3600 * 1000000000ULL;	/* in the future */
-	dt_rates_update(t, &st);
+	dt_rates_update(t, &st, dt_now_ns());
 	assert_int_equal(t->syncs, 0);
 	assert_no_rates(t);
 	assert_true(t->last_sync_ns >= t0 && t->last_sync_ns <= dt_now_ns());
