@@ -208,7 +208,11 @@ static bool dt_ring_recover(struct dt_ring *r, struct dt_ring_stats *st)
  * Taking DIRTY entries: each page to its region's pending set (validated:
  * the ring is the VMM's to write), then the entry RESET for KVM's reset.
  * A run of entries mostly shares one memslot, so the last lookup is kept;
- * the table does not change during a harvest.
+ * the table does not change during a harvest.  A run also mostly shares a
+ * word of the set (a guest writes neighbouring pages): the bits of the
+ * current word gather in @bits and go to the set with one atomic OR when
+ * the next page is in another word or slot, or the walk ends.  Nothing
+ * reads the pending set before the harvest is done (dt_bitmap_move()).
  */
 struct dt_taker {
 	struct dt_slot_table *t;
@@ -216,7 +220,15 @@ struct dt_taker {
 	u32 slot;
 	bool looked;			/* @s and @slot are valid */
 	u32 harvested, invalid;
+	u64 word, bits;			/* @s's word @word gets @bits */
 };
+
+static inline void dt_taker_flush(struct dt_taker *k)
+{
+	if (k->bits)
+		dt_pending_word_or(k->s->dirty, k->word, k->bits);
+	k->bits = 0;
+}
 
 static inline void dt_ring_take(struct dt_taker *k, struct kvm_dirty_gfn *e)
 {
@@ -224,12 +236,17 @@ static inline void dt_ring_take(struct dt_taker *k, struct kvm_dirty_gfn *e)
 	u64 offset = dt_read_once(e->offset);
 
 	if (!k->looked || slot != k->slot) {
+		dt_taker_flush(k);
 		k->s = dt_slot_lookup(k->t, slot);
 		k->slot = slot;
 		k->looked = true;
 	}
 	if (k->s && offset < k->s->npages) {
-		dt_bitmap_set_pending(k->s->dirty, offset);
+		if (offset / DT_WORD_BITS != k->word) {
+			dt_taker_flush(k);
+			k->word = offset / DT_WORD_BITS;
+		}
+		k->bits |= (u64)1 << (offset % DT_WORD_BITS);
 		k->harvested++;
 	} else {
 		k->invalid++;
@@ -237,8 +254,9 @@ static inline void dt_ring_take(struct dt_taker *k, struct kvm_dirty_gfn *e)
 	dt_store_release(&e->flags, KVM_DIRTY_GFN_F_RESET);
 }
 
-static void dt_taker_done(const struct dt_taker *k, struct dt_ring_stats *st)
+static void dt_taker_done(struct dt_taker *k, struct dt_ring_stats *st)
 {
+	dt_taker_flush(k);
 	st->harvested += k->harvested;
 	st->invalid += k->invalid;
 }

@@ -16,6 +16,7 @@
 #include "dt_core.h"
 
 #define RING_SIZE	16
+#define ARRAY_LEN(a)	(sizeof(a) / sizeof((a)[0]))
 #define SLOT_A		DT_SLOT(0, 1)
 #define SLOT_B		DT_SLOT(1, 7)	/* address space 1 */
 #define PAGES_A		100
@@ -135,6 +136,38 @@ static void harvests_in_order_and_marks_reset(void **state)
 	assert_int_equal(w->st.harvested, 4);
 	assert_int_equal(w->ring.fetch, 4);
 	assert_true(dirty(&w->a, 4));
+}
+
+/*
+ * The walk gathers a word's bits before setting them: runs in one word,
+ * a move to the next word, to another slot and back, an invalid entry in
+ * the middle, and the walk's end each hand over exactly their pages.
+ */
+static void runs_in_a_word_hand_over_exactly_their_pages(void **state)
+{
+	static const struct { u32 slot; u64 offset; } e[] = {
+		{ SLOT_A, 0 }, { SLOT_A, 1 }, { SLOT_A, 63 }, { SLOT_A, 64 },
+		{ SLOT_B, 5 }, { SLOT_B, 5 }, { SLOT_A, 65 },
+		{ DT_SLOT(0, 2), 66 }, { SLOT_A, 66 }, { SLOT_A, 2 },
+		{ SLOT_B, 63 }, { SLOT_A, 99 },
+	};
+	static const u64 pages_a[] = { 0, 1, 2, 63, 64, 65, 66, 99 };
+	struct world *w = *state;
+	u32 i;
+
+	for (i = 0; i < ARRAY_LEN(e); i++)
+		push(w, i, e[i].slot, e[i].offset);
+	dt_ring_harvest(&w->ring, &w->table, &w->st);
+	assert_int_equal(w->st.harvested, ARRAY_LEN(e) - 1);
+	assert_int_equal(w->st.invalid, 1);
+	assert_int_equal(dt_bitmap_weight(&w->a), ARRAY_LEN(pages_a));
+	for (i = 0; i < ARRAY_LEN(pages_a); i++)
+		assert_true(dirty(&w->a, pages_a[i]));
+	assert_int_equal(dt_bitmap_weight(&w->b), 2);
+	assert_true(dirty(&w->b, 5) && dirty(&w->b, 63));
+	/* Each set's chunk is marked in its summary. */
+	assert_int_equal(w->sum_a[0], 1);
+	assert_int_equal(w->sum_b[0], 1);
 }
 
 static void invalid_entries_are_counted_not_followed(void **state)
@@ -370,6 +403,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 		T(harvests_in_order_and_marks_reset),
+		T(runs_in_a_word_hand_over_exactly_their_pages),
 		T(invalid_entries_are_counted_not_followed),
 		T(only_exactly_dirty_is_taken),
 		T(never_laps_its_own_unreset_entries),
