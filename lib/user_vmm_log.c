@@ -138,46 +138,31 @@ int dt_u_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 	return 0;
 }
 
-/*
- * One log word's bits, taken, into the regions' pending sets: where a bit
- * is a host page (4 KiB pages), each region's share of the word at once.
- */
-static void dt_u_take_word(struct dirtytrack_tracker *t, uint64_t first_bit,
-			   uint64_t v, struct dt_u_hint *hint,
-			   struct dt_u_harvest *h)
+/* The regions, for core/vmm_log.c. */
+struct dt_u_log_regions {
+	struct dirtytrack_tracker *t;
+	struct dt_u_hint hint;
+};
+
+static struct dt_bitmap *dt_u_log_find(void *ctx, uint64_t gfn,
+				       uint64_t *base)
 {
-	unsigned int shift = t->dt->page_shift - DT_LOG_SHIFT;
+	struct dt_u_log_regions *ur = ctx;
+	struct dt_lib_region *r = dt_u_hint_find(ur->t, gfn, &ur->hint);
 
-	while (v && !shift) {
-		unsigned int lo = (unsigned int)__builtin_ctzll(v);
-		uint64_t gfn = first_bit + lo, took;
-		struct dt_lib_region *r = dt_u_hint_find(t, gfn, hint);
-
-		if (!r) {
-			h->st.vmm_outside++;
-			v &= v - 1;
-			continue;
-		}
-		took = dt_bitmap_or_pending(&r->pending, gfn - hint->base,
-					    v >> lo);
-		h->st.vmm_pages += (uint64_t)__builtin_popcountll(took);
-		v &= ~(took << lo);
-	}
-	while (v) {
-		uint64_t bit = first_bit + (uint64_t)__builtin_ctzll(v);
-
-		v &= v - 1;
-		if (dt_u_mark_gfn(t, bit >> shift, hint))
-			h->st.vmm_pages++;
-		else
-			h->st.vmm_outside++;
-	}
+	*base = ur->hint.base;
+	return r ? &r->pending : NULL;
 }
 
 void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 {
 	struct dt_u_vmm_log *log = &dt_u(t)->vmm;
-	struct dt_u_hint hint = { 0 };
+	struct dt_u_log_regions ur = { .t = t };
+	const struct dt_log_regions lr = {
+		.find = dt_u_log_find, .ctx = &ur,
+		.shift = t->dt->page_shift - DT_LOG_SHIFT,
+	};
+	struct dt_log_counts c = { 0 };
 	off_t off = 0, end;
 	uint64_t i, i_end;
 	int i_r;
@@ -203,10 +188,12 @@ void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 				continue;
 			v = le64toh(__atomic_exchange_n(&log->map[i], 0,
 							__ATOMIC_ACQUIRE));
-			dt_u_take_word(t, i * 64, v, &hint, h);
+			dt_log_take_word(&lr, i * 64, v, &c);
 		}
 		off = end;
 	}
+	h->st.vmm_pages += c.pages;
+	h->st.vmm_outside += c.outside;
 	/* The bits addressed to a moved region's old place are in. */
 	for (i_r = 0; i_r < t->regions_end; i_r++)
 		if (t->regions[i_r])

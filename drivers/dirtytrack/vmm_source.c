@@ -300,37 +300,19 @@ out:
 	return ret;
 }
 
-/*
- * One log word's bits, taken, into the regions' pending sets: where a bit
- * is a page (4 KiB pages), each region's share of the word at once.
- */
-static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
-			     struct dt_gfn_hint *hint, struct dt_harvest *h)
+/* The regions, for core/vmm_log.c. */
+struct dt_vmm_regions {
+	struct dt_tracker *t;
+	struct dt_gfn_hint hint;
+};
+
+static struct dt_bitmap *dt_vmm_find(void *ctx, u64 gfn, u64 *base)
 {
-	while (v && !DT_LOG_SHIFT) {
-		unsigned int lo = __ffs64(v);
-		u64 gfn = first_bit + lo, took;
-		struct dt_region *r = dt_region_hint_find(t, gfn, hint);
+	struct dt_vmm_regions *vr = ctx;
+	struct dt_region *r = dt_region_hint_find(vr->t, gfn, &vr->hint);
 
-		if (!r) {
-			h->vmm_outside++;
-			v &= v - 1;
-			continue;
-		}
-		took = dt_bitmap_or_pending(&r->pending, gfn - hint->base,
-					    v >> lo);
-		h->vmm_pages += hweight64(took);
-		v &= ~(took << lo);
-	}
-	while (v) {
-		u64 gfn = (first_bit + __ffs64(v)) >> DT_LOG_SHIFT;
-
-		v &= v - 1;
-		if (dt_region_mark_gfn(t, gfn, hint))
-			h->vmm_pages++;
-		else
-			h->vmm_outside++;
-	}
+	*base = vr->hint.base;
+	return r ? &r->pending : NULL;
 }
 
 /*
@@ -342,7 +324,11 @@ static void dt_vmm_take_word(struct dt_tracker *t, u64 first_bit, u64 v,
  */
 static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
-	struct dt_gfn_hint hint = {};
+	struct dt_vmm_regions vr = { .t = t };
+	const struct dt_log_regions lr = {
+		.find = dt_vmm_find, .ctx = &vr, .shift = DT_LOG_SHIFT,
+	};
+	struct dt_log_counts c = {};
 	unsigned long idx;
 	struct page *page;
 
@@ -353,12 +339,14 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 		for (i = 0; i < PAGE_SIZE / sizeof(u64); i++) {
 			if (!READ_ONCE(words[i]))
 				continue;
-			dt_vmm_take_word(t, idx * DT_LOG_BITS_PER_PAGE + i * 64,
-					 dt_log_word_take(&words[i]), &hint, h);
+			dt_log_take_word(&lr, idx * DT_LOG_BITS_PER_PAGE + i * 64,
+					 dt_log_word_take(&words[i]), &c);
 		}
 		kunmap_local(words);
 		cond_resched();
 	}
+	h->vmm_pages += c.pages;
+	h->vmm_outside += c.outside;
 	/* The bits addressed to a moved region's old place are in. */
 	dt_regions_forget_moves(t);
 	return 0;

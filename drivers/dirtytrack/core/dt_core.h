@@ -119,6 +119,30 @@ static inline void dt_bitmap_set_pending(struct dt_bitmap *b, u64 page)
 				   (u64)1 << (page % DT_WORD_BITS));
 }
 
+/* ---- the vmm log ---------------------------------------------------------- */
+
+/**
+ * struct dt_log_regions - a home's regions, as the vmm log's harvest sees them
+ * @find: the pending set of the region of address space 0 holding frame
+ *        @gfn, with the frame of its bit 0 in @base; or NULL
+ * @ctx: the home's, passed to @find
+ * @shift: log bits per frame, log2: 0 where host pages are the log's 4 KiB
+ */
+struct dt_log_regions {
+	struct dt_bitmap *(*find)(void *ctx, u64 gfn, u64 *base);
+	void *ctx;
+	unsigned int shift;
+};
+
+/* What a harvest of the log found: pages set, bits in no region. */
+struct dt_log_counts {
+	u64 pages;
+	u64 outside;
+};
+
+void dt_log_take_word(const struct dt_log_regions *lr, u64 first_bit, u64 v,
+		      struct dt_log_counts *c);
+
 /* ---- memslots ------------------------------------------------------------ */
 
 /* KVM's ring slot encoding: (address space << 16) | slot id. */
