@@ -362,7 +362,7 @@ struct lib_claimer {
 	struct lib_seen s;
 	volatile int stop;
 	int error;
-	unsigned long rounds;
+	unsigned long rounds;	/* atomic: the test thread reads it */
 };
 
 static void *lib_claimer_fn(void *arg)
@@ -371,7 +371,7 @@ static void *lib_claimer_fn(void *arg)
 
 	while (!c->stop && !c->error) {
 		c->error = dirtytrack_claim_ranges(c->t, lib_collect, &c->s, NULL);
-		c->rounds++;
+		__atomic_fetch_add(&c->rounds, 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -395,7 +395,15 @@ TEST_F(lib, a_claimer_thread_beside_syncs_loses_nothing)
 	ASSERT_EQ(0, dirtytrack_start(self->t, &so));
 	dtg_start_sweep(_metadata, g);
 	ASSERT_EQ(0, pthread_create(&th, NULL, lib_claimer_fn, &c));
-	for (round = 0; round < 20; round++) {
+	/*
+	 * 20 syncs, and more until the claimer has finished two claims beside
+	 * them (its first copies every page: under TCG with KASAN it can take
+	 * the 20), within 500 syncs.
+	 */
+	for (round = 0; round < 500; round++) {
+		if (round >= 20 &&
+		    __atomic_load_n(&c.rounds, __ATOMIC_ACQUIRE) >= 2)
+			break;
 		lib_sleep_ms(20);
 		ASSERT_EQ(0, dirtytrack_sync(self->t, NULL));
 	}
