@@ -12,13 +12,13 @@
 #include "libdt.h"
 #include "opts.h"
 
-int dt_lib_claim_region(struct dt_lib_region *r, uint64_t first,
+int dt_lib_claim_region(struct dt_region *r, uint64_t first,
 			uint64_t npages, uint64_t *bitmap, uint64_t *out_dirty)
 {
-	if (first % DT_WORD_BITS || !npages || first >= r->npages)
+	if (first % DT_WORD_BITS || !npages || first >= r->slot.npages)
 		return -EINVAL;
-	if (npages > r->npages - first)
-		npages = r->npages - first;
+	if (npages > r->slot.npages - first)
+		npages = r->slot.npages - first;
 	*out_dirty = dt_bitmap_claim(&r->merged, first, npages, bitmap);
 	return 0;
 }
@@ -27,14 +27,14 @@ int dirtytrack_claim_bitmap(struct dirtytrack_tracker *t, uint32_t slot,
 			    uint64_t first_page, uint64_t npages,
 			    uint64_t *bitmap, uint64_t *out_dirty)
 {
-	struct dt_lib_region *r;
+	struct dt_region *r;
 	uint64_t dirty = 0;
 	int ret;
 
 	if (!t || !bitmap)
 		return -EINVAL;
 	pthread_rwlock_rdlock(&t->regions_lock);
-	r = dt_lib_region_find(t, slot);
+	r = dt_regions_find(&t->regions, slot);
 	ret = r ? dt_lib_claim_region(r, first_page, npages, bitmap, &dirty) :
 		  -ENOENT;
 	pthread_rwlock_unlock(&t->regions_lock);
@@ -46,7 +46,7 @@ int dirtytrack_claim_bitmap(struct dirtytrack_tracker *t, uint32_t slot,
 /* A walk over the runs of one region; @held is the run not yet reported. */
 struct dt_walk {
 	struct dirtytrack_tracker *t;
-	struct dt_lib_region *r;
+	struct dt_region *r;
 	dirtytrack_range_fn fn;
 	void *ctx;
 	struct dirtytrack_dirty_range held;
@@ -60,7 +60,7 @@ static int dt_walk_flush(struct dt_walk *w)
 
 	if (!w->held.npages)
 		return 0;
-	w->held.gpa = (w->r->gfn + w->held.first_page) << w->t->dt->page_shift;
+	w->held.gpa = (w->r->first_gfn + w->held.first_page) << w->t->dt->page_shift;
 	ret = w->fn(&w->held, w->ctx);
 	if (ret) {
 		dt_bitmap_set_range(&w->r->merged, w->held.first_page,
@@ -117,7 +117,7 @@ static int dt_walk_chunk(struct dt_walk *w, uint64_t first, uint64_t *buf,
 						   buf + wi, nwords - wi);
 				return ret;
 			}
-			w->held.slot = w->r->slot;
+			w->held.slot = w->r->slot.slot;
 			w->held.first_page = first + s;
 			w->held.npages = e - s;
 		}
@@ -128,8 +128,8 @@ static int dt_walk_chunk(struct dt_walk *w, uint64_t first, uint64_t *buf,
 
 static int dt_walk_region(struct dt_walk *w)
 {
-	struct dt_lib_region *r = w->r;
-	uint64_t nsum = dt_summary_words(r->npages), i, buf[DT_SUMMARY_SPAN];
+	struct dt_region *r = w->r;
+	uint64_t nsum = dt_summary_words(r->slot.npages), i, buf[DT_SUMMARY_SPAN];
 	int ret;
 
 	w->held.npages = 0;
@@ -139,11 +139,11 @@ static int dt_walk_region(struct dt_walk *w)
 		while (sw) {
 			uint64_t c = i * DT_WORD_BITS + dt_ffs64(sw);
 			uint64_t first = c * DT_CHUNK_PAGES;
-			uint64_t n = r->npages - first < DT_CHUNK_PAGES ?
-				     r->npages - first : DT_CHUNK_PAGES;
+			uint64_t n = r->slot.npages - first < DT_CHUNK_PAGES ?
+				     r->slot.npages - first : DT_CHUNK_PAGES;
 
 			sw &= sw - 1;
-			if (first >= r->npages)
+			if (first >= r->slot.npages)
 				break;
 			if (!dt_bitmap_claim(&r->merged, first, n, buf))
 				continue;
@@ -160,15 +160,16 @@ int dirtytrack_claim_ranges(struct dirtytrack_tracker *t,
 			    uint64_t *out_pages)
 {
 	struct dt_walk w = { .t = t, .fn = fn, .ctx = ctx };
-	int i, ret = 0;
+	uint32_t i;
+	int ret = 0;
 
 	if (!t || !fn)
 		return -EINVAL;
 	pthread_rwlock_rdlock(&t->regions_lock);
-	for (i = 0; !ret && i < t->regions_end; i++) {
-		if (!t->regions[i])
+	for (i = 0; !ret && i < t->regions.end; i++) {
+		if (!t->regions.v[i])
 			continue;
-		w.r = t->regions[i];
+		w.r = t->regions.v[i];
 		ret = dt_walk_region(&w);
 	}
 	pthread_rwlock_unlock(&t->regions_lock);
@@ -181,7 +182,7 @@ int dirtytrack_region_bitmap(struct dirtytrack_tracker *t, uint32_t slot,
 			     struct dirtytrack_bitmap_view *view)
 {
 	struct dirtytrack_bitmap_view full = { .sz = sizeof(full) };
-	struct dt_lib_region *r;
+	struct dt_region *r;
 	int ret;
 
 	if (!t || !view)
@@ -190,12 +191,12 @@ int dirtytrack_region_bitmap(struct dirtytrack_tracker *t, uint32_t slot,
 	if (ret)
 		return ret;
 	pthread_rwlock_rdlock(&t->regions_lock);
-	r = dt_lib_region_find(t, slot);
+	r = dt_regions_find(&t->regions, slot);
 	if (r) {
 		full.words = r->merged.words;
 		full.summary = r->merged.summary;
-		full.npages = r->npages;
-		full.gpa = r->gfn << t->dt->page_shift;
+		full.npages = r->slot.npages;
+		full.gpa = r->first_gfn << t->dt->page_shift;
 	}
 	pthread_rwlock_unlock(&t->regions_lock);
 	if (!r)

@@ -110,12 +110,12 @@ static void dt_k_vcpus_took(struct dirtytrack_tracker *t,
 		dt_lib_vcpu_took(&t->vcpus[i], vs[i].harvested, vs[i].overflow);
 }
 
-static int dt_k_region_add(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+static int dt_k_region_add(struct dirtytrack_tracker *t, struct dt_region *r)
 {
 	struct dirtytrack_region c = {
-		.size = sizeof(c), .as_id = r->slot >> 16,
-		.slot_id = (uint16_t)r->slot, .first_gfn = r->gfn,
-		.npages = r->npages,
+		.size = sizeof(c), .as_id = r->slot.slot >> 16,
+		.slot_id = (uint16_t)r->slot.slot, .first_gfn = r->first_gfn,
+		.npages = r->slot.npages,
 	};
 	struct dirtytrack_region_remove rm = {
 		.size = sizeof(rm), .as_id = c.as_id, .slot_id = c.slot_id,
@@ -134,21 +134,21 @@ static int dt_k_region_add(struct dirtytrack_tracker *t, struct dt_lib_region *r
 		ioctl(t->fd, DIRTYTRACK_REGION_REMOVE, &rm);
 		return ret;
 	}
-	r->map = map;
-	r->map_size = c.out_mmap_size;
+	dt_lib_region(r)->map = map;
+	dt_lib_region(r)->map_size = c.out_mmap_size;
 	r->merged.words = map;
 	r->merged.summary = (uint64_t *)((char *)map + c.out_summary_offset);
-	r->merged.npages = r->npages;
+	r->merged.npages = r->slot.npages;
 	return 0;
 }
 
 static int dt_k_region_remove(struct dirtytrack_tracker *t,
-			      struct dt_lib_region *r, uint64_t *bitmap,
+			      struct dt_region *r, uint64_t *bitmap,
 			      uint64_t *out_dirty)
 {
 	struct dirtytrack_region_remove c = {
-		.size = sizeof(c), .as_id = r->slot >> 16,
-		.slot_id = (uint16_t)r->slot, .bitmap = (uintptr_t)bitmap,
+		.size = sizeof(c), .as_id = r->slot.slot >> 16,
+		.slot_id = (uint16_t)r->slot.slot, .bitmap = (uintptr_t)bitmap,
 	};
 	int ret;
 
@@ -159,22 +159,28 @@ static int dt_k_region_remove(struct dirtytrack_tracker *t,
 }
 
 static void dt_k_region_free(struct dirtytrack_tracker *t,
-			     struct dt_lib_region *r)
+			     struct dt_region *r)
 {
+	struct dt_lib_region *lr = dt_lib_region(r);
+
 	(void)t;
-	if (r->map)
-		munmap(r->map, r->map_size);
+	if (lr->map)
+		munmap(lr->map, lr->map_size);
 }
 
 static int dt_k_region_move(struct dirtytrack_tracker *t,
-			    struct dt_lib_region *r, uint64_t new_gfn)
+			    struct dt_region *r, uint64_t new_gfn)
 {
 	struct dirtytrack_region_move c = {
-		.size = sizeof(c), .as_id = r->slot >> 16,
-		.slot_id = (uint16_t)r->slot, .new_first_gfn = new_gfn,
+		.size = sizeof(c), .as_id = r->slot.slot >> 16,
+		.slot_id = (uint16_t)r->slot.slot, .new_first_gfn = new_gfn,
 	};
+	int ret;
 
-	return DT_IOCTL(t->fd, DIRTYTRACK_REGION_MOVE, &c);
+	ret = DT_IOCTL(t->fd, DIRTYTRACK_REGION_MOVE, &c);
+	if (!ret)
+		r->first_gfn = new_gfn;
+	return ret;
 }
 
 /* The library's mapping of the ring: the module pins it. */

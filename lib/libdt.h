@@ -19,6 +19,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <linux/dirtytrack.h>
@@ -26,7 +27,6 @@
 #include "dirtytrack.h"
 #include "dt_core.h"
 
-#define DT_LIB_MAX_REGIONS	512	/* the module's DT_MAX_REGIONS */
 #define DT_LIB_MAX_VCPUS	1024	/* the module's DT_MAX_RINGS */
 #define DT_LIB_MAX_IOMMU	16	/* the module's DT_MAX_IOMMU */
 /* KVM_DIRTY_RING_MAX_ENTRIES of include/linux/kvm_host.h, not uapi. */
@@ -45,30 +45,24 @@ struct dirtytrack {
 };
 
 /**
- * struct dt_lib_region - a region, as both backends see it
- * @slot: DIRTYTRACK_SLOT(as_id, id)
- * @gfn: its first guest frame now
- * @npages: its size in host pages
- * @merged: the merged set the consumer claims from: the module's, mapped
- *          (kernel backend), or this process's (user backend)
- * @map: kernel backend: the mapping of @merged
+ * struct dt_region - a region (core/regions.c), as both backends keep it
+ * @r: the region.  @r.merged is the set the consumer claims from: the
+ *     module's, mapped (kernel backend), or this process's (user backend);
+ *     @r.pending and the move fields are the user backend's
+ * @map: kernel backend: the mapping of @r.merged
  * @map_size: its length
- * @pending: user backend: harvested, not yet published (rule reset-before-copy)
- * @moved_from_gfn: user backend: the old place of a region moved since the
- *                  last vmm-log harvest, which may still hold bits for it
- * @moved: @moved_from_gfn is valid
  */
 struct dt_lib_region {
-	uint32_t slot;
-	uint64_t gfn;
-	uint64_t npages;
-	struct dt_bitmap merged;
+	struct dt_region r;
 	void *map;
 	size_t map_size;
-	struct dt_bitmap pending;
-	uint64_t moved_from_gfn;
-	bool moved;
 };
+
+static inline struct dt_lib_region *dt_lib_region(struct dt_region *r)
+{
+	return (struct dt_lib_region *)((char *)r -
+					offsetof(struct dt_lib_region, r));
+}
 
 /**
  * struct dt_lib_vcpu - an attached dirty ring
@@ -109,9 +103,7 @@ struct dirtytrack_tracker {
 	pthread_mutex_t lock;
 	pthread_rwlock_t regions_lock;
 	int fd;			/* kernel backend: the tracker */
-	struct dt_lib_region *regions[DT_LIB_MAX_REGIONS];
-	/* One past the last used entry: loops stop there, not at the max. */
-	int regions_end;
+	struct dt_regions regions;
 	uint64_t regions_gen;	/* bumped by every add and remove */
 	struct dt_lib_vcpu *vcpus;
 	uint32_t nr_vcpus;
@@ -128,8 +120,9 @@ struct dirtytrack_tracker {
  *
  * Return values are 0 or -errno, with the meaning the module documents
  * for the matching ioctl; both backends answer every misuse alike.
- * @region_add fills in @r->merged; @region_remove harvests the region and copies its last bits
- * out before the common code unlinks it; @sync fills @st and adds each
+ * @region_add fills in @r->merged; @region_remove harvests the region and
+ * copies its last bits out before the common code unlinks it; @region_move
+ * harvests and moves @r to @new_gfn (dt_region_moved()); @sync fills @st and adds each
  * vCPU's entries to its @entries (and its overflows); @harvest_vcpu
  * harvests @v's ring, or every ring holding at least @min_fill used
  * entries when @v is NULL, and does the same.
@@ -137,14 +130,14 @@ struct dirtytrack_tracker {
 struct dt_backend_ops {
 	int (*create)(struct dirtytrack_tracker *t, int vm_fd);
 	void (*destroy)(struct dirtytrack_tracker *t);
-	int (*region_add)(struct dirtytrack_tracker *t, struct dt_lib_region *r);
+	int (*region_add)(struct dirtytrack_tracker *t, struct dt_region *r);
 	int (*region_remove)(struct dirtytrack_tracker *t,
-			     struct dt_lib_region *r, uint64_t *bitmap,
+			     struct dt_region *r, uint64_t *bitmap,
 			     uint64_t *out_dirty);
 	void (*region_free)(struct dirtytrack_tracker *t,
-			    struct dt_lib_region *r);
+			    struct dt_region *r);
 	int (*region_move)(struct dirtytrack_tracker *t,
-			   struct dt_lib_region *r, uint64_t new_gfn);
+			   struct dt_region *r, uint64_t new_gfn);
 	int (*attach_ring)(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v);
 	int (*harvest_vcpu)(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v,
 			    uint32_t min_fill, uint64_t *out_entries);
@@ -188,15 +181,13 @@ extern const struct dt_backend_ops dt_user_backend;
 extern bool dt_lib_reset_unblocked;
 
 /* tracker.c */
-struct dt_lib_region *dt_lib_region_find(struct dirtytrack_tracker *t,
-					 uint32_t slot);
 uint64_t dt_lib_iommu_call_pages(struct dirtytrack_tracker *t,
 				 const struct dirtytrack_iova_map *maps,
 				 uint32_t nr);
 void dt_lib_put(struct dirtytrack *dt);
 
 /* claim.c */
-int dt_lib_claim_region(struct dt_lib_region *r, uint64_t first,
+int dt_lib_claim_region(struct dt_region *r, uint64_t first,
 			uint64_t npages, uint64_t *bitmap, uint64_t *out_dirty);
 
 /* rates.c */

@@ -32,17 +32,6 @@ static void dt_unlock(struct dirtytrack_tracker *t)
 	pthread_mutex_unlock(&t->lock);
 }
 
-struct dt_lib_region *dt_lib_region_find(struct dirtytrack_tracker *t,
-					 uint32_t slot)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i] && t->regions[i]->slot == slot)
-			return t->regions[i];
-	return NULL;
-}
-
 static struct dt_lib_vcpu *dt_vcpu_find(struct dirtytrack_tracker *t,
 					uint32_t id)
 {
@@ -96,40 +85,24 @@ int dirtytrack_tracker_create(struct dirtytrack *dt, int vm_fd,
 
 void dirtytrack_tracker_destroy(struct dirtytrack_tracker *t)
 {
-	int i;
+	uint32_t i;
 
 	if (!t)
 		return;
 	t->ops->destroy(t);
-	for (i = 0; i < t->regions_end; i++) {
-		if (!t->regions[i])
+	for (i = 0; i < t->regions.end; i++) {
+		if (!t->regions.v[i])
 			continue;
-		t->ops->region_free(t, t->regions[i]);
-		free(t->regions[i]);
+		t->ops->region_free(t, t->regions.v[i]);
+		free(dt_lib_region(t->regions.v[i]));
 	}
-	for (i = 0; i < (int)t->nr_vcpus; i++)
+	for (i = 0; i < t->nr_vcpus; i++)
 		munmap(t->vcpus[i].map, t->vcpus[i].map_size);
 	free(t->vcpus);
 	pthread_rwlock_destroy(&t->regions_lock);
 	pthread_mutex_destroy(&t->lock);
 	dt_lib_put(t->dt);
 	free(t);
-}
-
-/* [@gfn, @gfn + @npages) of address space @as overlaps a region but @skip? */
-static bool dt_overlaps(struct dirtytrack_tracker *t, struct dt_lib_region *skip,
-			uint32_t as, uint64_t gfn, uint64_t npages)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_lib_region *o = t->regions[i];
-
-		if (o && o != skip && o->slot >> 16 == as &&
-		    gfn < o->gfn + o->npages && o->gfn < gfn + npages)
-			return true;
-	}
-	return false;
 }
 
 /* A page-aligned, non-empty GPA range that ends below 2^52: its frames. */
@@ -167,65 +140,52 @@ static void dt_unlock_regions(struct dirtytrack_tracker *t)
 int dirtytrack_region_add(struct dirtytrack_tracker *t, uint32_t slot,
 			  uint64_t gpa, uint64_t size)
 {
-	struct dt_lib_region *r;
-	int i, free_idx = -1, ret;
+	struct dt_lib_region *lr;
+	struct dt_region *r;
+	int idx, ret;
 
 	DT_CHECK_TRACKER(t);
-	r = calloc(1, sizeof(*r));
-	if (!r)
+	lr = calloc(1, sizeof(*lr));
+	if (!lr)
 		return -ENOMEM;
-	r->slot = slot;
-	ret = dt_gpa_range(t, gpa, size, &r->gfn, &r->npages);
+	r = &lr->r;
+	r->slot.slot = slot;
+	ret = dt_gpa_range(t, gpa, size, &r->first_gfn, &r->slot.npages);
 	if (ret) {
-		free(r);
+		free(lr);
 		return ret;
 	}
 	dt_lock_regions(t);
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
-		if (!t->regions[i]) {
-			free_idx = i;
-			break;
-		}
-	if (dt_lib_region_find(t, slot) ||
-	    dt_overlaps(t, NULL, slot >> 16, r->gfn, r->npages))
-		ret = -EEXIST;
-	else if (free_idx < 0)
-		ret = -ENOSPC;
-	else
-		ret = t->ops->region_add(t, r);
+	idx = dt_regions_check_new(&t->regions, slot, r->first_gfn,
+				   r->slot.npages);
+	ret = idx < 0 ? idx : t->ops->region_add(t, r);
 	if (!ret) {
-		t->regions[free_idx] = r;
-		if (free_idx >= t->regions_end)
-			t->regions_end = free_idx + 1;
+		dt_regions_link(&t->regions, idx, r);
 		t->regions_gen++;
 	}
 	dt_unlock_regions(t);
 	if (ret)
-		free(r);
+		free(lr);
 	return ret;
 }
 
 int dirtytrack_region_remove(struct dirtytrack_tracker *t, uint32_t slot,
 			     uint64_t *bitmap, uint64_t *out_dirty)
 {
-	struct dt_lib_region *r;
+	struct dt_region *r;
 	uint64_t dirty = 0;
-	int i, ret;
+	int ret;
 
 	DT_CHECK_TRACKER(t);
 	/* No consumer may be in the region while its set goes away. */
 	dt_lock_regions(t);
-	r = dt_lib_region_find(t, slot);
+	r = dt_regions_find(&t->regions, slot);
 	ret = r ? t->ops->region_remove(t, r, bitmap, &dirty) : -ENOENT;
 	if (!ret) {
-		for (i = 0; i < t->regions_end; i++)
-			if (t->regions[i] == r)
-				t->regions[i] = NULL;
-		while (t->regions_end && !t->regions[t->regions_end - 1])
-			t->regions_end--;
+		dt_regions_unlink(&t->regions, r);
 		t->regions_gen++;
 		t->ops->region_free(t, r);
-		free(r);
+		free(dt_lib_region(r));
 	}
 	dt_unlock_regions(t);
 	if (!ret && out_dirty)
@@ -236,28 +196,27 @@ int dirtytrack_region_remove(struct dirtytrack_tracker *t, uint32_t slot,
 int dirtytrack_region_move(struct dirtytrack_tracker *t, uint32_t slot,
 			   uint64_t new_gpa)
 {
-	struct dt_lib_region *r;
+	struct dt_region *r;
 	uint64_t gfn, npages;
 	int ret;
 
 	DT_CHECK_TRACKER(t);
 	dt_lock_regions(t);
-	r = dt_lib_region_find(t, slot);
+	r = dt_regions_find(&t->regions, slot);
 	if (!r) {
 		ret = -ENOENT;
 		goto out;
 	}
-	ret = dt_gpa_range(t, new_gpa, r->npages << t->dt->page_shift, &gfn,
-			   &npages);
+	ret = dt_gpa_range(t, new_gpa, r->slot.npages << t->dt->page_shift,
+			   &gfn, &npages);
 	if (ret)
 		goto out;
-	if (dt_overlaps(t, r, slot >> 16, gfn, npages)) {
+	if (dt_regions_overlap(&t->regions, r, slot >> 16, gfn, gfn + npages)) {
 		ret = -EEXIST;
 		goto out;
 	}
+	/* The backend follows the region to @gfn. */
 	ret = t->ops->region_move(t, r, gfn);
-	if (!ret)
-		r->gfn = gfn;
 out:
 	dt_unlock_regions(t);
 	return ret;
@@ -426,7 +385,8 @@ int dirtytrack_attach_kvm_bitmap(struct dirtytrack_tracker *t,
 {
 	uint64_t max_pages;
 	uint32_t flags = 0;
-	int i, ret;
+	uint32_t i;
+	int ret;
 
 	DT_CHECK_TRACKER(t);
 	if (!opts)
@@ -447,9 +407,9 @@ int dirtytrack_attach_kvm_bitmap(struct dirtytrack_tracker *t,
 	dt_lock(t);
 	if (!max_pages) {
 		max_pages = (64ULL << 30) >> t->dt->page_shift;	/* 64 GiB */
-		for (i = 0; i < t->regions_end; i++)
-			if (t->regions[i] && t->regions[i]->npages > max_pages)
-				max_pages = t->regions[i]->npages;
+		for (i = 0; i < t->regions.end; i++)
+			if (t->regions.v[i] && t->regions.v[i]->slot.npages > max_pages)
+				max_pages = t->regions.v[i]->slot.npages;
 	}
 	if (max_pages > DT_LIB_MAX_REGION_PAGES)
 		max_pages = DT_LIB_MAX_REGION_PAGES;

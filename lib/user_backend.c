@@ -20,97 +20,6 @@
 
 /* ---- regions ------------------------------------------------------------ */
 
-static bool dt_gfn_in(uint64_t gfn, uint64_t base, uint64_t npages)
-{
-	return gfn >= base && gfn - base < npages;
-}
-
-/*
- * The region of address space 0 holding @gfn, where it is now or, if none
- * is, where a region was before a move the vmm log has not caught up with.
- */
-struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
-				    uint64_t *base)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_lib_region *r = t->regions[i];
-
-		if (r && !(r->slot >> 16) && dt_gfn_in(gfn, r->gfn, r->npages)) {
-			*base = r->gfn;
-			return r;
-		}
-	}
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_lib_region *r = t->regions[i];
-
-		if (r && r->moved && !(r->slot >> 16) &&
-		    dt_gfn_in(gfn, r->moved_from_gfn, r->npages)) {
-			*base = r->moved_from_gfn;
-			return r;
-		}
-	}
-	return NULL;
-}
-
-/* dt_u_find_gfn(), trying @hint's region first and keeping the answer. */
-struct dt_lib_region *dt_u_hint_find(struct dirtytrack_tracker *t,
-				     uint64_t gfn, struct dt_u_hint *hint)
-{
-	struct dt_lib_region *r = hint->r;
-
-	if (!r || !dt_gfn_in(gfn, hint->base, r->npages)) {
-		r = dt_u_find_gfn(t, gfn, &hint->base);
-		hint->r = r;
-	}
-	return r;
-}
-
-/* Mark a frame of address space 0 pending; false if no region holds it. */
-bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
-		   struct dt_u_hint *hint)
-{
-	struct dt_lib_region *r = dt_u_hint_find(t, gfn, hint);
-
-	if (!r)
-		return false;
-	dt_bitmap_set_pending(&r->pending, gfn - hint->base);
-	return true;
-}
-
-/* Mark the frames [@gfn, @end) of address space 0 pending. */
-void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_lib_region *r = t->regions[i];
-		uint64_t lo, hi;
-
-		if (!r || r->slot >> 16)
-			continue;
-		lo = gfn > r->gfn ? gfn : r->gfn;
-		hi = end < r->gfn + r->npages ? end : r->gfn + r->npages;
-		if (lo < hi)
-			dt_bitmap_set_range(&r->pending, lo - r->gfn, hi - lo);
-	}
-}
-
-/* Errors mean all dirty (rule errors-mean-dirty). */
-void dt_u_mark_all(struct dirtytrack_tracker *t, bool publish)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_lib_region *r = t->regions[i];
-
-		if (r)
-			dt_bitmap_set_range(publish ? &r->merged : &r->pending,
-					    0, r->npages);
-	}
-}
-
 static int dt_bitmap_alloc(struct dt_bitmap *b, uint64_t npages)
 {
 	b->words = calloc(dt_bitmap_words(npages), sizeof(uint64_t));
@@ -130,42 +39,19 @@ static void dt_bitmap_free(struct dt_bitmap *b)
 	b->words = b->summary = NULL;
 }
 
-static int dt_slot_cmp(const void *a, const void *b)
-{
-	uint32_t x = ((const struct dt_slot *)a)->slot;
-	uint32_t y = ((const struct dt_slot *)b)->slot;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The ring walk's table, rebuilt after regions came or went. */
 static int dt_u_table_sync(struct dirtytrack_tracker *t)
 {
 	struct dt_user *u = dt_u(t);
 	struct dt_slot *v;
-	uint32_t n = 0;
-	int i;
 
 	if (u->table_gen == t->regions_gen && u->table.v)
 		return 0;
-	v = calloc(DT_LIB_MAX_REGIONS, sizeof(*v));
+	v = calloc(DT_MAX_REGIONS, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_lib_region *r = t->regions[i];
-
-		if (!r)
-			continue;
-		v[n].slot = r->slot;
-		v[n].npages = r->npages;
-		v[n].dirty = &r->pending;
-		n++;
-	}
-	qsort(v, n, sizeof(*v), dt_slot_cmp);
 	free(u->table.v);
-	u->table.v = v;
-	u->table.n = n;
-	u->table.hint = 0;
+	dt_regions_table(&t->regions, v, &u->table);
 	u->table_gen = t->regions_gen;
 	return 0;
 }
@@ -305,7 +191,7 @@ static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 	h->st.ring_partial_resets += st.partial_resets;
 	h->st.ring_sticky += st.sticky;
 	if (h->st.ring_foreign || h->st.ring_overflow)
-		dt_u_mark_all(t, !ret);
+		dt_regions_mark_all(&t->regions, !ret);
 	if (ret)
 		return ret;
 	dt_sticky_mark(&dt_u(t)->sticky, &dt_u(t)->table);
@@ -321,7 +207,7 @@ static int dt_u_rings_reset(struct dirtytrack_tracker *t,
  */
 static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 {
-	int i, ret;
+	int ret;
 
 	ret = dt_u_table_sync(t);
 	if (ret)
@@ -335,10 +221,7 @@ static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 	if (h->kind != DT_U_VCPU)
 		dt_u_vmm_harvest(t, h);
 	dt_u_kvm_bitmap_harvest(t, h);
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			dt_bitmap_move(&t->regions[i]->merged,
-				       &t->regions[i]->pending);
+	dt_regions_publish(&t->regions);
 	return 0;
 }
 
@@ -466,35 +349,36 @@ static void dt_u_destroy(struct dirtytrack_tracker *t)
 	free(u);
 }
 
-static int dt_u_region_add(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+static int dt_u_region_add(struct dirtytrack_tracker *t, struct dt_region *r)
 {
 	int ret;
 
 	/* The module's default max_region_pages. */
-	if (r->npages > DT_LIB_MAX_REGION_PAGES)
+	if (r->slot.npages > DT_LIB_MAX_REGION_PAGES)
 		return -EINVAL;
-	ret = dt_u_kvm_bitmap_check_region(t, r->npages);
+	ret = dt_u_kvm_bitmap_check_region(t, r->slot.npages);
 	if (ret)
 		return ret;
-	ret = dt_bitmap_alloc(&r->merged, r->npages);
+	ret = dt_bitmap_alloc(&r->merged, r->slot.npages);
 	if (ret)
 		return ret;
-	ret = dt_bitmap_alloc(&r->pending, r->npages);
+	ret = dt_bitmap_alloc(&r->pending, r->slot.npages);
 	if (ret) {
 		dt_bitmap_free(&r->merged);
 		return ret;
 	}
+	r->slot.dirty = &r->pending;
 	/* Short of log memory, marks go to the regions directly: no error. */
-	if (!(r->slot >> 16))
-		dt_u_vmm_grow(t, r->gfn + r->npages);
+	if (!(r->slot.slot >> 16))
+		dt_u_vmm_grow(t, r->first_gfn + r->slot.npages);
 	/* Hotplugged while tracking: the destination has none of it. */
 	if (dt_u(t)->state != DT_IDLE)
-		dt_bitmap_set_range(&r->merged, 0, r->npages);
+		dt_bitmap_set_range(&r->merged, 0, r->slot.npages);
 	return 0;
 }
 
 static void dt_u_region_free(struct dirtytrack_tracker *t,
-			     struct dt_lib_region *r)
+			     struct dt_region *r)
 {
 	(void)t;
 	dt_bitmap_free(&r->merged);
@@ -506,7 +390,7 @@ static void dt_u_region_free(struct dirtytrack_tracker *t,
  * KVM's bitmap go with the memslot.
  */
 static int dt_u_region_remove(struct dirtytrack_tracker *t,
-			      struct dt_lib_region *r, uint64_t *bitmap,
+			      struct dt_region *r, uint64_t *bitmap,
 			      uint64_t *out_dirty)
 {
 	struct dt_u_harvest h = { .kind = DT_U_REMOVE, .region = r };
@@ -518,10 +402,10 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 	if (ret)
 		return ret;
 	/* The memslot goes, and its mappings with it: nothing stays unlogged. */
-	dt_sticky_forget_slot(&dt_u(t)->sticky, r->slot);
+	dt_sticky_forget_slot(&dt_u(t)->sticky, r->slot.slot);
 	if (!bitmap)
 		return 0;
-	return dt_lib_claim_region(r, 0, r->npages, bitmap, out_dirty);
+	return dt_lib_claim_region(r, 0, r->slot.npages, bitmap, out_dirty);
 }
 
 /*
@@ -529,7 +413,7 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
  * old place.
  */
 static int dt_u_region_move(struct dirtytrack_tracker *t,
-			    struct dt_lib_region *r, uint64_t new_gfn)
+			    struct dt_region *r, uint64_t new_gfn)
 {
 	struct dt_u_harvest h = { .kind = DT_U_SYNC };
 	int ret;
@@ -539,10 +423,9 @@ static int dt_u_region_move(struct dirtytrack_tracker *t,
 		ret = dt_u_harvest(t, &h);
 	if (ret)
 		return ret;
-	r->moved_from_gfn = r->gfn;
-	r->moved = true;
-	if (!(r->slot >> 16))
-		dt_u_vmm_grow(t, new_gfn + r->npages);
+	dt_region_moved(r, new_gfn);
+	if (!(r->slot.slot >> 16))
+		dt_u_vmm_grow(t, new_gfn + r->slot.npages);
 	return 0;
 }
 
@@ -600,7 +483,7 @@ static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
 	if (ret)
 		return ret;
 	if (all_dirty)
-		dt_u_mark_all(t, true);
+		dt_regions_mark_all(&t->regions, true);
 	u->state = DT_TRACKING;
 	return 0;
 }

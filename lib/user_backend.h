@@ -28,7 +28,7 @@ struct dt_u_harvest {
 	enum dt_u_kind kind;
 	struct dt_lib_vcpu *vcpu;	/* DT_U_VCPU, or NULL: */
 	uint32_t min_fill;		/* ... rings with this many used */
-	struct dt_lib_region *region;	/* DT_U_REMOVE */
+	struct dt_region *region;	/* DT_U_REMOVE */
 	struct dirtytrack_sync_stats st;
 };
 
@@ -73,22 +73,8 @@ static inline struct dt_user *dt_u(struct dirtytrack_tracker *t)
 /* kcmp(2)'s KCMP_FILE (linux/kcmp.h). */
 #define DT_KCMP_FILE	0
 
-/* A guest frame resolved to its region: kept between frames of a run. */
-struct dt_u_hint {
-	struct dt_lib_region *r;
-	uint64_t base;
-};
-
 /* user_backend.c */
 int dt_u_kcmp_files(int a, int b);
-struct dt_lib_region *dt_u_hint_find(struct dirtytrack_tracker *t,
-				     uint64_t gfn, struct dt_u_hint *hint);
-bool dt_u_mark_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
-		   struct dt_u_hint *hint);
-void dt_u_mark_gfns(struct dirtytrack_tracker *t, uint64_t gfn, uint64_t end);
-void dt_u_mark_all(struct dirtytrack_tracker *t, bool publish);
-struct dt_lib_region *dt_u_find_gfn(struct dirtytrack_tracker *t, uint64_t gfn,
-				    uint64_t *base);
 
 /* user_kvm_bitmap.c */
 int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,

@@ -88,7 +88,7 @@ static void dt_u_iommu_mark_range(struct dirtytrack_tracker *t,
 	uint32_t i;
 
 	if (!src->maps) {
-		dt_u_mark_gfns(t, iova >> s, end >> s);
+		dt_regions_mark_gfns(&t->regions, iova >> s, end >> s);
 		return;
 	}
 	for (i = 0; i < src->nr_maps; i++) {
@@ -97,7 +97,7 @@ static void dt_u_iommu_mark_range(struct dirtytrack_tracker *t,
 		uint64_t hi = end < m->iova + m->length ? end : m->iova + m->length;
 
 		if (lo < hi)
-			dt_u_mark_gfns(t, (m->gpa + (lo - m->iova)) >> s,
+			dt_regions_mark_gfns(&t->regions, (m->gpa + (lo - m->iova)) >> s,
 				       (m->gpa + (hi - m->iova)) >> s);
 	}
 }
@@ -127,7 +127,7 @@ static void dt_u_iommu_read_chunk(struct dirtytrack_tracker *t,
 		.length = npages << t->dt->page_shift, .page_size = pg,
 		.data = (uintptr_t)src->buf,
 	};
-	struct dt_u_hint hint = { 0 };
+	struct dt_gfn_hint hint = { 0 };
 
 	memset(src->buf, 0, bytes);
 	rd->calls++;
@@ -151,7 +151,7 @@ static void dt_u_iommu_read_chunk(struct dirtytrack_tracker *t,
 			if (!dt_u_iommu_gfn(t, src, iova +
 					    (page << t->dt->page_shift), &gfn))
 				continue;
-			if (dt_u_mark_gfn(t, gfn, &hint))
+			if (dt_regions_mark_gfn(&t->regions, gfn, &hint))
 				rd->pages++;
 		}
 	}
@@ -185,7 +185,6 @@ static void dt_u_iommu_read_all(struct dirtytrack_tracker *t,
 				struct dt_u_iommu_read *rd)
 {
 	uint32_t i;
-	int j;
 
 	if (!src->tracking)
 		return;
@@ -196,12 +195,13 @@ static void dt_u_iommu_read_all(struct dirtytrack_tracker *t,
 					    rd);
 		return;
 	}
-	for (j = 0; j < t->regions_end; j++) {
-		struct dt_lib_region *r = t->regions[j];
+	for (i = 0; i < t->regions.end; i++) {
+		struct dt_region *r = t->regions.v[i];
 
-		if (r && !(r->slot >> 16))
-			dt_u_iommu_read_run(t, src, r->gfn << t->dt->page_shift,
-					    r->npages, rd);
+		if (r && !(r->slot.slot >> 16))
+			dt_u_iommu_read_run(t, src,
+					    r->first_gfn << t->dt->page_shift,
+					    r->slot.npages, rd);
 	}
 }
 

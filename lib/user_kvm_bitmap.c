@@ -71,13 +71,13 @@ static bool dt_u_past_end(const uint64_t *buf, uint64_t npages)
  * protect KVM may already have cleared bits it could not hand over.
  */
 static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
-			     struct dt_lib_region *r, struct dt_u_harvest *h)
+			     struct dt_region *r, struct dt_u_harvest *h)
 {
 	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
 	bool manual = kbm->flags & DIRTYTRACK_KVM_MANUAL_PROTECT;
-	uint64_t nwords = dt_bitmap_words(r->npages), w, i;
+	uint64_t nwords = dt_bitmap_words(r->slot.npages), w, i;
 	uint64_t *buf = dt_u_window(kbm, nwords);
-	struct kvm_dirty_log log = { .slot = r->slot, .dirty_bitmap = buf };
+	struct kvm_dirty_log log = { .slot = r->slot.slot, .dirty_bitmap = buf };
 	int ret;
 
 	/*
@@ -86,7 +86,7 @@ static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 	 */
 	memset(buf, 0, (nwords + DT_U_GUARD_WORDS) * sizeof(uint64_t));
 	ret = dt_kvm(t, KVM_GET_DIRTY_LOG, &log);
-	if (!ret && dt_u_past_end(buf, r->npages))
+	if (!ret && dt_u_past_end(buf, r->slot.npages))
 		h->st.kvm_bitmap_errors++;
 	for (w = 0; !ret && w < nwords; w += DT_U_CLEAR_WORDS) {
 		uint64_t n = nwords - w < DT_U_CLEAR_WORDS ? nwords - w :
@@ -102,9 +102,9 @@ static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 			/* Exactly the bits read: protected again before publishing. */
 			uint64_t first = w * DT_WORD_BITS;
 			struct kvm_clear_dirty_log clr = {
-				.slot = r->slot, .first_page = first,
-				.num_pages = n * DT_WORD_BITS < r->npages - first ?
-					     n * DT_WORD_BITS : r->npages - first,
+				.slot = r->slot.slot, .first_page = first,
+				.num_pages = n * DT_WORD_BITS < r->slot.npages - first ?
+					     n * DT_WORD_BITS : r->slot.npages - first,
 				.dirty_bitmap = buf + w,
 			};
 
@@ -116,7 +116,7 @@ static void dt_u_bitmap_read(struct dirtytrack_tracker *t,
 							     buf + w, n);
 	}
 	if (ret) {
-		dt_bitmap_set_range(&r->pending, 0, r->npages);
+		dt_bitmap_set_range(&r->pending, 0, r->slot.npages);
 		h->st.kvm_bitmap_errors++;
 	}
 }
@@ -125,7 +125,7 @@ void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
 			     struct dt_u_harvest *h)
 {
 	struct dt_u_kvm_bitmap *kbm = dt_u(t)->kbm;
-	int i;
+	uint32_t i;
 
 	if (!kbm || h->kind == DT_U_VCPU)
 		return;
@@ -143,9 +143,9 @@ void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
 	 */
 	if ((kbm->flags & DIRTYTRACK_KVM_RING) && h->kind != DT_U_ALL)
 		return;
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			dt_u_bitmap_read(t, t->regions[i], h);
+	for (i = 0; i < t->regions.end; i++)
+		if (t->regions.v[i])
+			dt_u_bitmap_read(t, t->regions.v[i], h);
 }
 
 int dt_u_kvm_bitmap_check_region(struct dirtytrack_tracker *t, uint64_t npages)
@@ -214,7 +214,8 @@ int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
 {
 	bool ring = flags & DIRTYTRACK_KVM_RING;
 	struct dt_u_kvm_bitmap *kbm;
-	int i, ret;
+	uint32_t i;
+	int ret;
 
 	/*
 	 * Rule no-ring-with-manual-protect: a ring with either of these loses
@@ -241,9 +242,10 @@ int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
 	kbm->flags = flags;
 	dt_u(t)->kbm = kbm;
 	ret = dt_u_probe(t, ring);
-	for (i = 0; !ret && i < t->regions_end; i++)
-		if (t->regions[i])
-			ret = dt_u_kvm_bitmap_check_region(t, t->regions[i]->npages);
+	for (i = 0; !ret && i < t->regions.end; i++)
+		if (t->regions.v[i])
+			ret = dt_u_kvm_bitmap_check_region(t,
+					t->regions.v[i]->slot.npages);
 	if (ret)
 		dt_u_kvm_bitmap_free(t);
 	return ret;

@@ -73,21 +73,6 @@ int dt_u_vmm_grow(struct dirtytrack_tracker *t, uint64_t end_gfn)
 	return 0;
 }
 
-/* Is every frame of [@first, @end) in a region of address space 0? */
-static bool dt_u_in_regions(struct dirtytrack_tracker *t, uint64_t first,
-			    uint64_t end)
-{
-	while (first < end) {
-		uint64_t base;
-		struct dt_lib_region *r = dt_u_find_gfn(t, first, &base);
-
-		if (!r)
-			return false;
-		first = base + r->npages;
-	}
-	return true;
-}
-
 /*
  * Set the log bits of [@gpa, @gpa + @len).  The log pages are allocated
  * first (fallocate), so running out of memory is an error here, never a
@@ -100,14 +85,14 @@ int dt_u_vmm_mark(struct dirtytrack_tracker *t, uint64_t gpa, uint64_t len)
 	uint64_t last = gpa + len - 1, b, e;
 	uint64_t ps = t->dt->page_shift;
 
-	if (!dt_u_in_regions(t, gpa >> ps, (last >> ps) + 1))
+	if (!dt_regions_cover(&t->regions, gpa >> ps, (last >> ps) + 1))
 		return -ENOENT;
 	b = gpa >> DT_LOG_SHIFT;
 	e = (last >> DT_LOG_SHIFT) + 1;
 	if (!log->map || ((e + 63) / 64) * 8 > log->size ||
 	    fallocate(log->fd, 0, (off_t)(b / 64 * 8),
 		      (off_t)(((e + 63) / 64 - b / 64) * 8))) {
-		dt_u_mark_gfns(t, gpa >> ps, (last >> ps) + 1);
+		dt_regions_mark_gfns(&t->regions, gpa >> ps, (last >> ps) + 1);
 		log->marked += e - b;
 		return 0;
 	}
@@ -138,34 +123,17 @@ int dt_u_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 	return 0;
 }
 
-/* The regions, for core/vmm_log.c. */
-struct dt_u_log_regions {
-	struct dirtytrack_tracker *t;
-	struct dt_u_hint hint;
-};
-
-static struct dt_bitmap *dt_u_log_find(void *ctx, uint64_t gfn,
-				       uint64_t *base)
-{
-	struct dt_u_log_regions *ur = ctx;
-	struct dt_lib_region *r = dt_u_hint_find(ur->t, gfn, &ur->hint);
-
-	*base = ur->hint.base;
-	return r ? &r->pending : NULL;
-}
-
 void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 {
 	struct dt_u_vmm_log *log = &dt_u(t)->vmm;
-	struct dt_u_log_regions ur = { .t = t };
+	struct dt_gfn_cursor cur = { .rs = &t->regions };
 	const struct dt_log_regions lr = {
-		.find = dt_u_log_find, .ctx = &ur,
+		.find = dt_regions_log_find, .ctx = &cur,
 		.shift = t->dt->page_shift - DT_LOG_SHIFT,
 	};
 	struct dt_log_counts c = { 0 };
 	off_t off = 0, end;
 	uint64_t i, i_end;
-	int i_r;
 
 	/* Pages marked in the regions directly count as the log's. */
 	h->st.vmm_pages += log->marked;
@@ -195,7 +163,5 @@ void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 	h->st.vmm_pages += c.pages;
 	h->st.vmm_outside += c.outside;
 	/* The bits addressed to a moved region's old place are in. */
-	for (i_r = 0; i_r < t->regions_end; i_r++)
-		if (t->regions[i_r])
-			t->regions[i_r]->moved = false;
+	dt_regions_forget_moves(&t->regions);
 }

@@ -160,9 +160,9 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	 */
 	if (backup && h->kind != DT_HARVEST_ALL)
 		return 0;
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			dt_kvm_bitmap_read(t, t->regions[i], h);
+	for (i = 0; i < t->regions.end; i++)
+		if (t->regions.v[i])
+			dt_kvm_bitmap_read(t, t->regions.v[i], h);
 	return 0;
 }
 
@@ -277,10 +277,10 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 	t->kbm = kbm;
 
 	ret = dt_kvm_bitmap_probe(t, ring);
-	for (i = 0; !ret && i < t->regions_end; i++)
-		if (t->regions[i])
+	for (i = 0; !ret && i < t->regions.end; i++)
+		if (t->regions.v[i])
 			ret = dt_kvm_bitmap_check_region(t,
-							 t->regions[i]->slot.npages);
+							 t->regions.v[i]->slot.npages);
 	if (ret)
 		dt_kvm_bitmap_free(t);
 	else

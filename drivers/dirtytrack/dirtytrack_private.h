@@ -110,8 +110,10 @@ struct dt_new_file;
 int dt_ucmd_respond_fd(struct dt_ucmd *ucmd, size_t cmd_len,
 		       struct dt_new_file *nf);
 
-/* Limits, so a fake region or vCPU count hits a cap, not the allocator. */
-#define DT_MAX_REGIONS		512
+/*
+ * Limits, so a fake region or vCPU count hits a cap, not the allocator
+ * (DT_MAX_REGIONS is the core's).
+ */
 #define DT_MAX_RINGS		1024
 /* struct dirtytrack_vcpu_stat as it was first: vcpu_id and harvested. */
 #define DT_VCPU_STAT_V0_SIZE	8
@@ -127,33 +129,24 @@ int dt_kvm_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 int dt_kvm_vcpu_id(struct file *file);
 
 /**
- * struct dt_region - a KVM memslot as the tracker mirrors it
- * @slot: the ring walk's view of it (slot, size, where bits go)
- * @first_gfn: the memslot's first guest frame
- * @merged: published dirty pages, claimed by the VMM (also through mmap:
- *          its words and summary live in @map)
- * @pending: harvested pages not yet published (their reset has not
- *           completed: rule reset-before-copy)
+ * struct dt_mapped_region - a region (core/regions.c), mappable
+ * @r: the region; @r.merged's words and summary live in @map, so the VMM
+ *     claims through mmap too
  * @map: vmalloc()ed words, then summary, each padded to a page
  * @map_offset: where @map is in the tracker's mapping
  * @map_size: its size
- * @moved_from_gfn: where the region was before its last move, while
- *                  @moved: until the next sync, vmm log bits at the old
- *                  GPAs are still the region's (the VMM moves the memslot
- *                  just after telling the tracker)
- * @moved: see @moved_from_gfn
  */
-struct dt_region {
-	struct dt_slot slot;
-	u64 first_gfn;
-	struct dt_bitmap merged;
-	struct dt_bitmap pending;
+struct dt_mapped_region {
+	struct dt_region r;
 	void *map;
 	u64 map_offset;
 	u64 map_size;
-	u64 moved_from_gfn;
-	bool moved;
 };
+
+static inline struct dt_mapped_region *dt_mapped(struct dt_region *r)
+{
+	return container_of(r, struct dt_mapped_region, r);
+}
 
 /**
  * struct dt_ring_source - one vCPU's dirty ring, pinned
@@ -332,9 +325,7 @@ struct dt_stats {
  * @net: the creator's network namespace, held: netlink shows the tracker
  *       there only
  * @vm_fd: the VM's fd in the creator at DIRTYTRACK_CREATE
- * @regions: the regions, in no order
- * @regions_end: one past the last used entry of @regions, where loops over
- *               them stop (written under @lock and @map_lock)
+ * @regions: the regions (written under @lock and @map_lock)
  * @table_v: the regions' slots sorted by slot, @table's storage
  * @table: the slot table the ring walk resolves entries with
  * @rings: attached rings
@@ -370,8 +361,7 @@ struct dt_tracker {
 	kuid_t owner_uid;
 	struct net *net;
 	int vm_fd;
-	struct dt_region *regions[DT_MAX_REGIONS];
-	u32 regions_end;
+	struct dt_regions regions;
 	struct dt_slot table_v[DT_MAX_REGIONS];
 	struct dt_slot_table table;
 	struct dt_ring_source *rings[DT_MAX_RINGS];
@@ -592,31 +582,8 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		     u64 *count);
 int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
 			    u64 __user *ubitmap, u64 *count);
-struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
-				     u64 *base);
-void dt_regions_forget_moves(struct dt_tracker *t);
-
-/**
- * struct dt_gfn_hint - the last region a run of guest frames resolved to
- * @r: the region, or NULL
- * @base: its first frame, where it was found
- */
-struct dt_gfn_hint {
-	struct dt_region *r;
-	u64 base;
-};
-
-struct dt_region *dt_region_hint_find(struct dt_tracker *t, u64 gfn,
-				      struct dt_gfn_hint *hint);
-bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
-			struct dt_gfn_hint *hint);
-void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn);
-
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn);
-struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot);
 void dt_regions_free(struct dt_tracker *t);
-void dt_regions_mark_all_dirty(struct dt_tracker *t, bool publish);
-void dt_regions_publish(struct dt_tracker *t);
 
 /* ring_source.c */
 extern const struct dt_source_ops dt_ring_source_ops;

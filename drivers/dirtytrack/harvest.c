@@ -141,7 +141,7 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 		destroy_work_on_stack(&c.work);
 	}
 	if (!ret)
-		dt_regions_publish(t);
+		dt_regions_publish(&t->regions);
 	dt_stats_harvest(t, h, ret);
 	h->end_ns = ktime_get_ns();
 	if (trace_dirtytrack_sync_end_enabled()) {

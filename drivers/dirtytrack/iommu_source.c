@@ -109,7 +109,7 @@ static void dt_iommu_mark_range(struct dt_tracker *t,
 	u32 i;
 
 	if (!src->maps) {
-		dt_regions_mark_gfns(t, iova >> PAGE_SHIFT, end >> PAGE_SHIFT);
+		dt_regions_mark_gfns(&t->regions, iova >> PAGE_SHIFT, end >> PAGE_SHIFT);
 		return;
 	}
 	for (i = 0; i < src->nr_maps; i++) {
@@ -118,7 +118,7 @@ static void dt_iommu_mark_range(struct dt_tracker *t,
 
 		if (lo >= hi)
 			continue;
-		dt_regions_mark_gfns(t, (m->gpa + (lo - m->iova)) >> PAGE_SHIFT,
+		dt_regions_mark_gfns(&t->regions, (m->gpa + (lo - m->iova)) >> PAGE_SHIFT,
 				     (m->gpa + (hi - m->iova)) >> PAGE_SHIFT);
 	}
 }
@@ -132,8 +132,8 @@ static void dt_iommu_mark_all(struct dt_tracker *t, struct dt_iommu_source *src)
 		dt_iommu_mark_range(t, src, 0, DT_IOMMU_MAX_IOVA);
 		return;
 	}
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *r = t->regions[i];
+	for (i = 0; i < t->regions.end; i++) {
+		struct dt_region *r = t->regions.v[i];
 
 		if (r && !(r->slot.slot >> 16))
 			dt_bitmap_set_range(&r->pending, 0, r->slot.npages);
@@ -187,7 +187,7 @@ static void dt_iommu_read_chunk(struct dt_tracker *t,
 				if (!dt_iommu_gfn(src, iova + (page << PAGE_SHIFT),
 						  &gfn))
 					continue;
-				if (dt_region_mark_gfn(t, gfn, &hint))
+				if (dt_regions_mark_gfn(&t->regions, gfn, &hint))
 					rd->pages++;
 			}
 		}
@@ -248,8 +248,8 @@ static void dt_iommu_read_all(struct dt_tracker *t,
 					  src->maps[i].length >> PAGE_SHIFT, rd);
 		return;
 	}
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *r = t->regions[i];
+	for (i = 0; i < t->regions.end; i++) {
+		struct dt_region *r = t->regions.v[i];
 
 		if (r && !(r->slot.slot >> 16))
 			dt_iommu_read_run(t, src, r->first_gfn << PAGE_SHIFT,

@@ -100,10 +100,10 @@ static int dt_nl_put_tracker_attrs(struct sk_buff *skb,
 	nr_rings = smp_load_acquire(&t->nr_rings);
 
 	down_read(&t->map_lock);
-	for (i = 0; i < t->regions_end; i++) {
-		if (t->regions[i]) {
+	for (i = 0; i < t->regions.end; i++) {
+		if (t->regions.v[i]) {
 			nr_regions++;
-			pages += t->regions[i]->slot.npages;
+			pages += t->regions.v[i]->slot.npages;
 		}
 	}
 	up_read(&t->map_lock);
@@ -258,7 +258,7 @@ static int dt_nl_put_region(struct sk_buff *skb, struct dt_tracker *t, u32 row)
 	if (row >= DT_MAX_REGIONS)
 		return -ENOENT;
 	down_read(&t->map_lock);
-	r = t->regions[row];
+	r = t->regions.v[row];
 	if (r && (nla_put_u32(skb, DIRTYTRACK_A_REGION_TRACKER_ID, t->id) ||
 		  nla_put_u32(skb, DIRTYTRACK_A_REGION_SLOT, r->slot.slot) ||
 		  nla_put_uint(skb, DIRTYTRACK_A_REGION_FIRST_GFN,

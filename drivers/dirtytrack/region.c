@@ -9,7 +9,6 @@
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/vmalloc.h>
 
 #include "dirtytrack_private.h"
@@ -52,191 +51,34 @@ static void dt_bitmap_free(struct dt_bitmap *b)
  * The merged set lives in one vmalloc area, words then summary, each padded
  * to a page, so the VMM can mmap it; memcg-accounted like the rest.
  */
-static int dt_region_map_alloc(struct dt_region *r, u64 npages)
+static int dt_region_map_alloc(struct dt_mapped_region *m, u64 npages)
 {
 	u64 words = PAGE_ALIGN(dt_bitmap_words(npages) * sizeof(u64));
 	u64 sums = PAGE_ALIGN(dt_summary_words(npages) * sizeof(u64));
 
-	r->map_size = words + sums;
-	r->map = __vmalloc(r->map_size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	if (!r->map)
+	m->map_size = words + sums;
+	m->map = __vmalloc(m->map_size, GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!m->map)
 		return -ENOMEM;
-	r->merged.npages = npages;
-	r->merged.words = r->map;
-	r->merged.summary = r->map + words;
+	m->r.merged.npages = npages;
+	m->r.merged.words = m->map;
+	m->r.merged.summary = m->map + words;
 	return 0;
 }
 
 static void dt_region_free(struct dt_region *r)
 {
-	vfree(r->map);
+	struct dt_mapped_region *m = dt_mapped(r);
+
+	vfree(m->map);
 	dt_bitmap_free(&r->pending);
-	kfree(r);
-}
-
-static int dt_slot_cmp(const void *a, const void *b)
-{
-	const struct dt_slot *x = a, *y = b;
-
-	return x->slot < y->slot ? -1 : x->slot > y->slot;
+	kfree(m);
 }
 
 /* Rebuild the sorted table the ring walk searches. */
 static void dt_table_rebuild(struct dt_tracker *t)
 {
-	u32 i, n = 0;
-
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			t->table_v[n++] = t->regions[i]->slot;
-	sort(t->table_v, n, sizeof(t->table_v[0]), dt_slot_cmp, NULL);
-	t->table.v = t->table_v;
-	t->table.n = n;
-	t->table.hint = 0;
-}
-
-struct dt_region *dt_region_find(struct dt_tracker *t, u32 slot)
-{
-	u32 i;
-
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i] && t->regions[i]->slot.slot == slot)
-			return t->regions[i];
-	return NULL;
-}
-
-/* Is @gfn in the @npages frames from @base? */
-static bool dt_gfn_in(u64 gfn, u64 base, u64 npages)
-{
-	return gfn >= base && gfn - base < npages;
-}
-
-/**
- * dt_region_find_gfn() - the region of address space 0 holding a frame
- * @t: the tracker
- * @gfn: the guest frame
- * @base: output: the region's first frame, where @gfn was found (its old
- *        place for a region that moved since the last sync, if no region
- *        holds @gfn now)
- *
- * Return: the region, or NULL.
- */
-struct dt_region *dt_region_find_gfn(struct dt_tracker *t, u64 gfn,
-				     u64 *base)
-{
-	u32 i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *r = t->regions[i];
-
-		if (r && !(r->slot.slot >> 16) &&
-		    dt_gfn_in(gfn, r->first_gfn, r->slot.npages)) {
-			*base = r->first_gfn;
-			return r;
-		}
-	}
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *r = t->regions[i];
-
-		if (r && r->moved && !(r->slot.slot >> 16) &&
-		    dt_gfn_in(gfn, r->moved_from_gfn, r->slot.npages)) {
-			*base = r->moved_from_gfn;
-			return r;
-		}
-	}
-	return NULL;
-}
-
-/**
- * dt_region_hint_find() - the region of address space 0 holding a frame
- * @t: the tracker
- * @gfn: the frame
- * @hint: the region the last frame resolved to, tried first, kept up to date
- *
- * Return: the region (its first frame in @hint->base), or NULL.
- */
-struct dt_region *dt_region_hint_find(struct dt_tracker *t, u64 gfn,
-				      struct dt_gfn_hint *hint)
-{
-	struct dt_region *r = hint->r;
-
-	if (!r || !dt_gfn_in(gfn, hint->base, r->slot.npages)) {
-		r = dt_region_find_gfn(t, gfn, &hint->base);
-		hint->r = r;
-	}
-	return r;
-}
-
-/**
- * dt_region_mark_gfn() - mark a guest frame of address space 0 pending
- * @t: the tracker
- * @gfn: the frame
- * @hint: the region the last frame resolved to, kept up to date
- *
- * Return: false if no region holds @gfn.
- */
-bool dt_region_mark_gfn(struct dt_tracker *t, u64 gfn,
-			struct dt_gfn_hint *hint)
-{
-	struct dt_region *r = dt_region_hint_find(t, gfn, hint);
-
-	if (!r)
-		return false;
-	dt_bitmap_set_pending(&r->pending, gfn - hint->base);
-	return true;
-}
-
-/**
- * dt_regions_mark_gfns() - mark guest frames [@gfn, @end_gfn) pending
- * @t: the tracker
- * @gfn: the first frame
- * @end_gfn: the end
- *
- * Frames in no region of address space 0 are skipped; O(regions) per
- * region, whatever the range.
- */
-void dt_regions_mark_gfns(struct dt_tracker *t, u64 gfn, u64 end_gfn)
-{
-	u32 i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *r = t->regions[i];
-		u64 lo, hi;
-
-		if (!r || r->slot.slot >> 16)
-			continue;
-		lo = max(gfn, r->first_gfn);
-		hi = min(end_gfn, r->first_gfn + r->slot.npages);
-		if (lo < hi)
-			dt_bitmap_set_range(&r->pending, lo - r->first_gfn,
-					    hi - lo);
-	}
-}
-
-/* A sync took the vmm log: old places of moved regions are gone. */
-void dt_regions_forget_moves(struct dt_tracker *t)
-{
-	u32 i;
-
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			t->regions[i]->moved = false;
-}
-
-/* Does [@first, @end) of address space @as_id overlap a region but @skip? */
-static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
-			       u16 as_id, u64 first, u64 end)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *o = t->regions[i];
-
-		if (o && o != skip && o->slot.slot >> 16 == as_id &&
-		    first < o->first_gfn + o->slot.npages && o->first_gfn < end)
-			return true;
-	}
-	return false;
+	dt_regions_table(&t->regions, t->table_v, &t->table);
 }
 
 /**
@@ -253,32 +95,28 @@ static bool dt_region_overlaps(struct dt_tracker *t, struct dt_region *skip,
 int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 {
 	u32 slot = DT_SLOT(cmd->as_id, cmd->slot_id);
+	struct dt_mapped_region *m;
 	struct dt_region *r;
-	int i, free = -1, ret;
+	int free, ret;
 	u64 end;
 
 	if (!cmd->npages || cmd->npages > max_region_pages ||
 	    check_add_overflow(cmd->first_gfn, cmd->npages, &end) ||
 	    end > 1ULL << (DT_MAX_GPA_BITS - PAGE_SHIFT))
 		return -EINVAL;
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
-		if (!t->regions[i] && free < 0)
-			free = i;
-		if (t->regions[i] && t->regions[i]->slot.slot == slot)
-			return -EEXIST;
-	}
-	if (dt_region_overlaps(t, NULL, cmd->as_id, cmd->first_gfn, end))
-		return -EEXIST;
+	free = dt_regions_check_new(&t->regions, slot, cmd->first_gfn,
+				    cmd->npages);
 	if (free < 0)
-		return -ENOSPC;
+		return free;
 	ret = dt_kvm_bitmap_check_region(t, cmd->npages);
 	if (ret)
 		return ret;
 
-	r = kzalloc(sizeof(*r), GFP_KERNEL_ACCOUNT);
-	if (!r)
+	m = kzalloc(sizeof(*m), GFP_KERNEL_ACCOUNT);
+	if (!m)
 		return -ENOMEM;
-	ret = dt_region_map_alloc(r, cmd->npages);
+	r = &m->r;
+	ret = dt_region_map_alloc(m, cmd->npages);
 	if (ret)
 		goto err_free;
 	ret = dt_bitmap_alloc(&r->pending, cmd->npages);
@@ -291,11 +129,9 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 
 	/* Offsets are never reused: a stale mapping can only fault. */
 	down_write(&t->map_lock);
-	r->map_offset = t->next_map_offset;
-	t->next_map_offset += r->map_size;
-	t->regions[free] = r;
-	if (free >= t->regions_end)
-		t->regions_end = free + 1;
+	m->map_offset = t->next_map_offset;
+	t->next_map_offset += m->map_size;
+	dt_regions_link(&t->regions, free, r);
 	up_write(&t->map_lock);
 	dt_table_rebuild(t);
 	if (!cmd->as_id)
@@ -305,15 +141,15 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	if (t->state != DT_IDLE)
 		dt_bitmap_set_range(&r->merged, 0, r->slot.npages);
 
-	cmd->out_mmap_offset = r->map_offset;
-	cmd->out_mmap_size = r->map_size;
-	cmd->out_summary_offset = (void *)r->merged.summary - r->map;
+	cmd->out_mmap_offset = m->map_offset;
+	cmd->out_mmap_size = m->map_size;
+	cmd->out_summary_offset = (void *)r->merged.summary - m->map;
 	return 0;
 
 err_map:
-	vfree(r->map);
+	vfree(m->map);
 err_free:
-	kfree(r);
+	kfree(m);
 	return ret;
 }
 
@@ -332,12 +168,14 @@ struct page *dt_region_map_page(struct dt_tracker *t, pgoff_t pgoff)
 	int i;
 
 	lockdep_assert_held(&t->map_lock);
-	for (i = 0; i < t->regions_end; i++) {
-		struct dt_region *r = t->regions[i];
+	for (i = 0; i < t->regions.end; i++) {
+		struct dt_mapped_region *m;
 
-		if (r && off >= r->map_offset &&
-		    off < r->map_offset + r->map_size)
-			return vmalloc_to_page(r->map + (off - r->map_offset));
+		if (!t->regions.v[i])
+			continue;
+		m = dt_mapped(t->regions.v[i]);
+		if (off >= m->map_offset && off < m->map_offset + m->map_size)
+			return vmalloc_to_page(m->map + (off - m->map_offset));
 	}
 	return NULL;
 }
@@ -402,9 +240,10 @@ int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
 int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		     u64 *count)
 {
-	struct dt_region *r = dt_region_find(t, slot);
+	struct dt_region *r = dt_regions_find(&t->regions, slot);
 	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
-	int i, ret;
+	struct dt_mapped_region *m;
+	int ret;
 
 	*count = 0;
 	if (!r)
@@ -422,22 +261,16 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		if (ret)
 			return ret;
 	}
-	for (i = 0; i < t->regions_end; i++) {
-		if (t->regions[i] != r)
-			continue;
-		/*
-		 * Unlink, then zap every process's mapping of it, before the
-		 * pages go: the fault handler finds nothing after the unlink.
-		 */
-		down_write(&t->map_lock);
-		t->regions[i] = NULL;
-		while (t->regions_end && !t->regions[t->regions_end - 1])
-			t->regions_end--;
-		unmap_mapping_range(t->inode->i_mapping, r->map_offset,
-				    r->map_size, 1);
-		up_write(&t->map_lock);
-		dt_region_free(r);
-	}
+	/*
+	 * Unlink, then zap every process's mapping of it, before the pages
+	 * go: the fault handler finds nothing after the unlink.
+	 */
+	m = dt_mapped(r);
+	down_write(&t->map_lock);
+	dt_regions_unlink(&t->regions, r);
+	unmap_mapping_range(t->inode->i_mapping, m->map_offset, m->map_size, 1);
+	up_write(&t->map_lock);
+	dt_region_free(r);
 	/* The memslot goes, and its mappings with it: nothing stays unlogged. */
 	dt_sticky_forget_slot(&t->sticky, slot);
 	dt_table_rebuild(t);
@@ -458,7 +291,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
  */
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 {
-	struct dt_region *r = dt_region_find(t, slot);
+	struct dt_region *r = dt_regions_find(&t->regions, slot);
 	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	u64 end;
 	int ret;
@@ -468,7 +301,7 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	if (check_add_overflow(new_first_gfn, r->slot.npages, &end) ||
 	    end > 1ULL << (DT_MAX_GPA_BITS - PAGE_SHIFT))
 		return -EINVAL;
-	if (dt_region_overlaps(t, r, slot >> 16, new_first_gfn, end))
+	if (dt_regions_overlap(&t->regions, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;
 	/*
 	 * Rule reap-before-memslot-change: no entry may be left to be read
@@ -477,9 +310,7 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	ret = dt_harvest(t, &h);
 	if (ret)
 		return ret;
-	r->moved_from_gfn = r->first_gfn;
-	r->moved = true;
-	r->first_gfn = new_first_gfn;
+	dt_region_moved(r, new_first_gfn);
 	if (!(slot >> 16))
 		dt_vmm_log_grow(t, end);
 	return 0;
@@ -487,36 +318,13 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 
 void dt_regions_free(struct dt_tracker *t)
 {
-	int i;
+	u32 i;
 
-	for (i = 0; i < t->regions_end; i++) {
-		if (t->regions[i])
-			dt_region_free(t->regions[i]);
-		t->regions[i] = NULL;
+	for (i = 0; i < t->regions.end; i++) {
+		if (t->regions.v[i])
+			dt_region_free(t->regions.v[i]);
+		t->regions.v[i] = NULL;
 	}
-	t->regions_end = 0;
+	t->regions.end = 0;
 	t->table.n = 0;
-}
-
-/* Errors mean all dirty (rule errors-mean-dirty). */
-void dt_regions_mark_all_dirty(struct dt_tracker *t, bool publish)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			dt_bitmap_set_range(publish ? &t->regions[i]->merged :
-						      &t->regions[i]->pending,
-					    0, t->regions[i]->slot.npages);
-}
-
-/* Move every pending page to the merged set: their reset has completed. */
-void dt_regions_publish(struct dt_tracker *t)
-{
-	int i;
-
-	for (i = 0; i < t->regions_end; i++)
-		if (t->regions[i])
-			dt_bitmap_move(&t->regions[i]->merged,
-				       &t->regions[i]->pending);
 }

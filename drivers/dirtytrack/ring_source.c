@@ -372,7 +372,7 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	if (ret && ret != -ERESTARTNOINTR)
 		h->ring_reset_errors++;
 	if (h->ring_foreign || h->ring_overflow)
-		dt_regions_mark_all_dirty(t, !ret);
+		dt_regions_mark_all(&t->regions, !ret);
 	if (ret)
 		return ret;
 	dt_sticky_mark(&t->sticky, &t->table);

@@ -280,7 +280,7 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 	if (ret)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
-		dt_regions_mark_all_dirty(t, true);
+		dt_regions_mark_all(&t->regions, true);
 	WRITE_ONCE(t->state, DT_TRACKING);
 	dt_stats_rate_reset(t);
 	dt_ring_scan_kick();
@@ -311,12 +311,13 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 static int dt_tracker_claim(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_claim *cmd = ucmd->cmd;
+	struct dt_tracker *t = ucmd->ctx;
 	struct dt_region *r;
 	int ret;
 
 	if (cmd->__reserved || cmd->first_page % DT_WORD_BITS)
 		return -EINVAL;
-	r = dt_region_find(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id));
+	r = dt_regions_find(&t->regions, DT_SLOT(cmd->as_id, cmd->slot_id));
 	if (!r)
 		return -ENOENT;
 	if (cmd->first_page >= r->slot.npages || !cmd->npages)

@@ -211,7 +211,7 @@ static int dt_vmm_log_set(struct dt_tracker *t, u64 first, u64 end)
 
 		if (IS_ERR(page)) {
 			/* Nothing lost: the pages are marked pending directly. */
-			dt_regions_mark_gfns(t, first >> DT_LOG_SHIFT,
+			dt_regions_mark_gfns(&t->regions, first >> DT_LOG_SHIFT,
 					     DIV_ROUND_UP(pend, 1ULL << DT_LOG_SHIFT));
 			first = pend;
 			continue;
@@ -230,20 +230,6 @@ static int dt_vmm_log_set(struct dt_tracker *t, u64 first, u64 end)
 		cond_resched();
 	}
 	return 0;
-}
-
-/* Is every host page of [@first, @end) in a region of address space 0? */
-static bool dt_vmm_range_in_regions(struct dt_tracker *t, u64 first, u64 end)
-{
-	while (first < end) {
-		u64 base;
-		struct dt_region *r = dt_region_find_gfn(t, first, &base);
-
-		if (!r)
-			return false;
-		first = base + r->slot.npages;
-	}
-	return true;
 }
 
 /**
@@ -282,8 +268,8 @@ int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd)
 			ret = -EINVAL;
 			goto out;
 		}
-		if (!dt_vmm_range_in_regions(t, ranges[i].gpa >> PAGE_SHIFT,
-					     (last >> PAGE_SHIFT) + 1)) {
+		if (!dt_regions_cover(&t->regions, ranges[i].gpa >> PAGE_SHIFT,
+				      (last >> PAGE_SHIFT) + 1)) {
 			ret = -ENOENT;
 			goto out;
 		}
@@ -300,21 +286,6 @@ out:
 	return ret;
 }
 
-/* The regions, for core/vmm_log.c. */
-struct dt_vmm_regions {
-	struct dt_tracker *t;
-	struct dt_gfn_hint hint;
-};
-
-static struct dt_bitmap *dt_vmm_find(void *ctx, u64 gfn, u64 *base)
-{
-	struct dt_vmm_regions *vr = ctx;
-	struct dt_region *r = dt_region_hint_find(vr->t, gfn, &vr->hint);
-
-	*base = vr->hint.base;
-	return r ? &r->pending : NULL;
-}
-
 /*
  * Take every bit of the log with an atomic exchange per word: a bit set
  * meanwhile is either taken or left for the next harvest.  The writer
@@ -324,9 +295,9 @@ static struct dt_bitmap *dt_vmm_find(void *ctx, u64 gfn, u64 *base)
  */
 static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
-	struct dt_vmm_regions vr = { .t = t };
+	struct dt_gfn_cursor cur = { .rs = &t->regions };
 	const struct dt_log_regions lr = {
-		.find = dt_vmm_find, .ctx = &vr, .shift = DT_LOG_SHIFT,
+		.find = dt_regions_log_find, .ctx = &cur, .shift = DT_LOG_SHIFT,
 	};
 	struct dt_log_counts c = {};
 	unsigned long idx;
@@ -348,7 +319,7 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	h->vmm_pages += c.pages;
 	h->vmm_outside += c.outside;
 	/* The bits addressed to a moved region's old place are in. */
-	dt_regions_forget_moves(t);
+	dt_regions_forget_moves(&t->regions);
 	return 0;
 }
 

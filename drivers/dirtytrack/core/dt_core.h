@@ -175,6 +175,88 @@ struct dt_slot_table {
 
 struct dt_slot *dt_slot_lookup(struct dt_slot_table *t, u32 slot);
 
+/* ---- regions --------------------------------------------------------------- */
+
+/* Regions a tracker holds at most, in both homes. */
+#define DT_MAX_REGIONS		512
+
+/**
+ * struct dt_region - a memslot the tracker mirrors, as the policy sees it
+ * @slot: the memslot (DT_SLOT()) and its size; @slot.dirty is @pending
+ * @first_gfn: the region's first guest frame now
+ * @merged: published bits, the consumer's (the claim protocol, bitmap.c)
+ * @pending: harvested bits whose reset has not completed yet
+ * @moved_from_gfn: @first_gfn before the last move, while @moved
+ * @moved: moved since the vmm log was last taken: the log may still name
+ *         the region's pages by their old frames
+ *
+ * Each home embeds it in its own region (the module's mapping, the
+ * library's) and allocates @merged and @pending.
+ */
+struct dt_region {
+	struct dt_slot slot;
+	u64 first_gfn;
+	struct dt_bitmap merged;
+	struct dt_bitmap pending;
+	u64 moved_from_gfn;
+	bool moved;
+};
+
+/**
+ * struct dt_regions - a tracker's regions, in no order
+ * @v: the regions; NULL where none is
+ * @end: one past the last used entry of @v, where loops over it stop
+ */
+struct dt_regions {
+	struct dt_region *v[DT_MAX_REGIONS];
+	u32 end;
+};
+
+/**
+ * struct dt_gfn_hint - the last region a run of guest frames resolved to
+ * @r: that region, or NULL
+ * @base: the frame of its bit 0 where it was found (its old place if moved)
+ */
+struct dt_gfn_hint {
+	struct dt_region *r;
+	u64 base;
+};
+
+struct dt_region *dt_regions_find(const struct dt_regions *rs, u32 slot);
+int dt_regions_check_new(const struct dt_regions *rs, u32 slot, u64 first_gfn,
+			 u64 npages);
+bool dt_regions_overlap(const struct dt_regions *rs,
+			const struct dt_region *skip, u16 as_id, u64 first,
+			u64 end);
+void dt_regions_link(struct dt_regions *rs, int i, struct dt_region *r);
+void dt_regions_unlink(struct dt_regions *rs, const struct dt_region *r);
+void dt_regions_table(const struct dt_regions *rs, struct dt_slot *v,
+		      struct dt_slot_table *table);
+void dt_region_moved(struct dt_region *r, u64 new_first_gfn);
+struct dt_region *dt_regions_find_gfn(const struct dt_regions *rs, u64 gfn,
+				      u64 *base);
+bool dt_regions_cover(const struct dt_regions *rs, u64 first, u64 end);
+struct dt_region *dt_regions_hint_find(const struct dt_regions *rs, u64 gfn,
+				       struct dt_gfn_hint *hint);
+bool dt_regions_mark_gfn(const struct dt_regions *rs, u64 gfn,
+			 struct dt_gfn_hint *hint);
+void dt_regions_mark_gfns(const struct dt_regions *rs, u64 gfn, u64 end_gfn);
+void dt_regions_forget_moves(struct dt_regions *rs);
+void dt_regions_mark_all(const struct dt_regions *rs, bool publish);
+void dt_regions_publish(const struct dt_regions *rs);
+
+/**
+ * struct dt_gfn_cursor - the regions, resolving a run of frames
+ * @rs: the regions
+ * @hint: the last answer
+ */
+struct dt_gfn_cursor {
+	const struct dt_regions *rs;
+	struct dt_gfn_hint hint;
+};
+
+struct dt_bitmap *dt_regions_log_find(void *ctx, u64 gfn, u64 *base);
+
 /* ---- the KVM dirty ring ---------------------------------------------- */
 
 /*

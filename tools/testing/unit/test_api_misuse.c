@@ -42,14 +42,14 @@ static int r_create(struct dirtytrack_tracker *t, int fd)
 { (void)t; (void)fd; REFUSED(); }
 static void r_destroy(struct dirtytrack_tracker *t)
 { (void)t; }
-static int r_region_add(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+static int r_region_add(struct dirtytrack_tracker *t, struct dt_region *r)
 { (void)t; (void)r; REFUSED(); }
-static int r_region_remove(struct dirtytrack_tracker *t, struct dt_lib_region *r,
+static int r_region_remove(struct dirtytrack_tracker *t, struct dt_region *r,
 			   uint64_t *b, uint64_t *d)
 { (void)t; (void)r; (void)b; (void)d; REFUSED(); }
-static void r_region_free(struct dirtytrack_tracker *t, struct dt_lib_region *r)
+static void r_region_free(struct dirtytrack_tracker *t, struct dt_region *r)
 { (void)t; (void)r; }
-static int r_region_move(struct dirtytrack_tracker *t, struct dt_lib_region *r,
+static int r_region_move(struct dirtytrack_tracker *t, struct dt_region *r,
 			 uint64_t g)
 { (void)t; (void)r; (void)g; REFUSED(); }
 static int r_attach_ring(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v)

@@ -29,14 +29,14 @@
 /* ---- a hand-built tracker ----------------------------------------------- */
 
 struct region {
-	struct dt_lib_region *r;
+	struct dt_region *r;
 	uint8_t *shadow;	/* one byte per page: dirty in the merged set */
 };
 
 struct fix {
 	struct dirtytrack dt;
 	struct dirtytrack_tracker *t;
-	struct region reg[DT_LIB_MAX_REGIONS];	/* by table index */
+	struct region reg[DT_MAX_REGIONS];	/* by table index */
 };
 
 static struct fix *fix_new(void)
@@ -61,7 +61,7 @@ static void fix_free(struct fix *f)
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
 		if (!f->reg[i].r)
 			continue;
 		free(f->reg[i].r->merged.words);
@@ -80,13 +80,13 @@ static struct region *fix_region(struct fix *f, int idx, uint32_t slot,
 				 uint64_t gfn, uint64_t npages)
 {
 	struct region *g = &f->reg[idx];
-	struct dt_lib_region *r = calloc(1, sizeof(*r));
+	struct dt_region *r = calloc(1, sizeof(*r));
 
 	assert_null(g->r);
 	assert_non_null(r);
-	r->slot = slot;
-	r->gfn = gfn;
-	r->npages = npages;
+	r->slot.slot = slot;
+	r->first_gfn = gfn;
+	r->slot.npages = npages;
 	r->merged.npages = npages;
 	r->merged.words = calloc(dt_bitmap_words(npages), sizeof(uint64_t));
 	r->merged.summary = calloc(dt_summary_words(npages), sizeof(uint64_t));
@@ -95,9 +95,7 @@ static struct region *fix_region(struct fix *f, int idx, uint32_t slot,
 	g->r = r;
 	g->shadow = calloc(npages, 1);
 	assert_non_null(g->shadow);
-	f->t->regions[idx] = r;
-	if (idx >= f->t->regions_end)
-		f->t->regions_end = idx + 1;
+	dt_regions_link(&f->t->regions, idx, r);
 	return g;
 }
 
@@ -120,7 +118,7 @@ static uint64_t set_weight(struct fix *f)
 	uint64_t n = 0;
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+	for (i = 0; i < DT_MAX_REGIONS; i++)
 		if (f->reg[i].r)
 			n += dt_bitmap_weight(&f->reg[i].r->merged);
 	return n;
@@ -154,25 +152,25 @@ static void expected_runs(struct fix *f, struct runs *rs)
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++) {
+	for (i = 0; i < DT_MAX_REGIONS; i++) {
 		struct region *g = &f->reg[i];
 		uint64_t p = 0, e;
 
 		if (!g->r)
 			continue;
-		while (p < g->r->npages) {
+		while (p < g->r->slot.npages) {
 			struct dirtytrack_dirty_range x;
 
 			if (!g->shadow[p]) {
 				p++;
 				continue;
 			}
-			for (e = p; e < g->r->npages && g->shadow[e]; e++)
+			for (e = p; e < g->r->slot.npages && g->shadow[e]; e++)
 				;
-			x.slot = g->r->slot;
+			x.slot = g->r->slot.slot;
 			x.first_page = p;
 			x.npages = e - p;
-			x.gpa = (g->r->gfn + p) << PAGE_SHIFT;
+			x.gpa = (g->r->first_gfn + p) << PAGE_SHIFT;
 			runs_push(rs, &x);
 			p = e;
 		}
@@ -286,9 +284,9 @@ static void shadows_clear(struct fix *f)
 {
 	int i;
 
-	for (i = 0; i < DT_LIB_MAX_REGIONS; i++)
+	for (i = 0; i < DT_MAX_REGIONS; i++)
 		if (f->reg[i].r)
-			memset(f->reg[i].shadow, 0, f->reg[i].r->npages);
+			memset(f->reg[i].shadow, 0, f->reg[i].r->slot.npages);
 }
 
 /*
@@ -484,7 +482,7 @@ static void several_regions(void **state)
 	struct region *a = fix_region(f, 0, s_a, g_a, 200);
 	struct region *b = fix_region(f, 5, s_b, g_b, 300);
 	struct region *c = fix_region(f, 200, s_c, g_c, 5000);
-	struct region *d = fix_region(f, DT_LIB_MAX_REGIONS - 1, s_d, g_d, 70);
+	struct region *d = fix_region(f, DT_MAX_REGIONS - 1, s_d, g_d, 70);
 	const struct dirtytrack_dirty_range want[] = {
 		R(s_a, 150, 50, g_a + 150),
 		R(s_b, 0, 10, g_b),
@@ -612,11 +610,11 @@ static void out_pages_optional_and_empty_after_claim(void **state)
 
 	/* An empty table. */
 	memset(&rc, 0, sizeof(rc));
-	f->t->regions[3] = NULL;
+	f->t->regions.v[3] = NULL;
 	assert_int_equal(dirtytrack_claim_ranges(f->t, rec_fn, &rc, &pages), 0);
 	assert_int_equal(rc.calls, 0);
 	assert_int_equal(pages, 0);
-	f->t->regions[3] = g->r;
+	f->t->regions.v[3] = g->r;
 	fix_free(f);
 }
 
@@ -683,7 +681,7 @@ static uint64_t rng_below(uint64_t n)
 
 static void random_fill(struct region *g)
 {
-	uint64_t n = g->r->npages, runs, i;
+	uint64_t n = g->r->slot.npages, runs, i;
 
 	switch (rng_below(4)) {
 	case 0:		/* a few single pages */
@@ -734,8 +732,8 @@ static void random_against_shadow(void **state)
 			/* Mostly small regions, now and then over 64 chunks. */
 			uint64_t n = iter % 25 == 0 ? 1 + rng_below(600000) :
 				     1 + rng_below(3 * DT_CHUNK_PAGES);
-			int idx = (int)(i * (DT_LIB_MAX_REGIONS / 4) +
-					rng_below(DT_LIB_MAX_REGIONS / 4));
+			int idx = (int)(i * (DT_MAX_REGIONS / 4) +
+					rng_below(DT_MAX_REGIONS / 4));
 			struct region *g = fix_region(f, idx,
 						      DIRTYTRACK_SLOT(i & 1, i),
 						      gfn, n);
@@ -790,30 +788,30 @@ static void claim_bitmap_refusals(void **state)
 	(void)state;
 	dirty(g, 0, 1000);
 	/* EINVAL: first_page not a multiple of 64. */
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 1, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 1, 64, buf,
 						 &dirty_n), -EINVAL);
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 63, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 63, 64, buf,
 						 &dirty_n), -EINVAL);
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 65, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 65, 64, buf,
 						 &dirty_n), -EINVAL);
 	/* EINVAL: first_page at or past the region's end. */
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 1024, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 1024, 64, buf,
 						 &dirty_n), -EINVAL);
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, h->r->slot, 1024, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, h->r->slot.slot, 1024, 64, buf,
 						 &dirty_n), -EINVAL);
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, h->r->slot, 960, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, h->r->slot.slot, 960, 64, buf,
 						 &dirty_n), 0);
 	assert_int_equal(dirty_n, 0);
 	dirty_n = 77;
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 1ULL << 40, 64,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 1ULL << 40, 64,
 						 buf, &dirty_n), -EINVAL);
 	/* EINVAL: no pages. */
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 0, 0, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 0, 0, buf,
 						 &dirty_n), -EINVAL);
 	/* EINVAL: NULL tracker or bitmap. */
-	assert_int_equal(dirtytrack_claim_bitmap(NULL, g->r->slot, 0, 64, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(NULL, g->r->slot.slot, 0, 64, buf,
 						 &dirty_n), -EINVAL);
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 0, 64, NULL,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 0, 64, NULL,
 						 &dirty_n), -EINVAL);
 	/* ENOENT: no such region (another address space's slot 5 too). */
 	assert_int_equal(dirtytrack_claim_bitmap(f->t, DIRTYTRACK_SLOT(0, 6), 0,
@@ -830,14 +828,14 @@ static void claim_bitmap_refusals(void **state)
 static void claim_bitmap_check(struct fix *f, struct region *g, uint64_t first,
 			       uint64_t n)
 {
-	uint64_t clip = n < g->r->npages - first ? n : g->r->npages - first;
+	uint64_t clip = n < g->r->slot.npages - first ? n : g->r->slot.npages - first;
 	uint64_t nw = dt_bitmap_words(n), i, expect = 0, got = ~0ULL;
 	uint64_t before = set_weight(f);
 	uint64_t *buf = malloc((nw + 1) * sizeof(uint64_t));
 
 	assert_non_null(buf);
 	memset(buf, 0xa5, (nw + 1) * sizeof(uint64_t));
-	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, first, n, buf,
+	assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, first, n, buf,
 						 &got), 0);
 	for (i = 0; i < clip; i++) {
 		assert_int_equal(bit(buf, i), g->shadow[first + i]);
@@ -852,7 +850,7 @@ static void claim_bitmap_check(struct fix *f, struct region *g, uint64_t first,
 	assert_int_equal(got, expect);
 	/* Cleared, and nothing else. */
 	assert_int_equal(set_weight(f), before - expect);
-	for (i = 0; i < g->r->npages; i++)
+	for (i = 0; i < g->r->slot.npages; i++)
 		assert_int_equal(bit(g->r->merged.words, i), g->shadow[i]);
 	free(buf);
 }
@@ -884,7 +882,7 @@ static void claim_bitmap_bits(void **state)
 	{
 		uint64_t buf[2];
 
-		assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot, 0, 128,
+		assert_int_equal(dirtytrack_claim_bitmap(f->t, g->r->slot.slot, 0, 128,
 							 buf, NULL), 0);
 		assert_int_equal(buf[0], 0x1fULL << 10);
 		assert_int_equal(buf[1], 0);
@@ -912,18 +910,18 @@ static void region_bitmap_view(void **state)
 	(void)state;
 	/* EINVAL: NULL tracker or view; sz smaller than sz itself. */
 	v = DIRTYTRACK_OPTS_INIT(dirtytrack_bitmap_view);
-	assert_int_equal(dirtytrack_region_bitmap(NULL, g->r->slot, &v), -EINVAL);
-	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, NULL), -EINVAL);
+	assert_int_equal(dirtytrack_region_bitmap(NULL, g->r->slot.slot, &v), -EINVAL);
+	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, NULL), -EINVAL);
 	for (sz = 0; sz < sizeof(size_t); sz++) {
 		v.sz = sz;
-		assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, &v),
+		assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, &v),
 				 -EINVAL);
 	}
 	/* E2BIG: a larger struct whose unknown tail is not zero. */
 	memset(&big, 0, sizeof(big));
 	big.v.sz = sizeof(big);
 	big.newer = 1;
-	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, &big.v),
+	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, &big.v),
 			 -E2BIG);
 	/* ENOENT: no such region. */
 	v = DIRTYTRACK_OPTS_INIT(dirtytrack_bitmap_view);
@@ -931,7 +929,7 @@ static void region_bitmap_view(void **state)
 			 -ENOENT);
 
 	v = DIRTYTRACK_OPTS_INIT(dirtytrack_bitmap_view);
-	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, &v), 0);
+	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, &v), 0);
 	assert_int_equal(v.sz, sizeof(v));
 	assert_ptr_equal(v.words, g->r->merged.words);
 	assert_ptr_equal(v.summary, g->r->merged.summary);
@@ -940,14 +938,14 @@ static void region_bitmap_view(void **state)
 
 	/* A larger struct with a zero tail: filled, tail untouched. */
 	big.newer = 0;
-	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, &big.v), 0);
+	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, &big.v), 0);
 	assert_int_equal(big.newer, 0);
 	assert_int_equal(big.v.gpa, 0xabcdeULL << PAGE_SHIFT);
 
 	/* An older caller's struct, ending at words: the rest untouched. */
 	memset(&v, 0x5a, sizeof(v));
 	v.sz = dt_offsetofend(struct dirtytrack_bitmap_view, words);
-	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, &v), 0);
+	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, &v), 0);
 	assert_ptr_equal(v.words, g->r->merged.words);
 	assert_int_equal((uintptr_t)v.summary, (uintptr_t)0x5a5a5a5a5a5a5a5aULL);
 	assert_int_equal(v.npages, 0x5a5a5a5a5a5a5a5aULL);
@@ -956,7 +954,7 @@ static void region_bitmap_view(void **state)
 	/* The view is the set: a page set through it is claimed. */
 	dirty_page(g, 700);
 	v = DIRTYTRACK_OPTS_INIT(dirtytrack_bitmap_view);
-	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot, &v), 0);
+	assert_int_equal(dirtytrack_region_bitmap(f->t, g->r->slot.slot, &v), 0);
 	assert_true(bit(v.words, 700));
 	assert_true(v.summary[0] & 1);
 	claim_all_check(f);
