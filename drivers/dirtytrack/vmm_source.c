@@ -40,11 +40,15 @@
  * @pages: the log's pages, by page index; present once written or mapped
  * @size: bytes of log the regions need; grows only, read by the fault
  *        handler without a lock
+ * @marked: log bits DIRTYTRACK_VMM_MARK set in the regions directly, short
+ *          of log pages, since the last harvest: they count as the log's
+ *          (under the tracker's lock)
  */
 struct dt_vmm_log {
 	struct kref ref;
 	struct xarray pages;
 	u64 size;
+	u64 marked;
 };
 
 static void dt_vmm_log_release(struct kref *ref)
@@ -213,6 +217,7 @@ static int dt_vmm_log_set(struct dt_tracker *t, u64 first, u64 end)
 			/* Nothing lost: the pages are marked pending directly. */
 			dt_regions_mark_gfns(&t->regions, first >> DT_LOG_SHIFT,
 					     DIV_ROUND_UP(pend, 1ULL << DT_LOG_SHIFT));
+			t->vmm->marked += pend - first;
 			first = pend;
 			continue;
 		}
@@ -316,7 +321,9 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 		kunmap_local(words);
 		cond_resched();
 	}
-	h->vmm_pages += c.pages;
+	/* Pages marked in the regions directly count as the log's. */
+	h->vmm_pages += c.pages + t->vmm->marked;
+	t->vmm->marked = 0;
 	h->vmm_outside += c.outside;
 	/* The bits addressed to a moved region's old place are in. */
 	dt_regions_forget_moves(&t->regions);
