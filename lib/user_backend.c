@@ -167,10 +167,9 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 }
 
 /*
- * The module's dt_ring_source_harvest(): every mark reset (issued again while
- * KVM ends it early), completed before anything harvested is published (rule
- * reset-before-copy); an overflow or a foreign collector makes every region
- * dirty; then the pages that are always dirty.
+ * The rings' end of a harvest, dt_rings_reset_and_mark(): every mark reset
+ * before anything harvested is published (rule reset-before-copy), every
+ * region dirty if entries may be lost, then the pages that are always dirty.
  */
 static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 			    struct dt_u_harvest *h)
@@ -185,17 +184,15 @@ static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 
 	if (!t->nr_vcpus)
 		return 0;
-	ret = dt_rings_reset(&ops, DT_U_RESET_MAX_CALLS, &dt_u(t)->sticky, &st);
+	ret = dt_rings_reset_and_mark(&ops, DT_U_RESET_MAX_CALLS,
+				      &dt_u(t)->sticky, &t->regions,
+				      h->st.ring_foreign || h->st.ring_overflow,
+				      &st);
 	h->st.ring_foreign += st.foreign;
 	h->st.ring_resets += st.resets;
 	h->st.ring_partial_resets += st.partial_resets;
 	h->st.ring_sticky += st.sticky;
-	if (h->st.ring_foreign || h->st.ring_overflow)
-		dt_regions_mark_all(&t->regions, !ret);
-	if (ret)
-		return ret;
-	dt_sticky_mark(&dt_u(t)->sticky, &dt_u(t)->table);
-	return 0;
+	return ret;
 }
 
 /* ---- one harvest ---------------------------------------------------------- */

@@ -362,7 +362,9 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	 * Rule reset-before-copy: the reset completes before any harvested page
 	 * is copied.
 	 */
-	ret = dt_rings_reset(&ops, DT_RESET_MAX_CALLS, &t->sticky, &st);
+	ret = dt_rings_reset_and_mark(&ops, DT_RESET_MAX_CALLS, &t->sticky,
+				      &t->regions,
+				      h->ring_foreign || h->ring_overflow, &st);
 	trace_dirtytrack_ring_reset(t->id, ret, st.resets, st.partial_resets,
 				    st.sticky);
 	h->ring_foreign += st.foreign;
@@ -371,12 +373,7 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	h->ring_sticky += st.sticky;
 	if (ret && ret != -ERESTARTNOINTR)
 		h->ring_reset_errors++;
-	if (h->ring_foreign || h->ring_overflow)
-		dt_regions_mark_all(&t->regions, !ret);
-	if (ret)
-		return ret;
-	dt_sticky_mark(&t->sticky, &t->table);
-	return 0;
+	return ret;
 }
 
 /* No ring: nothing to walk, and KVM refuses the reset of a ringless VM. */

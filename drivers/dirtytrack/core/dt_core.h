@@ -387,6 +387,10 @@ struct dt_reset_ops {
 
 int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 		   struct dt_sticky *sticky, struct dt_ring_stats *st);
+int dt_rings_reset_and_mark(const struct dt_reset_ops *ops, u32 max_calls,
+			    struct dt_sticky *sticky,
+			    const struct dt_regions *rs, bool lost,
+			    struct dt_ring_stats *st);
 
 /*
  * Can KVM_RESET_DIRTY_RINGS of Linux @major.@minor stop early on a signal

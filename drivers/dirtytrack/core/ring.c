@@ -688,6 +688,41 @@ int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 }
 
 /**
+ * dt_rings_reset_and_mark() - the end of a harvest's rings
+ * @ops: the home's rings and KVM_RESET_DIRTY_RINGS
+ * @max_calls: as for dt_rings_reset()
+ * @sticky: the tracker's sticky pages
+ * @rs: the regions
+ * @lost: the walk found an overflow or a foreign collector: entries may
+ *        be lost to us
+ * @st: counters, accumulated
+ *
+ * Every mark reset (dt_rings_reset()).  If entries may be lost (@lost, or
+ * a foreign collector the reset's count shows), every region is dirty
+ * (rule ring-overflow): published at once if the reset completed, else
+ * pending, so the next harvest that completes one publishes it.  Then the
+ * sticky pages are reported dirty.
+ *
+ * Return: 0, or dt_rings_reset()'s error; the harvested pages stay pending.
+ */
+int dt_rings_reset_and_mark(const struct dt_reset_ops *ops, u32 max_calls,
+			    struct dt_sticky *sticky,
+			    const struct dt_regions *rs, bool lost,
+			    struct dt_ring_stats *st)
+{
+	u32 foreign = st->foreign;
+	int ret;
+
+	ret = dt_rings_reset(ops, max_calls, sticky, st);
+	if (lost || st->foreign != foreign)
+		dt_regions_mark_all(rs, !ret);
+	if (ret)
+		return ret;
+	dt_sticky_mark(sticky, ops->table);
+	return 0;
+}
+
+/**
  * dt_sticky_mark() - report the sticky pages dirty
  * @s: the sticky pages
  * @t: the regions (their pending bitmaps)

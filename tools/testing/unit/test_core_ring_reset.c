@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * KVM_RESET_DIRTY_RINGS as the shared core accounts it (dt_rings_reset()),
+ * KVM_RESET_DIRTY_RINGS as the shared core accounts it (dt_rings_reset(),
+ * and dt_rings_reset_and_mark() at the end of a harvest),
  * against a model of KVM's side that follows virt/kvm/dirty_ring.c of
  * Linux 7.3 line for line where it matters: per-ring reset and dirty
  * indices, pushes that disarm a page's dirty logging until a reset re-arms
@@ -615,6 +616,89 @@ static void a_ring_that_overflowed_for_good_is_stuck(void **state)
 	assert_int_equal(w->st.foreign, 0);
 }
 
+/* Regions over the world's pending sets, with merged sets of their own. */
+struct regions {
+	u64 words[NR_SLOTS][PAGES / 64], sum[NR_SLOTS][1];
+	struct dt_region r[NR_SLOTS];
+	struct dt_regions rs;
+};
+
+static void regions_init(struct world *w, struct regions *g)
+{
+	int s;
+
+	memset(g, 0, sizeof(*g));
+	for (s = 0; s < NR_SLOTS; s++) {
+		g->r[s].slot = w->slots[s];
+		g->r[s].pending = w->bm[s];
+		g->r[s].merged = (struct dt_bitmap){ g->words[s], g->sum[s],
+						     PAGES };
+		dt_regions_link(&g->rs, s, &g->r[s]);
+	}
+}
+
+static u64 merged_weight(struct regions *g)
+{
+	return dt_bitmap_weight(&g->r[0].merged) +
+	       dt_bitmap_weight(&g->r[1].merged);
+}
+
+/*
+ * Entries lost to us make every region dirty: pending while the reset
+ * has not completed (nothing may be published before it), published by
+ * the call that completes it.
+ */
+static void lost_entries_make_every_region_dirty_once_reset(void **state)
+{
+	struct world *w = *state;
+	struct dt_reset_ops ops = {
+		.nr = NR_RINGS, .ring = nth, .reset = kvm_reset, .ctx = w,
+		.table = &w->table,
+	};
+	struct regions g;
+
+	regions_init(w, &g);
+	guest_write(w, 0, 0, 1);
+	dt_ring_harvest(&w->r[0].ring, &w->table, &w->st);
+	w->budget = 0;		/* a signal stops the reset at once */
+	w->tell = true;
+	assert_int_equal(dt_rings_reset_and_mark(&ops, 1, &w->sticky, &g.rs,
+						 true, &w->st), -EAGAIN);
+	assert_int_equal(merged_weight(&g), 0);
+	assert_int_equal(dt_bitmap_weight(&w->bm[1]), PAGES);
+	assert_int_equal(dt_rings_reset_and_mark(&ops, 4, &w->sticky, &g.rs,
+						 true, &w->st), 0);
+	assert_int_equal(merged_weight(&g), NR_SLOTS * PAGES);
+	/* Nothing lost: nothing more is published. */
+	regions_init(w, &g);
+	assert_int_equal(dt_rings_reset_and_mark(&ops, 4, &w->sticky, &g.rs,
+						 false, &w->st), 0);
+	assert_int_equal(merged_weight(&g), 0);
+}
+
+/* A foreign collector the reset's count shows is a loss too. */
+static void a_foreign_reset_makes_every_region_dirty(void **state)
+{
+	struct world *w = *state;
+	struct dt_reset_ops ops = {
+		.nr = NR_RINGS, .ring = nth, .reset = kvm_reset, .ctx = w,
+		.table = &w->table,
+	};
+	struct regions g;
+	u64 o;
+
+	regions_init(w, &g);
+	for (o = 0; o < 3; o++)
+		guest_write(w, 1, 0, o);
+	dt_ring_harvest(&w->r[1].ring, &w->table, &w->st);
+	guest_write(w, 1, 0, 40);
+	w->r[1].g[3].flags = KVM_DIRTY_GFN_F_RESET;
+	assert_int_equal(dt_rings_reset_and_mark(&ops, 4, &w->sticky, &g.rs,
+						 false, &w->st), 0);
+	assert_int_equal(w->st.foreign, 1);
+	assert_int_equal(merged_weight(&g), NR_SLOTS * PAGES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +717,8 @@ int main(void)
 		T(a_foreign_hole_is_not_taken_for_phantoms),
 		T(a_reset_that_cannot_move_is_enospc),
 		T(a_ring_that_overflowed_for_good_is_stuck),
+		T(lost_entries_make_every_region_dirty_once_reset),
+		T(a_foreign_reset_makes_every_region_dirty),
 #undef T
 	};
 
