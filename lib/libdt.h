@@ -181,6 +181,9 @@ extern const struct dt_backend_ops dt_user_backend;
 extern bool dt_lib_reset_unblocked;
 
 /* tracker.c */
+struct dt_iommu_map;
+int dt_lib_iommu_maps(const struct dirtytrack_iova_map *m, uint32_t nr,
+		      struct dt_iommu_map **out);
 uint64_t dt_lib_iommu_call_pages(struct dirtytrack_tracker *t,
 				 const struct dirtytrack_iova_map *maps,
 				 uint32_t nr);

@@ -447,26 +447,38 @@ int dirtytrack_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 	return ret;
 }
 
-/* A map both backends accept: the module's own check, before any call. */
+/* @nr entries of a caller's map, in the core's form (NULL for none). */
+int dt_lib_iommu_maps(const struct dirtytrack_iova_map *m, uint32_t nr,
+		      struct dt_iommu_map **out)
+{
+	uint32_t i;
+
+	*out = NULL;
+	if (!nr)
+		return 0;
+	*out = calloc(nr, sizeof(**out));
+	if (!*out)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++)
+		(*out)[i] = (struct dt_iommu_map){ m[i].iova, m[i].gpa,
+						   m[i].length };
+	return 0;
+}
+
+/* A map both backends accept (core/iommu.c), before any call. */
 static int dt_check_maps(struct dirtytrack_tracker *t,
 			 const struct dirtytrack_iova_map *m, uint32_t nr)
 {
-	uint64_t mask = dt_lib_page_size(t) - 1, end = 0;
-	uint32_t i;
+	struct dt_iommu_map *c;
+	int ret;
 
 	if (nr > DT_MAX_IOMMU_MAPS || (nr && !m))
 		return -EINVAL;
-	for (i = 0; i < nr; i++) {
-		if (!m[i].length || ((m[i].iova | m[i].gpa | m[i].length) & mask) ||
-		    m[i].iova + (m[i].length - 1) < m[i].iova ||
-		    m[i].iova + (m[i].length - 1) >= DT_IOMMU_MAX_IOVA ||
-		    m[i].gpa + (m[i].length - 1) >= DT_IOMMU_MAX_GPA ||
-		    m[i].gpa + (m[i].length - 1) < m[i].gpa ||
-		    (i && m[i].iova < end))
-			return -EINVAL;
-		end = m[i].iova + m[i].length;
-	}
-	return 0;
+	ret = dt_lib_iommu_maps(m, nr, &c);
+	if (!ret)
+		ret = dt_iommu_maps_check(c, nr, t->dt->page_shift);
+	free(c);
+	return ret;
 }
 
 /*

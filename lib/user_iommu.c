@@ -28,7 +28,7 @@
 struct dt_u_iommu {
 	int fd;
 	uint32_t hwpt_id;
-	struct dirtytrack_iova_map *maps;	/* NULL: the identity */
+	struct dt_iommu_map *maps;	/* NULL: the identity */
 	uint32_t nr_maps;
 	bool tracking;		/* on, whoever turned it on */
 	bool enabled;		/* turned on by this tracker */
@@ -52,60 +52,14 @@ static int dt_u_iommu_tracking(struct dt_u_iommu *src, bool enable)
 	return ioctl(src->fd, DT_IOMMU_HWPT_SET_DIRTY, &cmd) ? -errno : 0;
 }
 
-/* The frame @iova maps to; false if the map holds no such IOVA. */
-static bool dt_u_iommu_gfn(struct dirtytrack_tracker *t,
-			   const struct dt_u_iommu *src, uint64_t iova,
-			   uint64_t *gfn)
+/* How @src's IOVAs become @t's pages (core/iommu.c). */
+static struct dt_iommu_xlate dt_u_iommu_xlate(struct dirtytrack_tracker *t,
+					      const struct dt_u_iommu *src)
 {
-	uint32_t lo = 0, hi = src->nr_maps;
-
-	if (!src->maps) {
-		*gfn = iova >> t->dt->page_shift;
-		return true;
-	}
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		const struct dirtytrack_iova_map *m = &src->maps[mid];
-
-		if (iova < m->iova) {
-			hi = mid;
-		} else if (iova - m->iova >= m->length) {
-			lo = mid + 1;
-		} else {
-			*gfn = (m->gpa + (iova - m->iova)) >> t->dt->page_shift;
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Rule errors-mean-dirty: every page [@iova, @end) maps is dirty (pending). */
-static void dt_u_iommu_mark_range(struct dirtytrack_tracker *t,
-				  struct dt_u_iommu *src, uint64_t iova,
-				  uint64_t end)
-{
-	unsigned int s = t->dt->page_shift;
-	uint32_t i;
-
-	if (!src->maps) {
-		dt_regions_mark_gfns(&t->regions, iova >> s, end >> s);
-		return;
-	}
-	for (i = 0; i < src->nr_maps; i++) {
-		const struct dirtytrack_iova_map *m = &src->maps[i];
-		uint64_t lo = iova > m->iova ? iova : m->iova;
-		uint64_t hi = end < m->iova + m->length ? end : m->iova + m->length;
-
-		if (lo < hi)
-			dt_regions_mark_gfns(&t->regions, (m->gpa + (lo - m->iova)) >> s,
-				       (m->gpa + (hi - m->iova)) >> s);
-	}
-}
-
-static void dt_u_iommu_mark_all(struct dirtytrack_tracker *t,
-				struct dt_u_iommu *src)
-{
-	dt_u_iommu_mark_range(t, src, 0, DT_IOMMU_MAX_IOVA);
+	return (struct dt_iommu_xlate){
+		.maps = src->maps, .nr_maps = src->nr_maps,
+		.page_shift = t->dt->page_shift, .rs = &t->regions,
+	};
 }
 
 /*
@@ -120,13 +74,14 @@ static void dt_u_iommu_read_chunk(struct dirtytrack_tracker *t,
 {
 	uint64_t pg = dt_lib_page_size(t);
 	uint64_t bytes = (dt_bitmap_words(npages) * 8 + pg - 1) & ~(pg - 1);
-	uint64_t nwords = bytes / 8, w;
+	uint64_t nwords = bytes / 8;
 	struct dt_iommu_get_dirty cmd = {
 		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
 		.flags = rd->flags, .iova = iova,
 		.length = npages << t->dt->page_shift, .page_size = pg,
 		.data = (uintptr_t)src->buf,
 	};
+	struct dt_iommu_xlate x = dt_u_iommu_xlate(t, src);
 	struct dt_gfn_hint hint = { 0 };
 
 	memset(src->buf, 0, bytes);
@@ -135,26 +90,11 @@ static void dt_u_iommu_read_chunk(struct dirtytrack_tracker *t,
 		if (rd->quiet)
 			return;
 		rd->errors++;
-		dt_u_iommu_mark_range(t, src, iova,
-				      iova + (npages << t->dt->page_shift));
+		dt_iommu_mark_range(&x, iova,
+				    iova + (npages << t->dt->page_shift));
 		return;
 	}
-	for (w = 0; w < nwords; w++) {
-		uint64_t v = src->buf[w];
-
-		while (v) {
-			uint64_t page = w * DT_WORD_BITS +
-					(uint64_t)__builtin_ctzll(v);
-			uint64_t gfn;
-
-			v &= v - 1;
-			if (!dt_u_iommu_gfn(t, src, iova +
-					    (page << t->dt->page_shift), &gfn))
-				continue;
-			if (dt_regions_mark_gfn(&t->regions, gfn, &hint))
-				rd->pages++;
-		}
-	}
+	rd->pages += dt_iommu_take_words(&x, iova, 0, src->buf, nwords, &hint);
 }
 
 /* [@iova, + @npages pages) in calls of at most the buffer's bits. */
@@ -165,11 +105,9 @@ static void dt_u_iommu_read_run(struct dirtytrack_tracker *t,
 	uint64_t end = iova + (npages << t->dt->page_shift);
 
 	while (iova < end) {
-		uint64_t cut = end;
+		uint64_t cut = dt_iommu_cut(iova, end, src->buf_bits,
+					    t->dt->page_shift);
 
-		if ((end - iova) >> t->dt->page_shift > src->buf_bits)
-			cut = (iova + (src->buf_bits << t->dt->page_shift)) &
-			      ~(DT_IOMMU_MAX_IO_PAGE - 1);
 		dt_u_iommu_read_chunk(t, src, iova,
 				      (cut - iova) >> t->dt->page_shift, rd);
 		iova = cut;
@@ -242,19 +180,6 @@ void dt_u_iommu_free_all(struct dirtytrack_tracker *t)
 	}
 }
 
-static int dt_u_iommu_copy_maps(const struct dirtytrack_iova_map *maps,
-				uint32_t nr, struct dirtytrack_iova_map **out)
-{
-	*out = NULL;
-	if (!nr)
-		return 0;
-	*out = malloc(nr * sizeof(**out));
-	if (!*out)
-		return -ENOMEM;
-	memcpy(*out, maps, nr * sizeof(**out));
-	return 0;
-}
-
 /* The bitmap of one call, to a page end (iommufd may write up to it). */
 static int dt_u_iommu_buf(struct dirtytrack_tracker *t, struct dt_u_iommu *src,
 			  const struct dirtytrack_iova_map *maps, uint32_t nr)
@@ -319,6 +244,7 @@ int dt_u_iommu_attach(struct dirtytrack_tracker *t,
 {
 	struct dt_u_iommu_read rd = { 0 };
 	struct dt_user *u = dt_u(t);
+	struct dt_iommu_xlate x;
 	struct dt_u_iommu *src;
 	int id, i, ret;
 
@@ -337,7 +263,7 @@ int dt_u_iommu_attach(struct dirtytrack_tracker *t,
 	}
 	ret = dt_u_iommu_buf(t, src, o->maps, o->nr_maps);
 	if (!ret)
-		ret = dt_u_iommu_copy_maps(o->maps, o->nr_maps, &src->maps);
+		ret = dt_lib_iommu_maps(o->maps, o->nr_maps, &src->maps);
 	if (ret)
 		goto err;
 	src->nr_maps = o->nr_maps;
@@ -368,7 +294,8 @@ int dt_u_iommu_attach(struct dirtytrack_tracker *t,
 				goto err;
 			src->tracking = src->enabled = true;
 		}
-		dt_u_iommu_mark_all(t, src);
+		x = dt_u_iommu_xlate(t, src);
+		dt_iommu_mark_all(&x);
 	}
 	u->iommu[id] = src;
 	*out_id = (uint32_t)id;
@@ -390,12 +317,12 @@ int dt_u_iommu_set_map(struct dirtytrack_tracker *t, uint32_t id,
 {
 	struct dt_u_iommu *src = dt_u_iommu_get(t, id);
 	struct dt_u_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
-	struct dirtytrack_iova_map *copy;
+	struct dt_iommu_map *copy;
 	int ret;
 
 	if (!src)
 		return -ENOENT;
-	ret = dt_u_iommu_copy_maps(maps, nr, &copy);
+	ret = dt_lib_iommu_maps(maps, nr, &copy);
 	if (ret)
 		return ret;
 	dt_u_iommu_read_all(t, src, &rd);

@@ -225,6 +225,7 @@ struct dt_kvm_bitmap {
 };
 
 struct dt_vmm_log;
+struct dt_iommu_map;
 
 /**
  * struct dt_iommu_source - one HWPT's dirty bits, through iommufd
@@ -241,7 +242,7 @@ struct dt_iommu_source {
 	u32 hwpt_id;
 	bool tracking;
 	bool enabled;
-	struct dirtytrack_iommu_map *maps;
+	struct dt_iommu_map *maps;
 	u32 nr_maps;
 	struct dt_scratch scratch;
 };

@@ -63,81 +63,14 @@ static int dt_iommu_set_tracking(struct dt_iommu_source *src, bool enable)
 				DT_IOMMU_HWPT_SET_DIRTY, &cmd, sizeof(cmd));
 }
 
-/* The map entry holding @iova, or NULL (binary search; @maps by IOVA). */
-static const struct dirtytrack_iommu_map *
-dt_iommu_map_find(const struct dt_iommu_source *src, u64 iova)
+/* How @src's IOVAs become @t's pages (core/iommu.c). */
+static struct dt_iommu_xlate dt_iommu_xlate(struct dt_tracker *t,
+					    const struct dt_iommu_source *src)
 {
-	u32 lo = 0, hi = src->nr_maps;
-
-	while (lo < hi) {
-		u32 mid = lo + (hi - lo) / 2;
-		const struct dirtytrack_iommu_map *m = &src->maps[mid];
-
-		if (iova < m->iova)
-			hi = mid;
-		else if (iova - m->iova >= m->length)
-			lo = mid + 1;
-		else
-			return m;
-	}
-	return NULL;
-}
-
-/* The guest frame @iova maps to; false if the map holds no such IOVA. */
-static bool dt_iommu_gfn(const struct dt_iommu_source *src, u64 iova,
-			 u64 *gfn)
-{
-	const struct dirtytrack_iommu_map *m;
-
-	if (!src->maps) {
-		*gfn = iova >> PAGE_SHIFT;	/* identity */
-		return true;
-	}
-	m = dt_iommu_map_find(src, iova);
-	if (!m)
-		return false;
-	*gfn = (m->gpa + (iova - m->iova)) >> PAGE_SHIFT;
-	return true;
-}
-
-/*
- * Rule errors-mean-dirty: the pages [@iova, @end) maps are all dirty (pending).
- */
-static void dt_iommu_mark_range(struct dt_tracker *t,
-				struct dt_iommu_source *src, u64 iova, u64 end)
-{
-	u32 i;
-
-	if (!src->maps) {
-		dt_regions_mark_gfns(&t->regions, iova >> PAGE_SHIFT, end >> PAGE_SHIFT);
-		return;
-	}
-	for (i = 0; i < src->nr_maps; i++) {
-		const struct dirtytrack_iommu_map *m = &src->maps[i];
-		u64 lo = max(iova, m->iova), hi = min(end, m->iova + m->length);
-
-		if (lo >= hi)
-			continue;
-		dt_regions_mark_gfns(&t->regions, (m->gpa + (lo - m->iova)) >> PAGE_SHIFT,
-				     (m->gpa + (hi - m->iova)) >> PAGE_SHIFT);
-	}
-}
-
-/* Everything the source maps is dirty (pending). */
-static void dt_iommu_mark_all(struct dt_tracker *t, struct dt_iommu_source *src)
-{
-	u32 i;
-
-	if (src->maps) {
-		dt_iommu_mark_range(t, src, 0, DT_IOMMU_MAX_IOVA);
-		return;
-	}
-	for (i = 0; i < t->regions.end; i++) {
-		struct dt_region *r = t->regions.v[i];
-
-		if (r && !(r->slot.slot >> 16))
-			dt_bitmap_set_range(&r->pending, 0, r->slot.npages);
-	}
+	return (struct dt_iommu_xlate){
+		.maps = src->maps, .nr_maps = src->nr_maps,
+		.page_shift = PAGE_SHIFT, .rs = &t->regions,
+	};
 }
 
 /*
@@ -155,13 +88,14 @@ static void dt_iommu_read_chunk(struct dt_tracker *t,
 {
 	unsigned long start = (unsigned long)dt_scratch_bitmap(&src->scratch);
 	u64 nwords = (PAGE_ALIGN(start + dt_bitmap_words(npages) * sizeof(u64)) -
-		      start) / sizeof(u64), w, i;
+		      start) / sizeof(u64), w;
 	struct dt_iommu_get_dirty cmd = {
 		.size = sizeof(cmd), .hwpt_id = src->hwpt_id,
 		.flags = rd->flags, .iova = iova,
 		.length = npages << PAGE_SHIFT, .page_size = PAGE_SIZE,
 		.data = (u64)(uintptr_t)dt_scratch_bitmap(&src->scratch),
 	};
+	struct dt_iommu_xlate x = dt_iommu_xlate(t, src);
 	struct dt_gfn_hint hint = {};
 	int ret = 0;
 
@@ -176,25 +110,14 @@ static void dt_iommu_read_chunk(struct dt_tracker *t,
 		u64 n = min_t(u64, nwords - w, DT_SCRATCH_CHUNK_WORDS);
 
 		ret = dt_scratch_read(&src->scratch, w, n);
-		for (i = 0; !ret && i < n; i++) {
-			u64 v = src->scratch.bounce[i];
-
-			while (v) {
-				u64 page = (w + i) * DT_WORD_BITS + __ffs64(v);
-				u64 gfn;
-
-				v &= v - 1;
-				if (!dt_iommu_gfn(src, iova + (page << PAGE_SHIFT),
-						  &gfn))
-					continue;
-				if (dt_regions_mark_gfn(&t->regions, gfn, &hint))
-					rd->pages++;
-			}
-		}
+		if (!ret)
+			rd->pages += dt_iommu_take_words(&x, iova, w,
+							 src->scratch.bounce,
+							 n, &hint);
 	}
 	if (ret && !rd->quiet) {
 		rd->errors++;
-		dt_iommu_mark_range(t, src, iova, iova + (npages << PAGE_SHIFT));
+		dt_iommu_mark_range(&x, iova, iova + (npages << PAGE_SHIFT));
 	}
 }
 
@@ -211,16 +134,15 @@ static void dt_iommu_read_run(struct dt_tracker *t,
 	u64 end = iova + (npages << PAGE_SHIFT);
 
 	while (iova < end) {
-		u64 cut = end;
+		u64 cut = dt_iommu_cut(iova, end, max, PAGE_SHIFT);
+		struct dt_iommu_xlate x;
 
-		if ((end - iova) >> PAGE_SHIFT > max)
-			cut = ALIGN_DOWN(iova + (max << PAGE_SHIFT),
-					 DT_IOMMU_MAX_IO_PAGE);
 		dt_iommu_read_chunk(t, src, iova, (cut - iova) >> PAGE_SHIFT, rd);
 		iova = cut;
 		if (iova < end && fatal_signal_pending(current)) {
 			rd->errors++;
-			dt_iommu_mark_range(t, src, iova, end);
+			x = dt_iommu_xlate(t, src);
+			dt_iommu_mark_range(&x, iova, end);
 			return;
 		}
 		cond_resched();
@@ -314,17 +236,15 @@ void dt_iommu_free_all(struct dt_tracker *t)
 }
 
 /*
- * Copy and check a map: at most DT_MAX_IOMMU_MAPS entries, page-aligned,
- * not empty, sorted by IOVA, not overlapping, no wrap.  @nr 0 is the
+ * Copy and check a map (dt_iommu_maps_check()), refusing more than
+ * DT_MAX_IOMMU_MAPS entries before allocating.  @nr 0 is the
  * identity (*@maps NULL).
  */
-static int dt_iommu_map_copy(u64 uptr, u32 nr,
-			     struct dirtytrack_iommu_map **maps)
+static int dt_iommu_map_copy(u64 uptr, u32 nr, struct dt_iommu_map **maps)
 {
-	struct dirtytrack_iommu_map *m;
-	u64 end = 0;
-	u32 i;
+	struct dt_iommu_map *m;
 
+	BUILD_BUG_ON(sizeof(*m) != sizeof(struct dirtytrack_iommu_map));
 	*maps = NULL;
 	if (!nr)
 		return 0;
@@ -337,19 +257,9 @@ static int dt_iommu_map_copy(u64 uptr, u32 nr,
 		kvfree(m);
 		return -EFAULT;
 	}
-	for (i = 0; i < nr; i++) {
-		u64 last;
-
-		if (!m[i].length || !PAGE_ALIGNED(m[i].iova) ||
-		    !PAGE_ALIGNED(m[i].gpa) || !PAGE_ALIGNED(m[i].length) ||
-		    check_add_overflow(m[i].iova, m[i].length - 1, &last) ||
-		    last >= DT_IOMMU_MAX_IOVA ||
-		    check_add_overflow(m[i].gpa, m[i].length - 1, &last) ||
-		    last >= DT_IOMMU_MAX_GPA || (i && m[i].iova < end)) {
-			kvfree(m);
-			return -EINVAL;
-		}
-		end = m[i].iova + m[i].length;
+	if (dt_iommu_maps_check(m, nr, PAGE_SHIFT)) {
+		kvfree(m);
+		return -EINVAL;
 	}
 	*maps = m;
 	return 0;
@@ -412,6 +322,7 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 {
 	struct dt_iommu_read rd = {};
 	struct dt_iommu_source *src;
+	struct dt_iommu_xlate x;
 	int id, i, ret;
 
 	for (id = 0; id < DT_MAX_IOMMU && t->iommu[id]; id++)
@@ -488,7 +399,8 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 			src->tracking = true;
 			src->enabled = true;
 		}
-		dt_iommu_mark_all(t, src);
+		x = dt_iommu_xlate(t, src);
+		dt_iommu_mark_all(&x);
 	}
 	t->iommu[id] = src;
 	t->nr_iommu++;
@@ -517,7 +429,7 @@ int dt_iommu_set_map(struct dt_tracker *t, struct dirtytrack_iommu_set_map *cmd)
 {
 	struct dt_iommu_source *src = dt_iommu_get(t, cmd->source_id);
 	struct dt_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
-	struct dirtytrack_iommu_map *maps;
+	struct dt_iommu_map *maps;
 	int ret;
 
 	if (!src)

@@ -8,7 +8,7 @@
 #ifndef DT_CORE_IOMMUFD_H
 #define DT_CORE_IOMMUFD_H
 
-#include "dt_compat.h"
+#include "dt_core.h"
 
 #define DT_IOMMUFD_TYPE			';'
 #define DT_IOMMU_OPTION			_IO(DT_IOMMUFD_TYPE, 0x87)
@@ -91,5 +91,43 @@ static inline int dt_iommu_probe_result(int ret)
 {
 	return ret == -EINVAL || ret == -EPROTO ? 0 : ret;
 }
+
+/* ---- translation and chunking (iommu.c) ---------------------------------- */
+
+/*
+ * One entry of an iommu source's map: @length bytes of IOVA from @iova are
+ * guest physical memory from @gpa.  The layout of the uAPI's struct
+ * dirtytrack_iommu_map and of the library's struct dirtytrack_iova_map.
+ */
+struct dt_iommu_map {
+	u64 iova;
+	u64 gpa;
+	u64 length;
+};
+
+/**
+ * struct dt_iommu_xlate - how an iommu source's IOVAs become regions' pages
+ * @maps: the map, sorted by IOVA, checked by dt_iommu_maps_check(); NULL
+ *        for the identity (IOVA = GPA)
+ * @nr_maps: entries in @maps
+ * @page_shift: the host's page size, log2: a bit of a read is a page
+ * @rs: the regions whose pending sets the pages go to
+ */
+struct dt_iommu_xlate {
+	const struct dt_iommu_map *maps;
+	u32 nr_maps;
+	unsigned int page_shift;
+	const struct dt_regions *rs;
+};
+
+int dt_iommu_maps_check(const struct dt_iommu_map *m, u32 nr,
+			unsigned int page_shift);
+bool dt_iommu_gfn(const struct dt_iommu_xlate *x, u64 iova, u64 *gfn);
+void dt_iommu_mark_range(const struct dt_iommu_xlate *x, u64 iova, u64 end);
+void dt_iommu_mark_all(const struct dt_iommu_xlate *x);
+u64 dt_iommu_take_words(const struct dt_iommu_xlate *x, u64 iova,
+			u64 first_word, const u64 *words, u64 n,
+			struct dt_gfn_hint *hint);
+u64 dt_iommu_cut(u64 iova, u64 end, u64 max_pages, unsigned int page_shift);
 
 #endif /* DT_CORE_IOMMUFD_H */
