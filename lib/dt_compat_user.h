@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <linux/dirtytrack.h>
 #include <linux/kvm.h>
 
 typedef uint32_t u32;

@@ -31,8 +31,6 @@
 #define DT_LIB_MAX_IOMMU	16	/* the module's DT_MAX_IOMMU */
 /* KVM_DIRTY_RING_MAX_ENTRIES of include/linux/kvm_host.h, not uapi. */
 #define DT_LIB_RING_MAX_ENTRIES	65536
-/* Guest physical addresses end below 2^52 (the module's DT_MAX_GPA_BITS). */
-#define DT_LIB_MAX_GPA_BITS	52
 /* The module's default max_region_pages: 1 TiB of 4 KiB pages. */
 #define DT_LIB_MAX_REGION_PAGES	(1ULL << 28)
 

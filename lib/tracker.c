@@ -111,13 +111,11 @@ static int dt_gpa_range(struct dirtytrack_tracker *t, uint64_t gpa,
 {
 	uint64_t mask = dt_lib_page_size(t) - 1;
 
-	if (!size || (gpa & mask) || (size & mask) ||
-	    gpa > (1ULL << DT_LIB_MAX_GPA_BITS) ||
-	    size > (1ULL << DT_LIB_MAX_GPA_BITS) - gpa)
+	if ((gpa & mask) || (size & mask))
 		return -EINVAL;
 	*gfn = gpa >> t->dt->page_shift;
 	*npages = size >> t->dt->page_shift;
-	return 0;
+	return dt_check_gfn_range(*gfn, *npages, t->dt->page_shift);
 }
 
 /*
@@ -424,7 +422,7 @@ int dirtytrack_vmm_mark(struct dirtytrack_tracker *t, uint64_t gpa,
 	int ret;
 
 	DT_CHECK_TRACKER(t);
-	if (!len || gpa + (len - 1) < gpa)
+	if (dt_check_gpa_range(gpa, len))
 		return -EINVAL;
 	dt_lock(t);
 	ret = t->ops->vmm_mark(t, gpa, len);
@@ -541,13 +539,11 @@ int dirtytrack_iommu_set_map(struct dirtytrack_tracker *t, uint32_t source_id,
 int dirtytrack_iommu_peek(struct dirtytrack_tracker *t, uint32_t source_id,
 			  uint64_t iova, uint64_t length, uint64_t *out_dirty)
 {
-	uint64_t mask, dirty = 0;
+	uint64_t dirty = 0;
 	int ret;
 
 	DT_CHECK_TRACKER(t);
-	mask = dt_lib_page_size(t) - 1;
-	if (!length || ((iova | length) & mask) || iova + (length - 1) < iova ||
-	    iova + (length - 1) >= DT_IOMMU_MAX_IOVA)
+	if (dt_check_iommu_range(iova, length, t->dt->page_shift))
 		return -EINVAL;
 	dt_lock(t);
 	ret = t->ops->iommu_peek(t, source_id, iova, length, &dirty);

@@ -169,17 +169,11 @@ static int dt_u_probe(struct dirtytrack_tracker *t, bool ring)
 	};
 	int ret;
 
-	ret = dt_kvm(t, KVM_GET_DIRTY_LOG, &log);
-	if (ret == -ENXIO)
-		return ring ? -ENXIO : -EINVAL;
-	if (ret != -EINVAL)
-		return ret < 0 ? ret : -EIO;
-	if (t->nr_vcpus)
-		return 0;
+	ret = dt_kvm_bitmap_probe_log(dt_kvm(t, KVM_GET_DIRTY_LOG, &log), ring);
+	if (ret || t->nr_vcpus)
+		return ret;
 	ret = ioctl(dt_u(t)->vm_fd, KVM_RESET_DIRTY_RINGS, 0);
-	if (ret < 0 && errno != EINVAL)
-		return -errno;
-	return (ret >= 0) == ring ? 0 : -EINVAL;
+	return dt_kvm_bitmap_probe_reset(ret < 0 ? -errno : ret, ring);
 }
 
 /*
@@ -217,17 +211,9 @@ int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
 	uint32_t i;
 	int ret;
 
-	/*
-	 * Rule no-ring-with-manual-protect: a ring with either of these loses
-	 * pages silently.
-	 */
-	if (ring && (flags & ~DIRTYTRACK_KVM_RING))
-		return -EINVAL;
-	if ((flags & DIRTYTRACK_KVM_INITIALLY_SET) &&
-	    !(flags & DIRTYTRACK_KVM_MANUAL_PROTECT))
-		return -EINVAL;
-	if (!ring && t->nr_vcpus)
-		return -EINVAL;
+	ret = dt_check_kvm_bitmap_flags(flags, t->nr_vcpus);
+	if (ret)
+		return ret;
 	if (dt_u(t)->kbm)
 		return -EEXIST;
 	kbm = calloc(1, sizeof(*kbm));

@@ -211,18 +211,11 @@ static int dt_kvm_bitmap_probe(struct dt_tracker *t, bool ring)
 	int ret;
 
 	ret = dt_kvm_ioctl_scratch(t, KVM_GET_DIRTY_LOG, &log, sizeof(log));
-	if (ret == -ENXIO)
-		/* No bitmap: a ring VM without WITH_BITMAP, or a lie. */
-		return ring ? -ENXIO : -EINVAL;
-	if (ret != -EINVAL)
-		return ret < 0 ? ret : -EIO;
-	if (t->nr_rings)
-		return 0;
-	ret = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
-	if (ret < 0 && ret != -EINVAL)
+	ret = dt_kvm_bitmap_probe_log(ret, ring);
+	if (ret || t->nr_rings)
 		return ret;
-	/* A declared ring the VM does not have, or the other way round. */
-	return (ret >= 0) == ring ? 0 : -EINVAL;
+	ret = dt_kvm_ioctl(t->vm_file, KVM_RESET_DIRTY_RINGS, 0);
+	return dt_kvm_bitmap_probe_reset(ret, ring);
 }
 
 /**
@@ -246,19 +239,9 @@ int dt_kvm_bitmap_attach(struct dt_tracker *t,
 	struct dt_kvm_bitmap *kbm;
 	int i, ret;
 
-	/*
-	 * Rule no-ring-with-manual-protect: a ring with either of these loses
-	 * pages silently.
-	 */
-	if (ring && cmd->flags & ~DIRTYTRACK_KVM_RING)
-		return -EINVAL;
-	/* KVM itself only allows INITIALLY_SET with manual protect. */
-	if ((cmd->flags & DIRTYTRACK_KVM_INITIALLY_SET) &&
-	    !(cmd->flags & DIRTYTRACK_KVM_MANUAL_PROTECT))
-		return -EINVAL;
-	/* A VM with rings attached uses rings: its bitmap is the backup. */
-	if (!ring && t->nr_rings)
-		return -EINVAL;
+	ret = dt_check_kvm_bitmap_flags(cmd->flags, t->nr_rings);
+	if (ret)
+		return ret;
 	if (t->kbm)
 		return -EEXIST;
 

@@ -460,14 +460,10 @@ int dt_iommu_peek(struct dt_tracker *t, struct dirtytrack_iommu_peek *cmd)
 {
 	struct dt_iommu_source *src = dt_iommu_get(t, cmd->source_id);
 	struct dt_iommu_read rd = { .flags = DT_IOMMU_DIRTY_NO_CLEAR };
-	u64 last;
 
 	if (!src)
 		return -ENOENT;
-	if (!cmd->length || !PAGE_ALIGNED(cmd->iova) ||
-	    !PAGE_ALIGNED(cmd->length) ||
-	    check_add_overflow(cmd->iova, cmd->length - 1, &last) ||
-	    last >= DT_IOMMU_MAX_IOVA)
+	if (dt_check_iommu_range(cmd->iova, cmd->length, PAGE_SHIFT))
 		return -EINVAL;
 	/* A HWPT that is not tracking holds no bits to keep. */
 	if (src->tracking)

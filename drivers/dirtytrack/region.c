@@ -22,9 +22,6 @@ u64 dt_region_max_pages(void)
 	return max_region_pages;
 }
 
-/* No KVM architecture addresses more guest physical memory than this. */
-#define DT_MAX_GPA_BITS		52
-
 static int dt_bitmap_alloc(struct dt_bitmap *b, u64 npages)
 {
 	size_t words = dt_bitmap_words(npages);
@@ -100,10 +97,10 @@ int dt_region_add(struct dt_tracker *t, struct dirtytrack_region *cmd)
 	int free, ret;
 	u64 end;
 
-	if (!cmd->npages || cmd->npages > max_region_pages ||
-	    check_add_overflow(cmd->first_gfn, cmd->npages, &end) ||
-	    end > 1ULL << (DT_MAX_GPA_BITS - PAGE_SHIFT))
+	if (cmd->npages > max_region_pages ||
+	    dt_check_gfn_range(cmd->first_gfn, cmd->npages, PAGE_SHIFT))
 		return -EINVAL;
+	end = cmd->first_gfn + cmd->npages;
 	free = dt_regions_check_new(&t->regions, slot, cmd->first_gfn,
 				    cmd->npages);
 	if (free < 0)
@@ -298,9 +295,9 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 
 	if (!r)
 		return -ENOENT;
-	if (check_add_overflow(new_first_gfn, r->slot.npages, &end) ||
-	    end > 1ULL << (DT_MAX_GPA_BITS - PAGE_SHIFT))
+	if (dt_check_gfn_range(new_first_gfn, r->slot.npages, PAGE_SHIFT))
 		return -EINVAL;
+	end = new_first_gfn + r->slot.npages;
 	if (dt_regions_overlap(&t->regions, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;
 	/*

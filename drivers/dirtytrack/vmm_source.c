@@ -268,11 +268,11 @@ int dt_vmm_mark(struct dt_tracker *t, struct dirtytrack_vmm_mark *cmd)
 	for (i = 0; i < cmd->nr_ranges; i++) {
 		u64 last;
 
-		if (!ranges[i].len ||
-		    check_add_overflow(ranges[i].gpa, ranges[i].len - 1, &last)) {
+		if (dt_check_gpa_range(ranges[i].gpa, ranges[i].len)) {
 			ret = -EINVAL;
 			goto out;
 		}
+		last = ranges[i].gpa + ranges[i].len - 1;
 		if (!dt_regions_cover(&t->regions, ranges[i].gpa >> PAGE_SHIFT,
 				      (last >> PAGE_SHIFT) + 1)) {
 			ret = -ENOENT;

@@ -439,4 +439,16 @@ enum dt_state dt_state_synced(enum dt_state s, enum dt_sync_phase p);
 int dt_state_start(enum dt_state s);
 int dt_state_stop(enum dt_state s);
 
+/* ---- argument checks (validate.c) ----------------------------------------- */
+
+/* Guest physical addresses end below 2^52 in every KVM architecture. */
+#define DT_MAX_GPA_BITS		52
+
+int dt_check_gfn_range(u64 first, u64 npages, unsigned int page_shift);
+int dt_check_gpa_range(u64 gpa, u64 len);
+int dt_check_iommu_range(u64 iova, u64 length, unsigned int page_shift);
+int dt_check_kvm_bitmap_flags(u32 flags, bool rings);
+int dt_kvm_bitmap_probe_log(int ret, bool ring);
+int dt_kvm_bitmap_probe_reset(int ret, bool ring);
+
 #endif /* DT_CORE_H */
