@@ -36,9 +36,14 @@
 #include <linux/fs.h>
 #include <linux/ioctl.h>
 #include <linux/mm.h>
+#include <linux/module.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+
+#ifdef DT_HAVE_IOMMUFD_CTX
+#include <linux/iommufd.h>
+#endif
 
 #include "dirtytrack_private.h"
 #include "core/dt_iommufd.h"
@@ -270,25 +275,43 @@ static struct dt_iommu_source *dt_iommu_get(struct dt_tracker *t, u32 id)
 	return id < DT_MAX_IOMMU ? t->iommu[id] : NULL;
 }
 
+#ifdef DT_HAVE_IOMMUFD_CTX
 /*
- * Is @file an iommufd?  A character device (which no tracker file is, so
- * the ioctl below cannot come back to a tracker's lock) that answers
- * IOMMU_OPTION, which changes nothing.
+ * Is @src->iommufd an iommufd?  Asked of iommufd itself, which compares
+ * the file's operations with its own: no ioctl reaches a file before it
+ * is known to be iommufd's, so nothing the VMM passes can run its own
+ * ioctl code under the tracker's lock.  Through symbol_get(): the module
+ * needs no iommufd to load, and where none is loaded no file is one.
  */
 static int dt_iommu_check_file(struct dt_iommu_source *src)
 {
-	struct dt_iommu_option opt = {
-		.size = sizeof(opt), .option_id = DT_IOMMU_OPTION_RLIMIT_MODE,
-		.op = DT_IOMMU_OPTION_OP_GET,
-	};
-	int ret;
+	struct iommufd_ctx *(*from_file)(struct file *file);
+	void (*put)(struct iommufd_ctx *ictx);
+	struct iommufd_ctx *ictx;
+	int ret = -EBADF;
 
-	if (!S_ISCHR(file_inode(src->iommufd)->i_mode))
-		return -EBADF;
-	ret = dt_scratch_ioctl(&src->scratch, src->iommufd, DT_IOMMU_OPTION,
-			       &opt, sizeof(opt));
-	return ret == -ENOTTY || ret == -EINVAL ? -EBADF : ret;
+	from_file = symbol_get(iommufd_ctx_from_file);
+	put = symbol_get(iommufd_ctx_put);
+	if (from_file && put) {
+		ictx = from_file(src->iommufd);
+		if (!IS_ERR(ictx)) {
+			put(ictx);
+			ret = 0;
+		}
+	}
+	if (from_file)
+		symbol_put(iommufd_ctx_from_file);
+	if (put)
+		symbol_put(iommufd_ctx_put);
+	return ret;
 }
+#else
+/* A kernel without iommufd_ctx_from_file() has no iommufd (6.1). */
+static int dt_iommu_check_file(struct dt_iommu_source *src)
+{
+	return -EBADF;
+}
+#endif
 
 /*
  * Can the HWPT track dirty pages at all?  Asked of iommufd's checks, not

@@ -351,6 +351,12 @@ TEST_F(iommu, refusals)
 	a.hwpt_id = self->m.hwpt_id;
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
 	EXPECT_EQ(EBADF, errno);
+	/* A character device that is not one: no ioctl of ours reaches it. */
+	a.iommufd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, a.iommufd);
+	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
+	EXPECT_EQ(EBADF, errno);
+	close(a.iommufd);
 	a.iommufd = self->m.fd;
 	a.hwpt_id = 0xdead;			/* no such HWPT */
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_ATTACH_IOMMU, &a));
