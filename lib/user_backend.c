@@ -64,17 +64,6 @@ static int dt_u_table_sync(struct dirtytrack_tracker *t)
 /* Test only: issue the reset with signals unblocked (see dt_u_reset_kvm()). */
 bool dt_lib_reset_unblocked;
 
-/* Whether @h takes @v: every ring, the vCPU's, or those filled enough. */
-static bool dt_u_ring_wanted(const struct dt_u_harvest *h,
-			     const struct dt_lib_vcpu *v)
-{
-	if (h->kind != DT_U_VCPU)
-		return true;
-	if (h->vcpu)
-		return h->vcpu == v;
-	return dt_ring_fill(&v->ring) >= h->min_fill;
-}
-
 /* Walk the rings @h asks for into the pending sets. */
 static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 			       struct dt_u_harvest *h)
@@ -88,7 +77,9 @@ static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 
 		v->last = 0;
 		v->last_overflow = false;
-		if (!dt_u_ring_wanted(h, v))
+		if (!dt_ring_wanted(&v->ring, h->kind == DT_U_VCPU,
+				    h->vcpu ? &h->vcpu->ring : NULL,
+				    h->min_fill))
 			continue;
 		v->last = dt_ring_collect(&v->ring, &dt_u(t)->table,
 					  h->kind == DT_U_VCPU && h->vcpu == v,

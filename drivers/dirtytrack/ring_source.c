@@ -242,17 +242,6 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
 	return NULL;
 }
 
-/* Whether @h takes @rs: every ring, the vCPU's, or those filled enough. */
-static bool dt_ring_wanted(const struct dt_harvest *h,
-			   const struct dt_ring_source *rs)
-{
-	if (h->kind != DT_HARVEST_VCPU)
-		return true;
-	if (h->ring)
-		return h->ring == rs;
-	return dt_ring_fill(&rs->ring) >= h->min_fill;
-}
-
 /*
  * Walk the rings @h asks for: pinned memory only, so this may run on a
  * worker while the caller harvests other sources (dt_harvest()).
@@ -268,7 +257,9 @@ static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 
 		WRITE_ONCE(rs->last, 0);
 		rs->last_overflow = false;
-		if (!dt_ring_wanted(h, rs))
+		if (!dt_ring_wanted(&rs->ring, h->kind == DT_HARVEST_VCPU,
+				    h->ring ? &h->ring->ring : NULL,
+				    h->min_fill))
 			continue;
 		WRITE_ONCE(rs->last, dt_ring_collect(&rs->ring, &t->table,
 						     h->ring == rs, &st));

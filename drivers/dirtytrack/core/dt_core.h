@@ -336,6 +336,8 @@ bool dt_ring_check_gap(struct dt_ring *r, u32 window, struct dt_ring_stats *st);
 u32 dt_ring_collect(struct dt_ring *r, struct dt_slot_table *t, bool alone,
 		    struct dt_ring_stats *st);
 u32 dt_ring_fill(const struct dt_ring *r);
+bool dt_ring_wanted(const struct dt_ring *r, bool vcpu_harvest,
+		    const struct dt_ring *want, u32 min_fill);
 bool dt_ring_stuck(struct dt_ring *r, u32 took);
 bool dt_ring_resync(struct dt_ring *r);
 

@@ -688,6 +688,28 @@ int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 }
 
 /**
+ * dt_ring_wanted() - does a harvest take this ring?
+ * @r: the ring
+ * @vcpu_harvest: the harvest is a per-vCPU one (a RING_FULL exit, or a
+ *                harvest of the rings filled enough); every other takes
+ *                every ring
+ * @want: for a per-vCPU harvest, the one ring it takes, or NULL for every
+ *        ring with at least @min_fill used entries
+ * @min_fill: see @want
+ *
+ * Return: true if the harvest walks @r.
+ */
+bool dt_ring_wanted(const struct dt_ring *r, bool vcpu_harvest,
+		    const struct dt_ring *want, u32 min_fill)
+{
+	if (!vcpu_harvest)
+		return true;
+	if (want)
+		return want == r;
+	return dt_ring_fill(r) >= min_fill;
+}
+
+/**
  * dt_rings_reset_and_mark() - the end of a harvest's rings
  * @ops: the home's rings and KVM_RESET_DIRTY_RINGS
  * @max_calls: as for dt_rings_reset()

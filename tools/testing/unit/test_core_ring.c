@@ -398,6 +398,23 @@ static void fill_of_an_unsynced_ring_counts_its_used_entries(void **state)
 	assert_int_equal(dt_ring_fill(&w->ring), 7);
 }
 
+/* Which rings a harvest takes: all, one vCPU's, or the ones filled enough. */
+static void a_harvest_takes_the_rings_it_names(void **state)
+{
+	struct world *w = *state;
+	struct dt_ring other = w->ring;
+	u32 i;
+
+	for (i = 0; i < 3; i++)
+		push(w, w->ring.fetch + i, SLOT_A, i);
+	assert_true(dt_ring_wanted(&w->ring, false, NULL, 0));
+	assert_true(dt_ring_wanted(&w->ring, false, &other, 99));
+	assert_true(dt_ring_wanted(&w->ring, true, &w->ring, 99));
+	assert_false(dt_ring_wanted(&w->ring, true, &other, 0));
+	assert_true(dt_ring_wanted(&w->ring, true, NULL, 3));
+	assert_false(dt_ring_wanted(&w->ring, true, NULL, 4));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -417,6 +434,7 @@ int main(void)
 		T(slot_lookup_uses_and_survives_its_hint),
 		T(fill_counts_the_dirty_run_and_our_unreset_entries),
 		T(fill_of_an_unsynced_ring_counts_its_used_entries),
+		T(a_harvest_takes_the_rings_it_names),
 #undef T
 	};
 
