@@ -43,7 +43,7 @@ struct dirtytrack {
 };
 
 /**
- * struct dt_region - a region (core/regions.c), as both backends keep it
+ * struct dt_lib_region - a region (core/regions.c), as both backends keep it
  * @r: the region.  @r.merged is the set the consumer claims from: the
  *     module's, mapped (kernel backend), or this process's (user backend);
  *     @r.pending and the move fields are the user backend's
@@ -120,10 +120,10 @@ struct dirtytrack_tracker {
  * for the matching ioctl; both backends answer every misuse alike.
  * @region_add fills in @r->merged; @region_remove harvests the region and
  * copies its last bits out before the common code unlinks it; @region_move
- * harvests and moves @r to @new_gfn (dt_region_moved()); @sync fills @st and adds each
- * vCPU's entries to its @entries (and its overflows); @harvest_vcpu
- * harvests @v's ring, or every ring holding at least @min_fill used
- * entries when @v is NULL, and does the same.
+ * harvests and moves @r to @new_gfn (dt_region_moved()); @sync fills @st
+ * and adds each vCPU's entries to its @entries (and its overflows);
+ * @harvest_vcpu harvests @v's ring, or every ring holding at least
+ * @min_fill used entries when @v is NULL, and does the same.
  */
 struct dt_backend_ops {
 	int (*create)(struct dirtytrack_tracker *t, int vm_fd);
