@@ -463,20 +463,27 @@ int dt_lib_iommu_maps(const struct dirtytrack_iova_map *m, uint32_t nr,
 	return 0;
 }
 
-/* A map both backends accept (core/iommu.c), before any call. */
+/*
+ * A map both backends accept, before any call: each entry as the core
+ * checks it (dt_iommu_map_check()), with nothing to allocate.
+ */
 static int dt_check_maps(struct dirtytrack_tracker *t,
 			 const struct dirtytrack_iova_map *m, uint32_t nr)
 {
-	struct dt_iommu_map *c;
-	int ret;
+	uint64_t end = 0;
+	uint32_t i;
 
 	if (nr > DT_MAX_IOMMU_MAPS || (nr && !m))
 		return -EINVAL;
-	ret = dt_lib_iommu_maps(m, nr, &c);
-	if (!ret)
-		ret = dt_iommu_maps_check(c, nr, t->dt->page_shift);
-	free(c);
-	return ret;
+	for (i = 0; i < nr; i++) {
+		const struct dt_iommu_map e = { m[i].iova, m[i].gpa,
+						m[i].length };
+
+		if (dt_iommu_map_check(&e, end, t->dt->page_shift))
+			return -EINVAL;
+		end = e.iova + e.length;
+	}
+	return 0;
 }
 
 /*

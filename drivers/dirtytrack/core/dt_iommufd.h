@@ -120,6 +120,8 @@ struct dt_iommu_xlate {
 	const struct dt_regions *rs;
 };
 
+int dt_iommu_map_check(const struct dt_iommu_map *m, u64 prev_end,
+		       unsigned int page_shift);
 int dt_iommu_maps_check(const struct dt_iommu_map *m, u32 nr,
 			unsigned int page_shift);
 bool dt_iommu_gfn(const struct dt_iommu_xlate *x, u64 iova, u64 *gfn);

@@ -10,36 +10,52 @@
 #include "dt_iommufd.h"
 
 /**
- * dt_iommu_maps_check() - is a map one both homes accept?
- * @m: the entries
- * @nr: how many
+ * dt_iommu_map_check() - is one map entry acceptable?
+ * @m: the entry
+ * @prev_end: the end of the IOVA of the entries before it (0 for none)
  * @page_shift: the host's page size, log2
  *
- * Every entry is non-empty and page-aligned, its IOVA below
+ * The entry is non-empty and page-aligned, its IOVA below
  * DT_IOMMU_MAX_IOVA and its GPA below DT_IOMMU_MAX_GPA without wrapping,
- * and the entries are sorted by IOVA without overlap.
+ * and it starts at or after @prev_end: entries are sorted by IOVA and do
+ * not overlap.
  *
  * Return: 0, or -EINVAL.
+ */
+int dt_iommu_map_check(const struct dt_iommu_map *m, u64 prev_end,
+		       unsigned int page_shift)
+{
+	u64 mask = ((u64)1 << page_shift) - 1, len = m->length;
+
+	if (!len || ((m->iova | m->gpa | len) & mask) ||
+	    m->iova + (len - 1) < m->iova ||
+	    m->iova + (len - 1) >= DT_IOMMU_MAX_IOVA ||
+	    m->gpa + (len - 1) < m->gpa ||
+	    m->gpa + (len - 1) >= DT_IOMMU_MAX_GPA || m->iova < prev_end)
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * dt_iommu_maps_check() - is a map one both homes accept?
+ * @m: the entries
+ * @nr: how many, at most DT_MAX_IOMMU_MAPS
+ * @page_shift: the host's page size, log2
+ *
+ * Return: 0, or -EINVAL (dt_iommu_map_check() of each entry).
  */
 int dt_iommu_maps_check(const struct dt_iommu_map *m, u32 nr,
 			unsigned int page_shift)
 {
-	u64 mask = ((u64)1 << page_shift) - 1, end = 0;
+	u64 end = 0;
 	u32 i;
 
 	if (nr > DT_MAX_IOMMU_MAPS)
 		return -EINVAL;
 	for (i = 0; i < nr; i++) {
-		u64 len = m[i].length;
-
-		if (!len || ((m[i].iova | m[i].gpa | len) & mask) ||
-		    m[i].iova + (len - 1) < m[i].iova ||
-		    m[i].iova + (len - 1) >= DT_IOMMU_MAX_IOVA ||
-		    m[i].gpa + (len - 1) < m[i].gpa ||
-		    m[i].gpa + (len - 1) >= DT_IOMMU_MAX_GPA ||
-		    (i && m[i].iova < end))
+		if (dt_iommu_map_check(&m[i], end, page_shift))
 			return -EINVAL;
-		end = m[i].iova + len;
+		end = m[i].iova + m[i].length;
 	}
 	return 0;
 }
