@@ -70,18 +70,16 @@ bool dt_regions_overlap(const struct dt_regions *rs,
 int dt_regions_check_new(const struct dt_regions *rs, u32 slot, u64 first_gfn,
 			 u64 npages)
 {
-	int i, free = -1;
+	int i;
 
-	for (i = 0; i < DT_MAX_REGIONS; i++) {
-		if (!rs->v[i] && free < 0)
-			free = i;
-		if (rs->v[i] && rs->v[i]->slot.slot == slot)
-			return -EEXIST;
-	}
-	if (dt_regions_overlap(rs, NULL, slot >> 16, first_gfn,
+	if (dt_regions_find(rs, slot) ||
+	    dt_regions_overlap(rs, NULL, slot >> 16, first_gfn,
 			       first_gfn + npages))
 		return -EEXIST;
-	return free < 0 ? -ENOSPC : free;
+	for (i = 0; i < DT_MAX_REGIONS; i++)
+		if (!rs->v[i])
+			return i;
+	return -ENOSPC;
 }
 
 /* Put @r at index @i, which dt_regions_check_new() returned. */
