@@ -22,7 +22,7 @@ struct dt_kscratch {
 
 struct dt_kernel {
 	struct dt_kscratch kvm_bitmap;
-	struct dt_kscratch iommu[DT_LIB_MAX_IOMMU];
+	struct dt_kscratch iommu[DT_MAX_IOMMU];
 	struct dirtytrack_vcpu_stat *vcpu_stats;	/* one per ring */
 	uint32_t nr_vcpu_stats;
 };
@@ -75,7 +75,7 @@ static void dt_k_destroy(struct dirtytrack_tracker *t)
 
 	close(t->fd);
 	dt_kscratch_free(&dt_k(t)->kvm_bitmap);
-	for (i = 0; i < DT_LIB_MAX_IOMMU; i++)
+	for (i = 0; i < DT_MAX_IOMMU; i++)
 		dt_kscratch_free(&dt_k(t)->iommu[i]);
 	free(dt_k(t)->vcpu_stats);
 	free(t->priv);
@@ -317,7 +317,7 @@ static int dt_k_attach_iommu(struct dirtytrack_tracker *t,
 	c.scratch_addr = (uintptr_t)s.addr;
 	c.scratch_size = s.size;
 	ret = DT_IOCTL(t->fd, DIRTYTRACK_ATTACH_IOMMU, &c);
-	if (!ret && c.out_source_id >= DT_LIB_MAX_IOMMU) {
+	if (!ret && c.out_source_id >= DT_MAX_IOMMU) {
 		/* A newer module with more sources than this library knows. */
 		struct dirtytrack_iommu_detach d = {
 			.size = sizeof(d), .source_id = c.out_source_id,
@@ -369,7 +369,7 @@ static int dt_k_iommu_detach(struct dirtytrack_tracker *t, uint32_t id)
 
 	ret = DT_IOCTL(t->fd, DIRTYTRACK_IOMMU_DETACH, &c);
 	/* The module is done with the scratch only once detached. */
-	if (!ret && id < DT_LIB_MAX_IOMMU)
+	if (!ret && id < DT_MAX_IOMMU)
 		dt_kscratch_free(&dt_k(t)->iommu[id]);
 	return ret;
 }

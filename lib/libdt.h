@@ -25,10 +25,9 @@
 #include <linux/dirtytrack.h>
 
 #include "dirtytrack.h"
-#include "dt_core.h"
+#include "dt_iommufd.h"	/* the core, and its iommu source's limits */
 
 #define DT_LIB_MAX_VCPUS	1024	/* the module's DT_MAX_RINGS */
-#define DT_LIB_MAX_IOMMU	16	/* the module's DT_MAX_IOMMU */
 /* KVM_DIRTY_RING_MAX_ENTRIES of include/linux/kvm_host.h, not uapi. */
 #define DT_LIB_RING_MAX_ENTRIES	65536
 /* The module's default max_region_pages: 1 TiB of 4 KiB pages. */

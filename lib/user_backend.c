@@ -467,7 +467,7 @@ static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
 	if (ret)
 		return ret;
 	/* Enabling IOMMU tracking clears its bits: a clean snapshot. */
-	ret = dt_u_iommu_start(t);
+	ret = dt_iommu_srcs_start(&u->iommu);
 	if (ret)
 		return ret;
 	if (all_dirty)
@@ -491,7 +491,7 @@ static int dt_u_stop(struct dirtytrack_tracker *t)
 		if (ret)
 			return ret;
 	}
-	dt_u_iommu_stop(t);
+	dt_iommu_srcs_stop(&u->iommu);
 	u->state = DT_IDLE;
 	return 0;
 }

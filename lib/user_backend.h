@@ -14,6 +14,8 @@
 
 #include <signal.h>
 
+#include "dt_io.h"
+#include "dt_iommufd.h"
 #include "libdt.h"
 
 /* What a harvest covers: the module's enum dt_harvest_kind. */
@@ -49,7 +51,13 @@ struct dt_u_vmm_log {
 	bool written;		/* dt_u_vmm_mark() wrote it since the harvest */
 };
 
-struct dt_u_iommu;
+/* A VMM file and memory of this process for its bitmaps (user_io.c). */
+struct dt_u_io {
+	struct dt_io io;
+	int fd;
+	uint64_t *buf;
+	size_t map_len;
+};
 
 struct dt_user {
 	int vm_fd;
@@ -62,7 +70,7 @@ struct dt_user {
 	uint64_t table_gen;
 	struct dt_u_kvm_bitmap *kbm;
 	struct dt_u_vmm_log vmm;
-	struct dt_u_iommu *iommu[DT_LIB_MAX_IOMMU];
+	struct dt_iommu_srcs iommu;	/* struct dt_u_iommu, by id */
 };
 
 static inline struct dt_user *dt_u(struct dirtytrack_tracker *t)
@@ -75,6 +83,10 @@ static inline struct dt_user *dt_u(struct dirtytrack_tracker *t)
 
 /* user_backend.c */
 int dt_u_kcmp_files(int a, int b);
+
+/* user_io.c */
+int dt_u_io_init(struct dt_u_io *io, int fd, u64 words, u64 pg, bool guard);
+void dt_u_io_free(struct dt_u_io *io);
 
 /* user_kvm_bitmap.c */
 int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
@@ -102,8 +114,6 @@ int dt_u_iommu_peek(struct dirtytrack_tracker *t, uint32_t id, uint64_t iova,
 		    uint64_t length, uint64_t *out_dirty);
 int dt_u_iommu_detach(struct dirtytrack_tracker *t, uint32_t id);
 void dt_u_iommu_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h);
-int dt_u_iommu_start(struct dirtytrack_tracker *t);
-void dt_u_iommu_stop(struct dirtytrack_tracker *t);
 void dt_u_iommu_free_all(struct dirtytrack_tracker *t);
 
 #endif /* DT_USER_BACKEND_H */

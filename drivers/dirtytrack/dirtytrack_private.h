@@ -18,6 +18,8 @@
 #include <uapi/linux/dirtytrack_netlink.h>
 
 #include "core/dt_core.h"
+#include "core/dt_io.h"
+#include "core/dt_iommufd.h"
 
 struct file;
 struct inode;
@@ -112,12 +114,11 @@ int dt_ucmd_respond_fd(struct dt_ucmd *ucmd, size_t cmd_len,
 
 /*
  * Limits, so a fake region or vCPU count hits a cap, not the allocator
- * (DT_MAX_REGIONS is the core's).
+ * (DT_MAX_REGIONS and DT_MAX_IOMMU are the core's).
  */
 #define DT_MAX_RINGS		1024
 /* struct dirtytrack_vcpu_stat as it was first: vcpu_id and harvested. */
 #define DT_VCPU_STAT_V0_SIZE	8
-#define DT_MAX_IOMMU		16
 
 /*
  * kvm.c: talking to KVM through its public uAPI only: ioctls on the files
@@ -194,12 +195,16 @@ struct dt_ring_source {
 
 /**
  * struct dt_scratch - scratch memory a VMM lends (scratch.c)
+ * @io: the core's view of @file and the scratch (dt_scratch_io_ops)
+ * @file: the file its ioctls are issued on (KVM's VM, an iommufd)
  * @base: its start: DIRTYTRACK_SCRATCH_HEADER bytes of ioctl arguments,
  *        then the bitmap the kernel interface writes (untrusted)
  * @words: bitmap words it holds after the header
  * @bounce: a kernel copy of one chunk of the bitmap
  */
 struct dt_scratch {
+	struct dt_io io;
+	struct file *file;
 	u8 __user *base;
 	u64 words;
 	u64 *bounce;
@@ -213,6 +218,7 @@ int dt_scratch_ioctl(struct dt_scratch *s, struct file *file,
 		     unsigned int cmd, const void *arg, size_t len);
 int dt_scratch_read(struct dt_scratch *s, u64 first_word, u64 n);
 int dt_scratch_check_pinnable(struct dt_scratch *s);
+extern const struct dt_io_ops dt_scratch_io_ops;
 
 /**
  * struct dt_kvm_bitmap - the kvm-bitmap source
@@ -225,25 +231,15 @@ struct dt_kvm_bitmap {
 };
 
 struct dt_vmm_log;
-struct dt_iommu_map;
 
 /**
  * struct dt_iommu_source - one HWPT's dirty bits, through iommufd
- * @iommufd: the VMM's iommufd file, held
- * @hwpt_id: the HWPT in it
- * @tracking: its dirty tracking is on (found on, declared on, or enabled)
- * @enabled: the tracker turned it on, and turns it off at STOP or detach
- * @maps: the IOVA to GPA map, sorted by IOVA; NULL for the identity
- * @nr_maps: entries in @maps
- * @scratch: where iommufd's ioctls take their arguments and bitmap
+ * @src: the core's source (core/iommu_source.c)
+ * @scratch: where iommufd's ioctls take their arguments and bitmap; its
+ *           file is the VMM's iommufd, held
  */
 struct dt_iommu_source {
-	struct file *iommufd;
-	u32 hwpt_id;
-	bool tracking;
-	bool enabled;
-	struct dt_iommu_map *maps;
-	u32 nr_maps;
+	struct dt_iommu_src src;
 	struct dt_scratch scratch;
 };
 
@@ -344,8 +340,7 @@ struct dt_stats {
  * @kbm_shown: its flags once attached, -1 without one: what netlink shows
  *             (it must not follow @kbm, which a failed attach frees)
  * @vmm: the vmm source's log, always there (shared with its files)
- * @iommu: the iommu sources, by id
- * @nr_iommu: how many
+ * @iommu: the iommu sources (struct dt_iommu_source), by id
  * @stats: the figures netlink reports
  *
  * Netlink and the ring scan read a tracker under dt_trackers_lock, which
@@ -375,8 +370,7 @@ struct dt_tracker {
 	struct dt_kvm_bitmap *kbm;
 	s64 kbm_shown;
 	struct dt_vmm_log *vmm;
-	struct dt_iommu_source *iommu[DT_MAX_IOMMU];
-	u32 nr_iommu;
+	struct dt_iommu_srcs iommu;
 	struct dt_stats stats;
 };
 
@@ -607,8 +601,6 @@ int dt_iommu_set_map(struct dt_tracker *t,
 		     struct dirtytrack_iommu_set_map *cmd);
 int dt_iommu_peek(struct dt_tracker *t, struct dirtytrack_iommu_peek *cmd);
 int dt_iommu_detach(struct dt_tracker *t, u32 id);
-int dt_iommu_start(struct dt_tracker *t);
-void dt_iommu_stop(struct dt_tracker *t);
 void dt_iommu_free_all(struct dt_tracker *t);
 
 /* vmm_source.c */

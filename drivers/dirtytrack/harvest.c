@@ -97,7 +97,7 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
 	struct dt_collect c = { .t = t, .h = h };
 	/* Worth a worker only when there are ioctls to overlap with. */
-	bool async = t->nr_iommu && t->nr_rings && h->kind != DT_HARVEST_VCPU;
+	bool async = t->iommu.nr && t->nr_rings && h->kind != DT_HARVEST_VCPU;
 	bool collected = !async;
 	u64 now = ktime_get_ns(), pages = 0;
 	size_t i;

@@ -119,7 +119,7 @@ static int dt_nl_put_tracker_attrs(struct sk_buff *skb,
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_PAGES, pages) ||
 	    nla_put_u32(skb, DIRTYTRACK_A_TRACKER_RINGS, nr_rings) ||
 	    (kbm >= 0 && nla_put_u32(skb, DIRTYTRACK_A_TRACKER_KVM_BITMAP, kbm)) ||
-	    nla_put_u32(skb, DIRTYTRACK_A_TRACKER_IOMMUS, READ_ONCE(t->nr_iommu)) ||
+	    nla_put_u32(skb, DIRTYTRACK_A_TRACKER_IOMMUS, READ_ONCE(t->iommu.nr)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_SYNCS, READ_ONCE(st->syncs)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_TRACKER_HARVESTED,
 			 READ_ONCE(st->harvested)) ||

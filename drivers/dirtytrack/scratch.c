@@ -9,6 +9,7 @@
  * a length.
  */
 #include <linux/mm.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -40,6 +41,10 @@ int dt_scratch_init(struct dt_scratch *s, u64 addr, u64 size, u64 min_words,
 		return -ENOMEM;
 	s->base = u64_to_user_ptr(addr);
 	s->words = (size - DIRTYTRACK_SCRATCH_HEADER) / sizeof(u64);
+	s->io = (struct dt_io){
+		.ops = &dt_scratch_io_ops, .words = s->words,
+		.chunk = DT_SCRATCH_CHUNK_WORDS, .page_size = PAGE_SIZE,
+	};
 	return 0;
 }
 
@@ -90,6 +95,60 @@ int dt_scratch_read(struct dt_scratch *s, u64 first_word, u64 n)
 		return -EFAULT;
 	return 0;
 }
+
+/* ---- the core's view of a file and its scratch (core/dt_io.h) ---------- */
+
+static struct dt_scratch *dt_io_scratch(struct dt_io *io)
+{
+	return container_of(io, struct dt_scratch, io);
+}
+
+static int dt_scratch_io_ioctl(struct dt_io *io, unsigned int cmd,
+			       const void *arg, size_t len)
+{
+	struct dt_scratch *s = dt_io_scratch(io);
+
+	return dt_scratch_ioctl(s, s->file, cmd, arg, len);
+}
+
+static u64 dt_scratch_io_addr(struct dt_io *io, u64 w)
+{
+	return (u64)(uintptr_t)(dt_scratch_bitmap(dt_io_scratch(io)) + w);
+}
+
+static int dt_scratch_io_zero(struct dt_io *io, u64 w, u64 n)
+{
+	u64 __user *p = dt_scratch_bitmap(dt_io_scratch(io)) + w;
+
+	return clear_user(p, n * sizeof(u64)) ? -EFAULT : 0;
+}
+
+static const u64 *dt_scratch_io_read(struct dt_io *io, u64 w, u64 n)
+{
+	struct dt_scratch *s = dt_io_scratch(io);
+
+	return dt_scratch_read(s, w, n) ? NULL : s->bounce;
+}
+
+static bool dt_scratch_io_stop(struct dt_io *io)
+{
+	cond_resched();
+	return fatal_signal_pending(current);
+}
+
+static bool dt_scratch_io_same(struct dt_io *a, struct dt_io *b)
+{
+	return dt_io_scratch(a)->file == dt_io_scratch(b)->file;
+}
+
+const struct dt_io_ops dt_scratch_io_ops = {
+	.ioctl = dt_scratch_io_ioctl,
+	.addr = dt_scratch_io_addr,
+	.zero = dt_scratch_io_zero,
+	.read = dt_scratch_io_read,
+	.stop = dt_scratch_io_stop,
+	.same = dt_scratch_io_same,
+};
 
 /**
  * dt_scratch_check_pinnable() - can an interface that pins it use it?

@@ -276,7 +276,7 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 	if (ret)
 		return ret;
 	/* Enabling IOMMU tracking clears its bits: a clean snapshot. */
-	ret = dt_iommu_start(t);
+	ret = dt_iommu_srcs_start(&t->iommu);
 	if (ret)
 		return ret;
 	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
@@ -303,7 +303,7 @@ static int dt_tracker_stop(struct dt_ucmd *ucmd)
 		if (ret)
 			return ret;
 	}
-	dt_iommu_stop(t);
+	dt_iommu_srcs_stop(&t->iommu);
 	WRITE_ONCE(t->state, DT_IDLE);
 	return 0;
 }

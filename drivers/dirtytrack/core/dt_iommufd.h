@@ -132,4 +132,77 @@ u64 dt_iommu_take_words(const struct dt_iommu_xlate *x, u64 iova,
 			struct dt_gfn_hint *hint);
 u64 dt_iommu_cut(u64 iova, u64 end, u64 max_pages, unsigned int page_shift);
 
+/* ---- the source (iommu_source.c) ----------------------------------------- */
+
+/* Iommu sources a tracker takes at most. */
+#define DT_MAX_IOMMU		16
+
+struct dt_io;
+
+/**
+ * struct dt_iommu_src - one HWPT's dirty bits, through iommufd
+ * @io: the iommufd file and the memory its reads write (the home's)
+ * @hwpt_id: the HWPT in it
+ * @tracking: its dirty tracking is on (found on, declared on, or enabled)
+ * @enabled: the tracker turned it on, and turns it off at STOP or detach
+ * @maps: the IOVA to GPA map, sorted by IOVA; NULL for the identity
+ * @nr_maps: entries in @maps
+ * @page_shift: the host's page size, log2
+ */
+struct dt_iommu_src {
+	struct dt_io *io;
+	u32 hwpt_id;
+	bool tracking;
+	bool enabled;
+	struct dt_iommu_map *maps;
+	u32 nr_maps;
+	unsigned int page_shift;
+};
+
+/**
+ * struct dt_iommu_srcs - a tracker's iommu sources
+ * @v: by id
+ * @nr: how many
+ */
+struct dt_iommu_srcs {
+	struct dt_iommu_src *v[DT_MAX_IOMMU];
+	u32 nr;
+};
+
+/**
+ * struct dt_iommu_read - how a read goes (its bits are pending), and what
+ *                        it counts
+ * @flags: DT_IOMMU_DIRTY_NO_CLEAR or 0
+ * @quiet: a failed call marks nothing (see dt_iommu_src_attach())
+ * @pages: pages it found that fall in a region
+ * @calls: IOMMU_HWPT_GET_DIRTY_BITMAP calls
+ * @errors: failed calls (their ranges marked dirty)
+ */
+struct dt_iommu_read {
+	u32 flags;
+	bool quiet;
+	u64 pages;
+	u32 calls;
+	u32 errors;
+};
+
+void dt_iommu_read_run(struct dt_iommu_src *src, const struct dt_regions *rs,
+		       u64 iova, u64 npages, struct dt_iommu_read *rd);
+void dt_iommu_srcs_harvest(struct dt_iommu_srcs *ss,
+			   const struct dt_regions *rs,
+			   struct dt_iommu_read *rd);
+int dt_iommu_srcs_free_id(const struct dt_iommu_srcs *ss);
+int dt_iommu_src_attach(struct dt_iommu_srcs *ss, const struct dt_regions *rs,
+			struct dt_iommu_src *src, int id, bool tracking_on,
+			bool tracking);
+struct dt_iommu_map *dt_iommu_src_set_map(struct dt_iommu_src *src,
+					  const struct dt_regions *rs,
+					  struct dt_iommu_map *maps, u32 nr);
+u64 dt_iommu_src_peek(struct dt_iommu_src *src, const struct dt_regions *rs,
+		      u64 iova, u64 length);
+struct dt_iommu_src *dt_iommu_src_detach(struct dt_iommu_srcs *ss,
+					 const struct dt_regions *rs, u32 id);
+int dt_iommu_srcs_start(struct dt_iommu_srcs *ss);
+void dt_iommu_srcs_stop(struct dt_iommu_srcs *ss);
+
 #endif /* DT_CORE_IOMMUFD_H */

@@ -1082,8 +1082,8 @@ static void vm_iommu_unknown_source(void **state)
 {
 	struct dirtytrack_tracker *t = need_vm(state);
 	struct dirtytrack_iova_map map = { .iova = 0, .gpa = 0, .length = PG };
-	static const uint32_t ids[] = { 0, 1, DT_LIB_MAX_IOMMU - 1,
-					DT_LIB_MAX_IOMMU, UINT32_MAX };
+	static const uint32_t ids[] = { 0, 1, DT_MAX_IOMMU - 1,
+					DT_MAX_IOMMU, UINT32_MAX };
 	uint64_t d = 99;
 	size_t i;
 

@@ -15,39 +15,11 @@
 #include <cmocka.h>
 
 #include "dt_iommufd.h"
+#include "two_regions.h"
 
 #define PS	12
 #define PG	((u64)1 << PS)
-#define NPAGES	256
-
-/* Two regions of address space 0, frames [0, 256) and [1024, 1280). */
-struct world {
-	u64 words[2][2][NPAGES / 64], sum[2][2][1];
-	struct dt_region r[2];
-	struct dt_regions rs;
-};
-
-static void world_init(struct world *w)
-{
-	int i;
-
-	memset(w, 0, sizeof(*w));
-	for (i = 0; i < 2; i++) {
-		w->r[i].slot = (struct dt_slot){ DT_SLOT(0, i), NPAGES,
-						 &w->r[i].pending };
-		w->r[i].first_gfn = i * 1024;
-		w->r[i].pending = (struct dt_bitmap){ w->words[i][0],
-						      w->sum[i][0], NPAGES };
-		w->r[i].merged = (struct dt_bitmap){ w->words[i][1],
-						     w->sum[i][1], NPAGES };
-		dt_regions_link(&w->rs, i, &w->r[i]);
-	}
-}
-
-static bool pending(struct world *w, int i, u64 page)
-{
-	return w->words[i][0][page / 64] >> (page % 64) & 1;
-}
+#define NPAGES	TWO_NPAGES
 
 static void maps_are_checked(void **state)
 {
@@ -88,13 +60,13 @@ static void bits_are_translated_through_the_map(void **state)
 	struct dt_iommu_map maps[2] = {
 		{ 0x100000, 10 * PG, 4 * PG }, { 0x200000, 1030 * PG, 64 * PG },
 	};
-	struct world w;
+	struct two_regions w;
 	struct dt_iommu_xlate x;
 	struct dt_gfn_hint hint = { 0 };
 	u64 bits[2] = { 0x9, 0 }, gfn;
 
 	(void)state;
-	world_init(&w);
+	two_regions_init(&w);
 	x = (struct dt_iommu_xlate){ maps, 2, PS, &w.rs };
 	assert_true(dt_iommu_gfn(&x, 0x100000 + 3 * PG, &gfn));
 	assert_int_equal(gfn, 13);
@@ -102,14 +74,14 @@ static void bits_are_translated_through_the_map(void **state)
 	/* Pages 0 and 3 from IOVA 1 MiB: frames 10 and 13. */
 	assert_int_equal(dt_iommu_take_words(&x, 0x100000, 0, bits, 1, &hint),
 			 2);
-	assert_true(pending(&w, 0, 10));
-	assert_true(pending(&w, 0, 13));
+	assert_true(two_regions_pending(&w, 0, 10));
+	assert_true(two_regions_pending(&w, 0, 13));
 	/* Word 1 of a read from 2 MiB - 64 pages: pages 64.. are 2 MiB.. */
 	bits[1] = 0x3;
 	assert_int_equal(dt_iommu_take_words(&x, 0x200000 - 64 * PG, 1,
 					     bits + 1, 1, &hint), 2);
-	assert_true(pending(&w, 1, 6));
-	assert_true(pending(&w, 1, 7));
+	assert_true(two_regions_pending(&w, 1, 6));
+	assert_true(two_regions_pending(&w, 1, 7));
 	/* Unmapped IOVA: nothing. */
 	assert_int_equal(dt_iommu_take_words(&x, 0x300000, 0, bits, 1, &hint),
 			 0);
@@ -120,7 +92,7 @@ static void bits_are_translated_through_the_map(void **state)
 	bits[0] = 1;
 	assert_int_equal(dt_iommu_take_words(&x, 1100 * PG, 0, bits, 1, &hint),
 			 1);
-	assert_true(pending(&w, 1, 76));
+	assert_true(two_regions_pending(&w, 1, 76));
 }
 
 /* An error marks what the range maps, and only that. */
@@ -129,15 +101,15 @@ static void errors_mark_what_the_range_maps(void **state)
 	struct dt_iommu_map maps[2] = {
 		{ 0x100000, 10 * PG, 4 * PG }, { 0x200000, 1030 * PG, 64 * PG },
 	};
-	struct world w;
+	struct two_regions w;
 	struct dt_iommu_xlate x;
 
 	(void)state;
-	world_init(&w);
+	two_regions_init(&w);
 	x = (struct dt_iommu_xlate){ maps, 2, PS, &w.rs };
 	dt_iommu_mark_range(&x, 0x100000 + 2 * PG, 0x200000 + 2 * PG);
 	assert_int_equal(dt_bitmap_weight(&w.r[0].pending), 2);	/* 12, 13 */
-	assert_true(pending(&w, 0, 12));
+	assert_true(two_regions_pending(&w, 0, 12));
 	assert_int_equal(dt_bitmap_weight(&w.r[1].pending), 2);	/* 6, 7 */
 	dt_iommu_mark_all(&x);
 	assert_int_equal(dt_bitmap_weight(&w.r[0].pending), 4);
