@@ -77,12 +77,12 @@ static void dt_u_rings_collect(struct dirtytrack_tracker *t,
 
 		v->last = 0;
 		v->last_overflow = false;
-		if (!dt_ring_wanted(&v->ring, h->kind == DT_U_VCPU,
+		if (!dt_ring_wanted(&v->ring, h->kind == DT_HARVEST_VCPU,
 				    h->vcpu ? &h->vcpu->ring : NULL,
 				    h->min_fill))
 			continue;
 		v->last = dt_ring_collect(&v->ring, &dt_u(t)->table,
-					  h->kind == DT_U_VCPU && h->vcpu == v,
+					  h->kind == DT_HARVEST_VCPU && h->vcpu == v,
 					  &st);
 		v->last_overflow = st.overflow != overflow;
 	}
@@ -200,13 +200,13 @@ static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 	ret = dt_u_table_sync(t);
 	if (ret)
 		return ret;
-	if (h->kind != DT_U_VCPU)
+	if (h->kind != DT_HARVEST_VCPU)
 		dt_u_iommu_harvest(t, h);
 	dt_u_rings_collect(t, h);
 	ret = dt_u_rings_reset(t, h);
 	if (ret)
 		return ret;
-	if (h->kind != DT_U_VCPU)
+	if (h->kind != DT_HARVEST_VCPU)
 		dt_u_vmm_harvest(t, h);
 	dt_u_kvm_bitmap_harvest(t, h);
 	dt_regions_publish(&t->regions);
@@ -381,7 +381,7 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 			      struct dt_region *r, uint64_t *bitmap,
 			      uint64_t *out_dirty)
 {
-	struct dt_u_harvest h = { .kind = DT_U_REMOVE, .region = r };
+	struct dt_u_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
 	int ret;
 
 	ret = dt_u_may_harvest(t);
@@ -403,7 +403,7 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 static int dt_u_region_move(struct dirtytrack_tracker *t,
 			    struct dt_region *r, uint64_t new_gfn)
 {
-	struct dt_u_harvest h = { .kind = DT_U_SYNC };
+	struct dt_u_harvest h = { .kind = DT_HARVEST_SYNC };
 	int ret;
 
 	ret = dt_u_may_harvest(t);
@@ -422,7 +422,7 @@ static int dt_u_attach_ring(struct dirtytrack_tracker *t, struct dt_lib_vcpu *v)
 	struct dt_user *u = dt_u(t);
 
 	/* A VM declared ringless has no ring to attach. */
-	if (u->kbm && !(u->kbm->flags & DIRTYTRACK_KVM_RING))
+	if (u->kbm && !(u->kbm->src.flags & DIRTYTRACK_KVM_RING))
 		return -EINVAL;
 	v->ring.gfns = v->map;
 	v->ring.size = v->map_size / sizeof(struct kvm_dirty_gfn);
@@ -436,7 +436,7 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 			     uint64_t *out)
 {
 	struct dt_u_harvest h = {
-		.kind = DT_U_VCPU, .vcpu = v, .min_fill = min_fill,
+		.kind = DT_HARVEST_VCPU, .vcpu = v, .min_fill = min_fill,
 	};
 	uint32_t i;
 	int ret;
@@ -456,7 +456,7 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 
 static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
 {
-	struct dt_u_harvest h = { .kind = DT_U_SYNC };
+	struct dt_u_harvest h = { .kind = DT_HARVEST_SYNC };
 	struct dt_user *u = dt_u(t);
 	int ret;
 
@@ -479,7 +479,7 @@ static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
 static int dt_u_stop(struct dirtytrack_tracker *t)
 {
 	/* The backup bitmap too: clearing KVM_MEM_LOG_DIRTY_PAGES drops it. */
-	struct dt_u_harvest h = { .kind = DT_U_ALL };
+	struct dt_u_harvest h = { .kind = DT_HARVEST_ALL };
 	struct dt_user *u = dt_u(t);
 	int ret;
 
@@ -500,7 +500,7 @@ static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		     struct dirtytrack_sync_stats *st)
 {
 	struct dt_u_harvest h = {
-		.kind = phase == DT_PHASE_FINAL_END ? DT_U_ALL : DT_U_SYNC,
+		.kind = phase == DT_PHASE_FINAL_END ? DT_HARVEST_ALL : DT_HARVEST_SYNC,
 	};
 	struct dt_user *u = dt_u(t);
 	uint32_t i;

@@ -18,28 +18,26 @@
 #include "dt_iommufd.h"
 #include "libdt.h"
 
-/* What a harvest covers: the module's enum dt_harvest_kind. */
-enum dt_u_kind {
-	DT_U_SYNC,	/* every source; no backup bitmap */
-	DT_U_ALL,	/* ... and the backup bitmap (final end, stop) */
-	DT_U_VCPU,	/* one vCPU's ring, or those filled to min_fill */
-	DT_U_REMOVE,	/* every source, and the bitmap of one region */
-};
-
 struct dt_u_harvest {
-	enum dt_u_kind kind;
-	struct dt_lib_vcpu *vcpu;	/* DT_U_VCPU, or NULL: */
+	enum dt_harvest_kind kind;
+	struct dt_lib_vcpu *vcpu;	/* DT_HARVEST_VCPU, or NULL: */
 	uint32_t min_fill;		/* ... rings with this many used */
-	struct dt_region *region;	/* DT_U_REMOVE */
+	struct dt_region *region;	/* DT_HARVEST_REMOVE */
 	struct dirtytrack_sync_stats st;
 };
 
+/* A VMM file and memory of this process for its bitmaps (user_io.c). */
+struct dt_u_io {
+	struct dt_io io;
+	int fd;
+	uint64_t *buf;		/* io.words words */
+	void *map;		/* the mapping holding them */
+	size_t map_len;
+};
+
 struct dt_u_kvm_bitmap {
-	uint32_t flags;		/* DIRTYTRACK_KVM_* */
-	uint64_t *buf;		/* the largest region's words and a guard */
-	uint64_t words;
-	uint64_t *end;		/* the inaccessible page after them */
-	size_t buf_len;		/* the mapping, that page included */
+	struct dt_kvm_bitmap_src src;
+	struct dt_u_io io;	/* the largest region's words and the guard */
 };
 
 struct dt_u_vmm_log {
@@ -51,13 +49,6 @@ struct dt_u_vmm_log {
 	bool written;		/* dt_u_vmm_mark() wrote it since the harvest */
 };
 
-/* A VMM file and memory of this process for its bitmaps (user_io.c). */
-struct dt_u_io {
-	struct dt_io io;
-	int fd;
-	uint64_t *buf;
-	size_t map_len;
-};
 
 struct dt_user {
 	int vm_fd;

@@ -26,7 +26,8 @@ static int dt_u_io_ioctl(struct dt_io *io, unsigned int cmd, const void *arg,
 
 	if (len > sizeof(copy))
 		return -EINVAL;
-	memcpy(copy, arg, len);
+	if (len)
+		memcpy(copy, arg, len);
 	ret = ioctl(dt_u_io(io)->fd, cmd, copy);
 	return ret < 0 ? -errno : ret;
 }
@@ -86,10 +87,12 @@ static const struct dt_io_ops dt_u_io_ops = {
  * dt_u_io_init() - memory for @words bitmap words, for ioctls on @fd
  * @io: the io
  * @fd: the file (not owned)
- * @words: bitmap words, rounded up to a page
+ * @words: bitmap words
  * @pg: the page size
- * @guard: an inaccessible page follows the words: a kernel that writes
- *         past them faults (-EFAULT) instead of overrunning the heap
+ * @guard: an inaccessible page follows exactly @words words: a kernel
+ *         that writes past them faults (-EFAULT) instead of overrunning
+ *         the heap.  Without, the words start on a page and are rounded
+ *         up to a page end.
  *
  * Return: 0, or -ENOMEM.
  */
@@ -107,17 +110,20 @@ int dt_u_io_init(struct dt_u_io *io, int fd, u64 words, u64 pg, bool guard)
 		munmap(p, map_len);
 		return -ENOMEM;
 	}
+	if (!guard)
+		words = len / sizeof(u64);
 	*io = (struct dt_u_io){
-		.io = { .ops = &dt_u_io_ops, .words = len / sizeof(u64),
-			.chunk = len / sizeof(u64), .page_size = pg },
-		.fd = fd, .buf = (u64 *)p, .map_len = map_len,
+		.io = { .ops = &dt_u_io_ops, .words = words, .chunk = words,
+			.page_size = pg },
+		.fd = fd, .buf = (u64 *)(p + len) - words, .map = p,
+		.map_len = map_len,
 	};
 	return 0;
 }
 
 void dt_u_io_free(struct dt_u_io *io)
 {
-	if (io->buf)
-		munmap(io->buf, io->map_len);
-	io->buf = NULL;
+	if (io->map)
+		munmap(io->map, io->map_len);
+	io->map = NULL;
 }

@@ -222,11 +222,12 @@ extern const struct dt_io_ops dt_scratch_io_ops;
 
 /**
  * struct dt_kvm_bitmap - the kvm-bitmap source
- * @flags: the VM's dirty-log configuration, enum dirtytrack_kvm_bitmap_flags
- * @scratch: where KVM's ioctls take their arguments and write the bitmap
+ * @src: the core's source (core/kvm_bitmap.c)
+ * @scratch: where KVM's ioctls take their arguments and write the bitmap;
+ *           its file is the tracker's VM file
  */
 struct dt_kvm_bitmap {
-	u32 flags;
+	struct dt_kvm_bitmap_src src;
 	struct dt_scratch scratch;
 };
 
@@ -377,21 +378,6 @@ struct dt_tracker {
 /* tracker.c: every tracker by id; the lock keeps each one alive. */
 extern struct xarray dt_trackers;
 extern struct mutex dt_trackers_lock;
-
-/**
- * enum dt_harvest_kind - which harvest, and so which sources take part
- * @DT_HARVEST_SYNC: a precopy sync: every source but the backup bitmap
- * @DT_HARVEST_VCPU: one vCPU's ring only (KVM_EXIT_DIRTY_RING_FULL)
- * @DT_HARVEST_ALL: every source, the backup bitmap last (FINAL_END, STOP)
- * @DT_HARVEST_REMOVE: before a region goes: every source, and the
- *                     region's KVM bitmap (backup or plain) only
- */
-enum dt_harvest_kind {
-	DT_HARVEST_SYNC,
-	DT_HARVEST_VCPU,
-	DT_HARVEST_ALL,
-	DT_HARVEST_REMOVE,
-};
 
 /**
  * struct dt_harvest - one harvest: what to take, and what it found

@@ -146,7 +146,7 @@ int dt_ring_attach(struct dt_tracker *t, u64 addr, u32 *vcpu_id)
 	u32 entries, i;
 	int ret;
 
-	if (t->kbm && !(t->kbm->flags & DIRTYTRACK_KVM_RING))
+	if (t->kbm && !(t->kbm->src.flags & DIRTYTRACK_KVM_RING))
 		return -EINVAL;
 	len = dt_ring_vma_check(addr, &vcpu_file);
 	if (len < 0)

@@ -441,6 +441,62 @@ enum dt_state dt_state_synced(enum dt_state s, enum dt_sync_phase p);
 int dt_state_start(enum dt_state s);
 int dt_state_stop(enum dt_state s);
 
+/* ---- harvests ------------------------------------------------------------ */
+
+/**
+ * enum dt_harvest_kind - which harvest, and so which sources take part
+ * @DT_HARVEST_SYNC: a precopy sync: every source but the backup bitmap
+ * @DT_HARVEST_VCPU: one vCPU's ring only (KVM_EXIT_DIRTY_RING_FULL)
+ * @DT_HARVEST_ALL: every source, the backup bitmap last (FINAL_END, STOP)
+ * @DT_HARVEST_REMOVE: before a region goes: every source, and the
+ *                     region's KVM bitmap (backup or plain) only
+ */
+enum dt_harvest_kind {
+	DT_HARVEST_SYNC,
+	DT_HARVEST_VCPU,
+	DT_HARVEST_ALL,
+	DT_HARVEST_REMOVE,
+};
+
+/* ---- the kvm-bitmap source (kvm_bitmap.c) --------------------------------- */
+
+struct dt_io;
+
+/**
+ * struct dt_kvm_bitmap_src - KVM's per-memslot bitmaps, read by a tracker
+ * @io: the VM's file and the memory KVM writes bitmaps into (the home's)
+ * @flags: the VM's dirty-log configuration, enum dirtytrack_kvm_bitmap_flags
+ * @guard_words: words after a region's that show a longer memslot; with
+ *               one more, at most @io's chunk
+ * @guarded: an inaccessible page follows the memory (see kvm_bitmap.c)
+ */
+struct dt_kvm_bitmap_src {
+	struct dt_io *io;
+	u32 flags;
+	u32 guard_words;
+	bool guarded;
+};
+
+/**
+ * struct dt_kvm_bitmap_read - what the kvm-bitmap source found
+ * @pages: pages it published
+ * @errors: failed reads (their regions marked dirty), failed clears, and
+ *          bits past a region's end
+ */
+struct dt_kvm_bitmap_read {
+	u64 pages;
+	u32 errors;
+};
+
+void dt_kvm_bitmap_src_harvest(struct dt_kvm_bitmap_src *kbm,
+			       const struct dt_regions *rs,
+			       enum dt_harvest_kind kind,
+			       struct dt_region *region,
+			       struct dt_kvm_bitmap_read *rd);
+int dt_kvm_bitmap_src_holds(const struct dt_kvm_bitmap_src *kbm, u64 npages);
+int dt_kvm_bitmap_src_attach(struct dt_kvm_bitmap_src *kbm,
+			     const struct dt_regions *rs, bool rings);
+
 /* ---- argument checks (validate.c) ----------------------------------------- */
 
 /* Guest physical addresses end below 2^52 in every KVM architecture. */

@@ -49,7 +49,8 @@ static inline int fake_io_ioctl(struct dt_io *io, unsigned int cmd,
 
 	if (fake_io_step(f))
 		return f->ioctl_err;
-	memcpy(copy, arg, len);
+	if (len)
+		memcpy(copy, arg, len);
 	return f->ioctl(f, cmd, copy);
 }
 
@@ -99,7 +100,8 @@ static inline void fake_io_init(struct fake_io *f, u64 words, u64 chunk,
 				void *ctx)
 {
 	memset(f, 0, sizeof(*f));
-	f->buf = aligned_alloc(FAKE_PAGE, words * sizeof(u64));
+	f->buf = aligned_alloc(FAKE_PAGE, (words * sizeof(u64) + FAKE_PAGE - 1) &
+				      ~(u64)(FAKE_PAGE - 1));
 	memset(f->buf, 0, words * sizeof(u64));
 	f->io = (struct dt_io){ .ops = &fake_io_ops, .words = words,
 				.chunk = chunk, .page_size = FAKE_PAGE };
