@@ -71,9 +71,7 @@ static inline struct dt_lib_region *dt_lib_region(struct dt_region *r)
  * @rate: the vCPU's dirty rate
  * @measured: @rate holds an interval (a vCPU attached late starts fresh)
  * @overflows: harvests that found the ring full
- * @ring: user backend: the walk's state
- * @last: user backend: entries the last harvest took
- * @last_overflow: user backend: the last harvest found the ring full
+ * @ring: user backend: the walk's state, and what the last harvest took
  */
 struct dt_lib_vcpu {
 	uint32_t id;
@@ -85,8 +83,6 @@ struct dt_lib_vcpu {
 	bool measured;
 	uint64_t overflows;
 	struct dt_ring ring;
-	uint32_t last;
-	bool last_overflow;
 };
 
 /* The per-source rates, in struct dirtytrack_rates order. */

@@ -64,34 +64,6 @@ static int dt_u_table_sync(struct dirtytrack_tracker *t)
 /* Test only: issue the reset with signals unblocked (see dt_u_reset_kvm()). */
 bool dt_lib_reset_unblocked;
 
-/* Walk the rings @h asks for into the pending sets. */
-static void dt_u_rings_collect(struct dirtytrack_tracker *t,
-			       struct dt_u_harvest *h)
-{
-	struct dt_ring_stats st = { 0 };
-	uint32_t i;
-
-	for (i = 0; i < t->nr_vcpus; i++) {
-		struct dt_lib_vcpu *v = &t->vcpus[i];
-		uint32_t overflow = st.overflow;
-
-		v->last = 0;
-		v->last_overflow = false;
-		if (!dt_ring_wanted(&v->ring, h->kind == DT_HARVEST_VCPU,
-				    h->vcpu ? &h->vcpu->ring : NULL,
-				    h->min_fill))
-			continue;
-		v->last = dt_ring_collect(&v->ring, &dt_u(t)->table,
-					  h->kind == DT_HARVEST_VCPU && h->vcpu == v,
-					  &st);
-		v->last_overflow = st.overflow != overflow;
-	}
-	h->st.ring_entries += st.harvested;
-	h->st.ring_invalid += st.invalid;
-	h->st.ring_foreign += st.foreign;
-	h->st.ring_overflow += st.overflow;
-}
-
 static struct dt_ring *dt_u_ring_nth(void *ctx, uint32_t i)
 {
 	struct dirtytrack_tracker *t = ctx;
@@ -157,6 +129,31 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 	return cleared < 0 ? -err : cleared;
 }
 
+/* The home's rings, for the core's walk and reset. */
+static struct dt_reset_ops dt_u_rings(struct dirtytrack_tracker *t)
+{
+	return (struct dt_reset_ops){
+		.nr = t->nr_vcpus, .ring = dt_u_ring_nth,
+		.reset = dt_u_reset_kvm, .ctx = t,
+		.table = &dt_u(t)->table,
+	};
+}
+
+/* Walk the rings @h asks for into the pending sets. */
+static void dt_u_rings_collect(struct dirtytrack_tracker *t,
+			       struct dt_u_harvest *h)
+{
+	struct dt_reset_ops ops = dt_u_rings(t);
+	struct dt_ring_stats st = { 0 };
+
+	dt_rings_collect(&ops, h->kind == DT_HARVEST_VCPU,
+			 h->vcpu ? &h->vcpu->ring : NULL, h->min_fill, &st);
+	h->st.ring_entries += st.harvested;
+	h->st.ring_invalid += st.invalid;
+	h->st.ring_foreign += st.foreign;
+	h->st.ring_overflow += st.overflow;
+}
+
 /*
  * The rings' end of a harvest, dt_rings_reset_and_mark(): every mark reset
  * before anything harvested is published (rule reset-before-copy), every
@@ -165,11 +162,7 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 static int dt_u_rings_reset(struct dirtytrack_tracker *t,
 			    struct dt_u_harvest *h)
 {
-	struct dt_reset_ops ops = {
-		.nr = t->nr_vcpus, .ring = dt_u_ring_nth,
-		.reset = dt_u_reset_kvm, .ctx = t,
-		.table = &dt_u(t)->table,
-	};
+	struct dt_reset_ops ops = dt_u_rings(t);
 	struct dt_ring_stats st = { 0 };
 	int ret;
 
@@ -448,10 +441,10 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 	if (ret)
 		return ret;
 	for (i = 0; i < t->nr_vcpus; i++)
-		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].last,
-				 t->vcpus[i].last_overflow);
+		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].ring.last,
+				 t->vcpus[i].ring.last_overflow);
 	*out = h.st.ring_entries + h.st.ring_invalid;
-	return v && dt_ring_stuck(&v->ring, v->last) ? -ENOSPC : 0;
+	return v && dt_ring_stuck(&v->ring, v->ring.last) ? -ENOSPC : 0;
 }
 
 static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
@@ -513,8 +506,8 @@ static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		return ret;
 	u->state = dt_state_synced(u->state, phase);
 	for (i = 0; i < t->nr_vcpus; i++)
-		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].last,
-				 t->vcpus[i].last_overflow);
+		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].ring.last,
+				 t->vcpus[i].ring.last_overflow);
 	*st = h.st;
 	st->sz = sizeof(*st);
 	return 0;

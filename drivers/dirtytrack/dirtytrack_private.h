@@ -157,7 +157,6 @@ static inline struct dt_mapped_region *dt_mapped(struct dt_region *r)
  * @npages: how many
  * @ring: the walk's state; its entries are the vmap() of @pages
  * @harvested: entries harvested over the tracker's life
- * @last: entries the last harvest took
  * @rate_entries: entries harvested between the last two syncs (per
  *                second: dt_stats_rate() over the tracker's rate_interval)
  * @rate_base: @harvested at the last sync
@@ -167,7 +166,6 @@ static inline struct dt_mapped_region *dt_mapped(struct dt_region *r)
  * @fill_events: times @fill rose above the threshold
  * @above: @fill is above the threshold: no new event until it drops
  * @overflows: harvests that found the ring full (KVM pushed past its end)
- * @last_overflow: the last harvest did
  *
  * The counters are written under the tracker's lock (or by the scan) and
  * read locklessly by netlink, hence WRITE_ONCE()/READ_ONCE().
@@ -179,7 +177,6 @@ struct dt_ring_source {
 	unsigned long npages;
 	struct dt_ring ring;
 	u64 harvested;
-	u32 last;
 	u64 rate_entries;
 	u64 rate_base;
 	u32 fill;
@@ -187,7 +184,6 @@ struct dt_ring_source {
 	u64 fill_events;
 	bool above;
 	u64 overflows;
-	bool last_overflow;
 };
 
 /* Bitmap words read from a scratch at a time (32768 pages). */

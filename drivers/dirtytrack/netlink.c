@@ -283,7 +283,7 @@ static int dt_nl_put_vcpu(struct sk_buff *skb, struct dt_tracker *t, u32 row)
 	    nla_put_u32(skb, DIRTYTRACK_A_VCPU_ID, rs->vcpu_id) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_HARVESTED,
 			 READ_ONCE(rs->harvested)) ||
-	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_LAST, READ_ONCE(rs->last)) ||
+	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_LAST, READ_ONCE(rs->ring.last)) ||
 	    nla_put_uint(skb, DIRTYTRACK_A_VCPU_DIRTY_RATE,
 			 dt_stats_rate(READ_ONCE(rs->rate_entries),
 				       READ_ONCE(t->stats.rate_interval))) ||

@@ -242,30 +242,33 @@ struct dt_ring_source *dt_ring_find(struct dt_tracker *t, u32 vcpu_id)
 	return NULL;
 }
 
+static struct dt_ring *dt_ring_nth(void *ctx, u32 i)
+{
+	struct dt_tracker *t = ctx;
+
+	return &t->rings[i]->ring;
+}
+
 /*
  * Walk the rings @h asks for: pinned memory only, so this may run on a
  * worker while the caller harvests other sources (dt_harvest()).
  */
 static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 {
+	struct dt_reset_ops ops = {
+		.nr = t->nr_rings, .ring = dt_ring_nth, .ctx = t,
+		.table = &t->table,
+	};
 	struct dt_ring_stats st = {};
 	u32 i;
 
+	dt_rings_collect(&ops, h->kind == DT_HARVEST_VCPU,
+			 h->ring ? &h->ring->ring : NULL, h->min_fill, &st);
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
-		u32 overflow = st.overflow;
 
-		WRITE_ONCE(rs->last, 0);
-		rs->last_overflow = false;
-		if (!dt_ring_wanted(&rs->ring, h->kind == DT_HARVEST_VCPU,
-				    h->ring ? &h->ring->ring : NULL,
-				    h->min_fill))
-			continue;
-		WRITE_ONCE(rs->last, dt_ring_collect(&rs->ring, &t->table,
-						     h->ring == rs, &st));
-		WRITE_ONCE(rs->harvested, rs->harvested + rs->last);
-		if (st.overflow != overflow) {
-			rs->last_overflow = true;
+		WRITE_ONCE(rs->harvested, rs->harvested + rs->ring.last);
+		if (rs->ring.last_overflow) {
 			WRITE_ONCE(rs->overflows, rs->overflows + 1);
 			trace_dirtytrack_ring_overflow(t->id, rs->vcpu_id);
 		}
@@ -275,13 +278,6 @@ static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 	h->ring_foreign += st.foreign;
 	h->ring_overflow += st.overflow;
 	h->ring_recovered += st.recovered;
-}
-
-static struct dt_ring *dt_ring_nth(void *ctx, u32 i)
-{
-	struct dt_tracker *t = ctx;
-
-	return &t->rings[i]->ring;
 }
 
 /* Whether the KVM this module is built for stops its reset on a signal. */

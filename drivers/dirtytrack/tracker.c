@@ -131,8 +131,8 @@ static void dt_vcpu_stat_fill(const struct dt_tracker *t, u32 i,
 {
 	*st = (struct dirtytrack_vcpu_stat){
 		.vcpu_id = t->rings[i]->vcpu_id,
-		.harvested = t->rings[i]->last,
-		.overflow = t->rings[i]->last_overflow,
+		.harvested = t->rings[i]->ring.last,
+		.overflow = t->rings[i]->ring.last_overflow,
 	};
 }
 
@@ -253,7 +253,7 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	ret = dt_put_vcpu_stats(t, cmd->vcpu_stats, cmd->nr_vcpu_stats, esz,
 				&cmd->nr_vcpu_stats);
 	ret = ret ?: dt_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!ret && !filled && dt_ring_stuck(&h.ring->ring, h.ring->last))
+	if (!ret && !filled && dt_ring_stuck(&h.ring->ring, h.ring->ring.last))
 		ret = -ENOSPC;
 	return ret;
 }

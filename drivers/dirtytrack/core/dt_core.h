@@ -282,6 +282,8 @@ struct dt_bitmap *dt_regions_log_find(void *ctx, u64 gfn, u64 *base);
  * @synced: @fetch is where KVM's next entry goes.  False for a ring just
  *          attached (KVM may be anywhere in it) and after a foreign
  *          collector was found; dt_ring_harvest() resyncs first.
+ * @last: entries the last harvest took (dt_rings_collect())
+ * @last_overflow: the last harvest found the ring full
  *
  * Written by the harvest, under its caller's lock; the fill scan reads
  * @size, @fetch, @unreset and @synced without it (dt_read_once()).
@@ -298,6 +300,8 @@ struct dt_ring {
 	bool overflow;
 	bool overflowed;
 	bool synced;
+	u32 last;
+	bool last_overflow;
 };
 
 /**
@@ -387,6 +391,9 @@ struct dt_reset_ops {
 	struct dt_slot_table *table;
 };
 
+void dt_rings_collect(const struct dt_reset_ops *ops, bool vcpu_harvest,
+		      const struct dt_ring *want, u32 min_fill,
+		      struct dt_ring_stats *st);
 int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
 		   struct dt_sticky *sticky, struct dt_ring_stats *st);
 int dt_rings_reset_and_mark(const struct dt_reset_ops *ops, u32 max_calls,

@@ -412,6 +412,38 @@ u32 dt_ring_collect(struct dt_ring *r, struct dt_slot_table *t, bool alone,
 }
 
 /**
+ * dt_rings_collect() - the walk of the rings a harvest takes
+ * @ops: the home's rings (@nr, @ring, @table)
+ * @vcpu_harvest: the harvest is a vCPU's (dt_ring_wanted())
+ * @want: its ring, or NULL for every ring holding @min_fill entries
+ * @min_fill: see @want
+ * @st: counters, accumulated
+ *
+ * Each ring's @last and @last_overflow tell what it gave (nothing for a
+ * ring not taken).  Pinned or mapped ring memory only: the module runs it
+ * on a worker while the caller reads other sources.
+ */
+void dt_rings_collect(const struct dt_reset_ops *ops, bool vcpu_harvest,
+		      const struct dt_ring *want, u32 min_fill,
+		      struct dt_ring_stats *st)
+{
+	u32 i;
+
+	for (i = 0; i < ops->nr; i++) {
+		struct dt_ring *r = ops->ring(ops->ctx, i);
+		u32 overflow = st->overflow;
+
+		dt_write_once(r->last, 0);
+		r->last_overflow = false;
+		if (!dt_ring_wanted(r, vcpu_harvest, want, min_fill))
+			continue;
+		dt_write_once(r->last, dt_ring_collect(r, ops->table, r == want,
+						       st));
+		r->last_overflow = st->overflow != overflow;
+	}
+}
+
+/**
  * dt_ring_fill() - how full KVM sees a ring, for monitoring
  * @r: the ring; may be harvested meanwhile (the figure is then stale)
  *

@@ -617,6 +617,43 @@ static void a_ring_that_overflowed_for_good_is_stuck(void **state)
 }
 
 /* Regions over the world's pending sets, with merged sets of their own. */
+/*
+ * A vCPU's harvest takes its ring alone; a sync every ring; a filled
+ * harvest the rings holding min_fill entries.  Each ring tells what the
+ * last harvest took from it, and nothing for a ring not taken.
+ */
+static void collect_takes_the_rings_asked_for(void **state)
+{
+	struct world *w = *state;
+	struct dt_reset_ops ops = {
+		.nr = NR_RINGS, .ring = nth, .reset = kvm_reset, .ctx = w,
+		.table = &w->table,
+	};
+	int o;
+
+	for (o = 0; o < 3; o++)
+		guest_write(w, 0, 0, o);
+	guest_write(w, 1, 1, 7);
+	dt_rings_collect(&ops, true, &w->r[1].ring, 0, &w->st);
+	assert_int_equal(w->r[0].ring.last, 0);
+	assert_int_equal(w->r[1].ring.last, 1);
+	assert_true(reported(w, 1, 7));
+	assert_false(reported(w, 0, 0));
+	/*
+	 * Filled to 3 used entries at least: ring 0 only (ring 1 holds 2,
+	 * its first taken but not reset yet), and ring 1 forgets its last.
+	 */
+	guest_write(w, 1, 1, 8);
+	dt_rings_collect(&ops, true, NULL, 3, &w->st);
+	assert_int_equal(w->r[0].ring.last, 3);
+	assert_int_equal(w->r[1].ring.last, 0);
+	assert_false(w->r[0].ring.last_overflow);
+	dt_rings_collect(&ops, false, NULL, 0, &w->st);
+	assert_int_equal(w->r[0].ring.last, 0);
+	assert_int_equal(w->r[1].ring.last, 1);
+	assert_int_equal(w->st.harvested, 5);
+}
+
 struct regions {
 	u64 words[NR_SLOTS][PAGES / 64], sum[NR_SLOTS][1];
 	struct dt_region r[NR_SLOTS];
@@ -717,6 +754,7 @@ int main(void)
 		T(a_foreign_hole_is_not_taken_for_phantoms),
 		T(a_reset_that_cannot_move_is_enospc),
 		T(a_ring_that_overflowed_for_good_is_stuck),
+		T(collect_takes_the_rings_asked_for),
 		T(lost_entries_make_every_region_dirty_once_reset),
 		T(a_foreign_reset_makes_every_region_dirty),
 #undef T
