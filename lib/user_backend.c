@@ -447,46 +447,34 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 	return v && dt_ring_stuck(&v->ring, v->ring.last) ? -ENOSPC : 0;
 }
 
+/* dt_u_harvest() of one kind, for the core's START and STOP. */
+static int dt_u_harvest_kind(void *ctx, enum dt_harvest_kind kind)
+{
+	struct dt_u_harvest h = { .kind = kind };
+
+	return dt_u_harvest(ctx, &h);
+}
+
+static struct dt_lifecycle dt_u_lifecycle(struct dirtytrack_tracker *t)
+{
+	return (struct dt_lifecycle){
+		.state = &dt_u(t)->state, .harvest = dt_u_harvest_kind,
+		.ctx = t, .iommu = &dt_u(t)->iommu, .rs = &t->regions,
+	};
+}
+
 static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
 {
-	struct dt_u_harvest h = { .kind = DT_HARVEST_SYNC };
-	struct dt_user *u = dt_u(t);
-	int ret;
+	struct dt_lifecycle lc = dt_u_lifecycle(t);
 
-	ret = dt_state_start(u->state);
-	if (ret)
-		return ret;
-	ret = dt_u_harvest(t, &h);
-	if (ret)
-		return ret;
-	/* Enabling IOMMU tracking clears its bits: a clean snapshot. */
-	ret = dt_iommu_srcs_start(&u->iommu);
-	if (ret)
-		return ret;
-	if (all_dirty)
-		dt_regions_mark_all(&t->regions, true);
-	u->state = DT_TRACKING;
-	return 0;
+	return dt_lifecycle_start(&lc, all_dirty);
 }
 
 static int dt_u_stop(struct dirtytrack_tracker *t)
 {
-	/* The backup bitmap too: clearing KVM_MEM_LOG_DIRTY_PAGES drops it. */
-	struct dt_u_harvest h = { .kind = DT_HARVEST_ALL };
-	struct dt_user *u = dt_u(t);
-	int ret;
+	struct dt_lifecycle lc = dt_u_lifecycle(t);
 
-	ret = dt_state_stop(u->state);
-	if (ret)
-		return ret;
-	if (u->state != DT_SEALED) {
-		ret = dt_u_harvest(t, &h);
-		if (ret)
-			return ret;
-	}
-	dt_iommu_srcs_stop(&u->iommu);
-	u->state = DT_IDLE;
-	return 0;
+	return dt_lifecycle_stop(&lc);
 }
 
 static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,

@@ -258,30 +258,32 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	return ret;
 }
 
-/*
- * START begins tracking, or restarts a sealed tracker after a failed
- * migration: the unclaimed bits stay, so the next round sends them.
- */
+/* dt_harvest() of one kind, for the core's START and STOP. */
+static int dt_tracker_harvest_kind(void *ctx, enum dt_harvest_kind kind)
+{
+	struct dt_harvest h = { .kind = kind };
+
+	return dt_harvest(ctx, &h);
+}
+
+static struct dt_lifecycle dt_tracker_lifecycle(struct dt_tracker *t)
+{
+	return (struct dt_lifecycle){
+		.state = &t->state, .harvest = dt_tracker_harvest_kind,
+		.ctx = t, .iommu = &t->iommu, .rs = &t->regions,
+	};
+}
+
 static int dt_tracker_start(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_start *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
-	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
+	struct dt_lifecycle lc = dt_tracker_lifecycle(t);
 	int ret;
 
-	ret = dt_state_start(t->state);
+	ret = dt_lifecycle_start(&lc, cmd->flags & DIRTYTRACK_START_ALL_DIRTY);
 	if (ret)
 		return ret;
-	ret = dt_harvest(t, &h);
-	if (ret)
-		return ret;
-	/* Enabling IOMMU tracking clears its bits: a clean snapshot. */
-	ret = dt_iommu_srcs_start(&t->iommu);
-	if (ret)
-		return ret;
-	if (cmd->flags & DIRTYTRACK_START_ALL_DIRTY)
-		dt_regions_mark_all(&t->regions, true);
-	WRITE_ONCE(t->state, DT_TRACKING);
 	dt_stats_rate_reset(t);
 	dt_ring_scan_kick();
 	return 0;
@@ -289,23 +291,9 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 
 static int dt_tracker_stop(struct dt_ucmd *ucmd)
 {
-	struct dt_tracker *t = ucmd->ctx;
-	/* The backup bitmap too: clearing KVM_MEM_LOG_DIRTY_PAGES drops it. */
-	struct dt_harvest h = { .kind = DT_HARVEST_ALL };
-	int ret;
+	struct dt_lifecycle lc = dt_tracker_lifecycle(ucmd->ctx);
 
-	ret = dt_state_stop(t->state);
-	if (ret)
-		return ret;
-	/* Sealed: everything was harvested, and nothing more may be. */
-	if (t->state != DT_SEALED) {
-		ret = dt_harvest(t, &h);
-		if (ret)
-			return ret;
-	}
-	dt_iommu_srcs_stop(&t->iommu);
-	WRITE_ONCE(t->state, DT_IDLE);
-	return 0;
+	return dt_lifecycle_stop(&lc);
 }
 
 static int dt_tracker_claim(struct dt_ucmd *ucmd)

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The iommu source of the shared core (core/iommu_source.c) against a
- * fake iommufd HWPT (fake_io.h): attach, start and stop, and a harvest
- * whose every operation is made to fail in turn, losing no page.
+ * fake iommufd HWPT (fake_io.h): attach, START and STOP (core/lifecycle.c),
+ * and a harvest whose every operation is made to fail in turn, losing no
+ * page.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -237,6 +238,68 @@ static void peek_and_detach(void **state)
 	fake_io_free(&w.f);
 }
 
+/* The harvests START and STOP make, for the lifecycle test. */
+struct harvests {
+	int calls[DT_HARVEST_REMOVE + 1];
+	int err;
+};
+
+static int count_harvest(void *ctx, enum dt_harvest_kind kind)
+{
+	struct harvests *hv = ctx;
+
+	hv->calls[kind]++;
+	return hv->err;
+}
+
+/*
+ * START harvests, then enables IOMMU tracking, and only then tracks;
+ * a failure of either leaves the tracker idle.  STOP harvests everything
+ * unless sealed, then turns tracking off.
+ */
+static void start_and_stop_in_order(void **state)
+{
+	enum dt_state st = DT_IDLE;
+	struct harvests hv = { 0 };
+	struct world w;
+	struct dt_lifecycle lc = {
+		.state = &st, .harvest = count_harvest, .ctx = &hv,
+		.iommu = &w.ss, .rs = &w.g.rs,
+	};
+
+	(void)state;
+	world_init(&w);
+	assert_int_equal(dt_lifecycle_stop(&lc), -EINVAL);
+	assert_int_equal(dt_iommu_src_attach(&w.ss, &w.g.rs, &w.src, 0, false,
+					     false), 0);
+	hv.err = -EAGAIN;
+	assert_int_equal(dt_lifecycle_start(&lc, true), -EAGAIN);
+	assert_int_equal(st, DT_IDLE);
+	assert_false(w.hw.tracking);
+	assert_int_equal(dt_bitmap_weight(&w.g.r[0].merged), 0);
+	hv.err = 0;
+	fake_io_fail_nth(&w.f, 1, -ENOMEM);
+	assert_int_equal(dt_lifecycle_start(&lc, true), -ENOMEM);
+	assert_int_equal(st, DT_IDLE);
+	fake_io_fail_nth(&w.f, 0, 0);
+	assert_int_equal(dt_lifecycle_start(&lc, true), 0);
+	assert_int_equal(st, DT_TRACKING);
+	assert_true(w.hw.tracking);
+	/* Every page dirty, published: the first round sends them all. */
+	assert_int_equal(dt_bitmap_weight(&w.g.r[1].merged), NPAGES);
+	assert_int_equal(hv.calls[DT_HARVEST_SYNC], 3);
+	assert_int_equal(dt_lifecycle_start(&lc, false), -EBUSY);
+	assert_int_equal(dt_lifecycle_stop(&lc), 0);
+	assert_int_equal(hv.calls[DT_HARVEST_ALL], 1);
+	assert_false(w.hw.tracking);
+	assert_int_equal(st, DT_IDLE);
+	/* Sealed: harvested already, and nothing more may be. */
+	st = DT_SEALED;
+	assert_int_equal(dt_lifecycle_stop(&lc), 0);
+	assert_int_equal(hv.calls[DT_HARVEST_ALL], 1);
+	fake_io_free(&w.f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -244,8 +307,9 @@ int main(void)
 		cmocka_unit_test(attach_keeps_bits_and_marks_hotplug),
 		cmocka_unit_test(harvest_fail_nth_loses_nothing),
 		cmocka_unit_test(peek_and_detach),
+		cmocka_unit_test(start_and_stop_in_order),
 	};
 
-	return cmocka_run_group_tests_name("core: iommu source, fail-nth", tests,
+	return cmocka_run_group_tests_name("core: iommu source, START, STOP", tests,
 					   NULL, NULL);
 }
