@@ -96,6 +96,7 @@ module: $(if $(KDIR),,need-setup)
 # --- userspace ----------------------------------------------------------
 
 include lib/lib.mk
+include tools/lib/dtvm/dtvm.mk
 include tools/testing/selftests/dirtytrack/selftests.mk
 include tools/testguest/testguest.mk
 include tools/testing/unit/unit.mk

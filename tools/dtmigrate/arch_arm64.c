@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * dtmigrate on arm64: vCPUs entered at EL1h with the MMU already on (no
- * firmware; identity translation tables written here, the system
- * registers set through KVM_SET_ONE_REG), the guest program at
+ * firmware; identity translation tables written here, the registers set
+ * by dtvm_arm64_mmu_on()), the guest program at
  * DTM_CODE_GPA, the virtual counter as its clock.  The source's dirty
  * rings come with KVM's backup bitmap, for what KVM writes with no vCPU
  * running.
  *
- * With --its, both VMs get a vGICv3 + ITS (dt_its.h), and the source's
+ * With --its, both VMs get a vGICv3 + ITS (dtvm_its.h), and the source's
  * ITS holds collections whose table it saves into the system memslot
  * during the final sync: pages that reach the destination only through
  * the backup bitmap.
@@ -21,59 +21,13 @@
 
 #include <linux/kvm.h>
 
-#include "dt_its.h"
 #include "dtmigrate.h"
+#include "dtvm_arm64.h"
+#include "dtvm_its.h"
 
 struct dtm_arch_vm {
-	struct dt_its its;
+	struct dtvm_its its;
 };
-
-#define DTM_CORE_REG(x)	(KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			 KVM_REG_ARM_CORE_REG(x))
-#define DTM_SCTLR_EL1	ARM64_SYS_REG(3, 0, 1, 0, 0)
-#define DTM_TTBR0_EL1	ARM64_SYS_REG(3, 0, 2, 0, 0)
-#define DTM_TCR_EL1	ARM64_SYS_REG(3, 0, 2, 0, 2)
-#define DTM_MAIR_EL1	ARM64_SYS_REG(3, 0, 10, 2, 0)
-#define DTM_VBAR_EL1	ARM64_SYS_REG(3, 0, 12, 0, 0)
-
-/* MAIR_EL1: attribute 0 Normal write-back (RW-allocate), 1 Device-nGnRE. */
-#define DTM_MT_NORMAL	0
-#define DTM_MT_DEVICE	1
-#define DTM_MAIR	(0xffULL << (8 * DTM_MT_NORMAL) | 0x04ULL << (8 * DTM_MT_DEVICE))
-
-/* Stage-1 descriptors, 4 KiB granule. */
-#define DTM_PTE_TABLE	3ULL			/* levels 0-2: next table */
-#define DTM_PTE_BLOCK	1ULL			/* level 1: 1 GiB, 2: 2 MiB */
-#define DTM_PTE_ATTR(i)	((uint64_t)(i) << 2)	/* MAIR_EL1 index */
-#define DTM_PTE_ISH	(3ULL << 8)		/* inner shareable */
-#define DTM_PTE_AF	(1ULL << 10)		/* or the first access faults */
-#define DTM_PTE_XN	(3ULL << 53)		/* PXN, UXN */
-#define DTM_PTE_NORMAL	(DTM_PTE_BLOCK | DTM_PTE_ATTR(DTM_MT_NORMAL) | \
-			 DTM_PTE_ISH | DTM_PTE_AF)
-#define DTM_PTE_DEVICE	(DTM_PTE_BLOCK | DTM_PTE_ATTR(DTM_MT_DEVICE) | \
-			 DTM_PTE_AF | DTM_PTE_XN)
-#define DTM_L1_SHIFT	30
-#define DTM_L2_SHIFT	21
-
-/*
- * TCR_EL1: TTBR0 translates 48 bits of VA from a level-0 table (T0SZ
- * 16), 4 KiB granule, table walks write-back cacheable and inner
- * shareable like the tables' memory; no TTBR1 walks (EPD1; TG1 still
- * needs a valid value); 40-bit output, the IPA size of a VM created with
- * type 0.
- */
-#define DTM_TCR		(16ULL |		/* T0SZ */		\
-			 1ULL << 8 |		/* IRGN0: WBWA */	\
-			 1ULL << 10 |		/* ORGN0: WBWA */	\
-			 3ULL << 12 |		/* SH0: inner */	\
-			 0ULL << 14 |		/* TG0: 4 KiB */	\
-			 1ULL << 23 |		/* EPD1 */		\
-			 2ULL << 30 |		/* TG1: 4 KiB */	\
-			 2ULL << 32)		/* IPS: 40 bits */
-#define DTM_SCTLR_MMU	(1ULL << 0 | 1ULL << 2 | 1ULL << 12)	/* M, C, I */
-/* EL1 on SP_EL1, every exception masked: the program takes none. */
-#define DTM_PSTATE	(PSR_MODE_EL1h | PSR_D_BIT | PSR_A_BIT | PSR_I_BIT | \
-			 PSR_F_BIT)
 
 /*
  * One exception vector (see dtm_guest.h): store ESR_EL1 to its fault
@@ -90,6 +44,9 @@ struct dtm_arch_vm {
 #define DTM_VECTORS		16
 #define DTM_VECTOR_BYTES	0x80
 
+#define DTM_L1_SHIFT		DTVM_ARM64_L1_SHIFT	/* 1 GiB blocks */
+#define DTM_L2_SHIFT		DTVM_ARM64_L2_SHIFT	/* 2 MiB blocks */
+
 _Static_assert(DTM_SYS_SIZE == 1ULL << DTM_L2_SHIFT &&
 	       !(DTM_MMIO_GPA & ((1ULL << DTM_L2_SHIFT) - 1)) &&
 	       DTM_MMIO_GPA >> DTM_L1_SHIFT == DTM_SYS_GPA >> DTM_L1_SHIFT &&
@@ -98,12 +55,12 @@ _Static_assert(DTM_SYS_SIZE == 1ULL << DTM_L2_SHIFT &&
 
 int dtm_arch_check(const struct dtm_config *cfg)
 {
-	uint64_t max = DTM_ITS_TABLE_SIZE / DT_ITS_CTE_SIZE - 1;	/* + end */
+	uint64_t max = DTM_ITS_TABLE_SIZE / DTVM_ITS_CTE_SIZE - 1;	/* + end */
 
-	if (cfg->its > max || cfg->its > DT_ITS_MAX_COLLECTIONS) {
+	if (cfg->its > max || cfg->its > DTVM_ITS_MAX_COLLECTIONS) {
 		fprintf(stderr, "dtmigrate: --its: at most %llu collections\n",
-			(unsigned long long)(max < DT_ITS_MAX_COLLECTIONS ?
-					     max : DT_ITS_MAX_COLLECTIONS));
+			(unsigned long long)(max < DTVM_ITS_MAX_COLLECTIONS ?
+					     max : DTVM_ITS_MAX_COLLECTIONS));
 		return -EINVAL;
 	}
 	return 0;
@@ -123,13 +80,10 @@ int dtm_arch_vm_init(struct dtm_vm *vm)
 	if (!vm->source || !vm->cfg->ring_entries)
 		return 0;
 	/*
-	 * arm64 has only the ring with acquire/release ordering.  The backup
-	 * bitmap, for what KVM writes with no vCPU running, must be enabled
-	 * after the ring and before the first memslot.
+	 * The backup bitmap, for what KVM writes with no vCPU running, must
+	 * be enabled after the ring (vm.c) and before the first memslot.
 	 */
-	ret = dtm_vm_enable_cap(vm, KVM_CAP_DIRTY_LOG_RING_ACQ_REL,
-				dtm_ring_bytes(vm->cfg));
-	ret = ret ?: dtm_vm_enable_cap(vm, KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP, 0);
+	ret = dtvm_enable_cap(vm->fd, KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP, 0);
 	if (!ret)
 		vm->ring_with_bitmap = true;
 	return ret;
@@ -147,8 +101,7 @@ static void dtm_write_vectors(uint32_t *vec)
 		v[2] = DTM_A64_STR_X0_X1(DTM_FAULT_GPA - DTM_MMIO_GPA + 8 * n);
 		v[3] = DTM_A64_B_BACK1;
 	}
-	__builtin___clear_cache((char *)vec,
-				(char *)(vec + DTM_VECTORS * DTM_VECTOR_BYTES / 4));
+	dtvm_code_written(vec, vec + DTM_VECTORS * DTM_VECTOR_BYTES / 4);
 }
 
 /*
@@ -164,63 +117,35 @@ void dtm_arch_load(struct dtm_vm *vm)
 	uint64_t *l2 = (uint64_t *)(vm->sys + DTM_PD_GPA);
 	uint64_t end = DTM_DATA_GPA + vm->data_max, g;
 
-	l0[0] = DTM_PDPT_GPA | DTM_PTE_TABLE;	/* 512 GiB: DTM_MAX_GIB fits */
-	l1[0] = DTM_PD_GPA | DTM_PTE_TABLE;
-	l2[DTM_SYS_GPA >> DTM_L2_SHIFT] = DTM_SYS_GPA | DTM_PTE_NORMAL;
-	l2[DTM_MMIO_GPA >> DTM_L2_SHIFT] = DTM_MMIO_GPA | DTM_PTE_DEVICE;
+	/* One level-0 entry covers 512 GiB: DTM_MAX_GIB fits. */
+	l0[0] = DTM_PDPT_GPA | DTVM_ARM64_PTE_TABLE;
+	l1[0] = DTM_PD_GPA | DTVM_ARM64_PTE_TABLE;
+	l2[DTM_SYS_GPA >> DTM_L2_SHIFT] = DTM_SYS_GPA | DTVM_ARM64_PTE_NORMAL;
+	l2[DTM_MMIO_GPA >> DTM_L2_SHIFT] = DTM_MMIO_GPA | DTVM_ARM64_PTE_DEVICE;
 	for (g = DTM_DATA_GPA >> DTM_L1_SHIFT; g << DTM_L1_SHIFT < end; g++)
-		l1[g] = g << DTM_L1_SHIFT | DTM_PTE_NORMAL;
+		l1[g] = g << DTM_L1_SHIFT | DTVM_ARM64_PTE_NORMAL;
 	dtm_write_vectors((uint32_t *)(vm->sys + DTM_VECTORS_GPA));
 }
 
-static int dtm_reg(int fd, uint64_t id, void *val, unsigned long op)
-{
-	struct kvm_one_reg r = { .id = id, .addr = (uintptr_t)val };
-
-	return ioctl(fd, op, &r) ? -errno : 0;
-}
-
-static int dtm_set_reg(int fd, uint64_t id, uint64_t val)
-{
-	return dtm_reg(fd, id, &val, KVM_SET_ONE_REG);
-}
-
-/*
- * The source's entry state.  SCTLR_EL1 keeps KVM's reset value (its RES1
- * and trap-control bits) plus the MMU and caches; the tables, MAIR and
- * TCR are set before it.
- */
+/* The source's entry state: the MMU on over the tables above. */
 static int dtm_vcpu_entry(struct dtm_vm *vm, int i)
 {
-	const struct { uint64_t id, val; } regs[] = {
-		{ DTM_MAIR_EL1, DTM_MAIR },
-		{ DTM_TCR_EL1, DTM_TCR },
-		{ DTM_TTBR0_EL1, DTM_PML4_GPA },
-		{ DTM_VBAR_EL1, DTM_VECTORS_GPA },
-		{ DTM_CORE_REG(sp_el1), DTM_STACK_TOP - (uint64_t)i * DTM_STACK_SIZE },
-		{ DTM_CORE_REG(regs.pstate), DTM_PSTATE },
-		{ DTM_CORE_REG(regs.pc), DTM_CODE_GPA },
-		{ DTM_CORE_REG(regs.regs[0]), (uint64_t)i },
+	const struct dtvm_arm64_entry e = {
+		.ttbr0 = DTM_PML4_GPA, .vbar = DTM_VECTORS_GPA,
+		.pc = DTM_CODE_GPA,
+		.sp = DTM_STACK_TOP - (uint64_t)i * DTM_STACK_SIZE,
+		.x0 = (uint64_t)i,
 	};
-	int fd = vm->vcpu[i].fd, ret = 0;
-	uint64_t sctlr;
-	size_t r;
 
-	for (r = 0; !ret && r < sizeof(regs) / sizeof(regs[0]); r++)
-		ret = dtm_set_reg(fd, regs[r].id, regs[r].val);
-	ret = ret ?: dtm_reg(fd, DTM_SCTLR_EL1, &sctlr, KVM_GET_ONE_REG);
-	return ret ?: dtm_set_reg(fd, DTM_SCTLR_EL1, sctlr | DTM_SCTLR_MMU);
+	return dtvm_arm64_mmu_on(vm->vcpu[i].vc.fd, &e);
 }
 
 /* Every vCPU gets KVM_ARM_VCPU_INIT; the source's its entry state too. */
 int dtm_arch_vcpu_init(struct dtm_vm *vm, int i)
 {
-	struct kvm_vcpu_init init;
+	int ret = dtvm_arm64_vcpu_init(vm->fd, vm->vcpu[i].vc.fd);
 
-	if (ioctl(vm->fd, KVM_ARM_PREFERRED_TARGET, &init) ||
-	    ioctl(vm->vcpu[i].fd, KVM_ARM_VCPU_INIT, &init))
-		return -errno;
-	return vm->source ? dtm_vcpu_entry(vm, i) : 0;
+	return ret || !vm->source ? ret : dtm_vcpu_entry(vm, i);
 }
 
 /*
@@ -242,13 +167,14 @@ int dtm_arch_vm_ready(struct dtm_vm *vm)
 
 	if (!vm->arch)
 		return 0;
-	ret = dt_its_create(vm->fd, &vm->arch->its);
+	ret = dtvm_its_create(vm->fd, &vm->arch->its);
 	if (ret || !vm->source)
 		return ret;
-	ret = dt_its_load_collections(&vm->arch->its, table, DTM_ITS_TABLE_GPA,
-				      vm->cfg->its, vm->cfg->vcpus);
+	ret = dtvm_its_load_collections(&vm->arch->its, table,
+					DTM_ITS_TABLE_GPA, vm->cfg->its,
+					vm->cfg->vcpus);
 	if (!ret)
-		memset(table, 0, dt_its_save_bytes(vm->cfg->its));
+		memset(table, 0, dtvm_its_save_bytes(vm->cfg->its));
 	return ret;
 }
 
@@ -259,14 +185,14 @@ int dtm_arch_vm_ready(struct dtm_vm *vm)
  */
 int dtm_arch_save_devices(struct dtm_vm *vm)
 {
-	return vm->arch ? dt_its_save(&vm->arch->its) : 0;
+	return vm->arch ? dtvm_its_save(&vm->arch->its) : 0;
 }
 
 void dtm_arch_destroy(struct dtm_vm *vm)
 {
 	if (!vm->arch)
 		return;
-	dt_its_destroy(&vm->arch->its);
+	dtvm_its_destroy(&vm->arch->its);
 	free(vm->arch);
 	vm->arch = NULL;
 }
@@ -293,8 +219,8 @@ static int dtm_reg_copy(int from, int to, uint64_t id)
 		return 0;
 	if ((1ULL << ((id & KVM_REG_SIZE_MASK) >> KVM_REG_SIZE_SHIFT)) > sizeof(val))
 		return -E2BIG;
-	ret = dtm_reg(from, id, val, KVM_GET_ONE_REG);
-	ret = ret ?: dtm_reg(to, id, val, KVM_SET_ONE_REG);
+	ret = dtvm_arm64_get_reg(from, id, val);
+	ret = ret ?: dtvm_arm64_set_reg(to, id, val);
 	if (ret)
 		fprintf(stderr, "dtmigrate: register %#llx: %s\n",
 			(unsigned long long)id, strerror(-ret));
@@ -315,23 +241,23 @@ int dtm_arch_vcpu_transfer(struct dtm_vcpu *from, struct dtm_vcpu *to)
 	int ret = 0;
 
 	/* Too small on purpose: E2BIG, with the count in n. */
-	if (!ioctl(from->fd, KVM_GET_REG_LIST, &probe) || errno != E2BIG)
+	if (!ioctl(from->vc.fd, KVM_GET_REG_LIST, &probe) || errno != E2BIG)
 		return -EIO;
 	list = calloc(1, sizeof(*list) + probe.n * sizeof(list->reg[0]));
 	if (!list)
 		return -ENOMEM;
 	list->n = probe.n;
-	if (ioctl(from->fd, KVM_GET_REG_LIST, list))
+	if (ioctl(from->vc.fd, KVM_GET_REG_LIST, list))
 		ret = -errno;
 	for (i = 0; !ret && i < list->n; i++)
-		ret = dtm_reg_copy(from->fd, to->fd, list->reg[i]);
+		ret = dtm_reg_copy(from->vc.fd, to->vc.fd, list->reg[i]);
 	free(list);
 	if (ret)
 		return ret;
-	if (ioctl(from->fd, KVM_GET_VCPU_EVENTS, &ev) ||
-	    ioctl(to->fd, KVM_SET_VCPU_EVENTS, &ev) ||
-	    ioctl(from->fd, KVM_GET_MP_STATE, &mp) ||
-	    ioctl(to->fd, KVM_SET_MP_STATE, &mp))
+	if (ioctl(from->vc.fd, KVM_GET_VCPU_EVENTS, &ev) ||
+	    ioctl(to->vc.fd, KVM_SET_VCPU_EVENTS, &ev) ||
+	    ioctl(from->vc.fd, KVM_GET_MP_STATE, &mp) ||
+	    ioctl(to->vc.fd, KVM_SET_MP_STATE, &mp))
 		return -errno;
 	return 0;
 }
@@ -349,6 +275,6 @@ uint64_t dtm_arch_counter_hz(struct dtm_vm *vm)
 /* The guest program ends storing to DTM_DONE_GPA. */
 bool dtm_arch_vcpu_done(struct dtm_vcpu *v)
 {
-	return v->run->exit_reason == KVM_EXIT_MMIO && v->run->mmio.is_write &&
-	       v->run->mmio.phys_addr == DTM_DONE_GPA;
+	return v->vc.run->exit_reason == KVM_EXIT_MMIO && v->vc.run->mmio.is_write &&
+	       v->vc.run->mmio.phys_addr == DTM_DONE_GPA;
 }

@@ -30,13 +30,10 @@ int dtm_arch_check(const struct dtm_config *cfg)
 	return 0;
 }
 
+/* VMX needs a TSS area outside guest memory; an error is not fatal here. */
 int dtm_arch_vm_init(struct dtm_vm *vm)
 {
-	/* VMX needs a TSS area outside guest memory, as QEMU places it. */
-	ioctl(vm->fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
-	if (vm->source && vm->cfg->ring_entries)
-		return dtm_vm_enable_cap(vm, KVM_CAP_DIRTY_LOG_RING,
-					 dtm_ring_bytes(vm->cfg));
+	dtvm_x86_set_tss(vm->fd);
 	return 0;
 }
 
@@ -48,10 +45,10 @@ void dtm_arch_load(struct dtm_vm *vm)
 
 int dtm_arch_vcpu_init(struct dtm_vm *vm, int i)
 {
-	int ret = dtvm_x86_cpuid(dtm_kvm(), vm->vcpu[i].fd);
+	int ret = dtvm_x86_cpuid(dtvm_kvm(), vm->vcpu[i].vc.fd);
 
 	if (!ret && vm->source)
-		ret = dtvm_x86_long_mode(vm->vcpu[i].fd, &dtm_x86_layout,
+		ret = dtvm_x86_long_mode(vm->vcpu[i].vc.fd, &dtm_x86_layout,
 					 DTM_CODE_GPA,
 					 DTM_STACK_TOP - (uint64_t)i * DTM_STACK_SIZE,
 					 (uint64_t)i, 0);
@@ -88,16 +85,16 @@ int dtm_arch_vcpu_transfer(struct dtm_vcpu *from, struct dtm_vcpu *to)
 	int ret;
 
 	/* KVM_{GET,SET}_MSRS return how many MSRs they did: 0 sets no errno. */
-	if (ioctl(from->fd, KVM_GET_REGS, &regs) ||
-	    ioctl(from->fd, KVM_GET_SREGS, &sregs))
+	if (ioctl(from->vc.fd, KVM_GET_REGS, &regs) ||
+	    ioctl(from->vc.fd, KVM_GET_SREGS, &sregs))
 		return -errno;
-	ret = ioctl(from->fd, KVM_GET_MSRS, &msr);
+	ret = ioctl(from->vc.fd, KVM_GET_MSRS, &msr);
 	if (ret != 1)
 		return ret < 0 ? -errno : -EIO;
-	if (ioctl(to->fd, KVM_SET_SREGS, &sregs) ||
-	    ioctl(to->fd, KVM_SET_REGS, &regs))
+	if (ioctl(to->vc.fd, KVM_SET_SREGS, &sregs) ||
+	    ioctl(to->vc.fd, KVM_SET_REGS, &regs))
 		return -errno;
-	ret = ioctl(to->fd, KVM_SET_MSRS, &msr);
+	ret = ioctl(to->vc.fd, KVM_SET_MSRS, &msr);
 	if (ret != 1)
 		return ret < 0 ? -errno : -EIO;
 	return 0;
@@ -106,7 +103,7 @@ int dtm_arch_vcpu_transfer(struct dtm_vcpu *from, struct dtm_vcpu *to)
 /* The guest's TSC rate, for the workload's pacing. */
 uint64_t dtm_arch_counter_hz(struct dtm_vm *vm)
 {
-	int khz = ioctl(vm->vcpu[0].fd, KVM_GET_TSC_KHZ, 0);
+	int khz = ioctl(vm->vcpu[0].vc.fd, KVM_GET_TSC_KHZ, 0);
 
 	return khz > 0 ? (uint64_t)khz * 1000 : 0;
 }
@@ -114,5 +111,5 @@ uint64_t dtm_arch_counter_hz(struct dtm_vm *vm)
 /* The guest program ends in hlt. */
 bool dtm_arch_vcpu_done(struct dtm_vcpu *v)
 {
-	return v->run->exit_reason == KVM_EXIT_HLT;
+	return v->vc.run->exit_reason == KVM_EXIT_HLT;
 }

@@ -64,13 +64,13 @@ static void *dtm_vcpu_thread(void *arg)
 	struct dtm_vm *vm = v->vm;
 
 	while (!vm->stop) {
-		if (ioctl(v->fd, KVM_RUN, 0)) {
+		if (ioctl(v->vc.fd, KVM_RUN, 0)) {
 			if (errno == EINTR)
 				continue;
 			vm->error = -errno;
 			break;
 		}
-		if (v->run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
+		if (v->vc.run->exit_reason == KVM_EXIT_DIRTY_RING_FULL) {
 			int ret = dirtytrack_harvest_vcpu(vm->tracker, v->kvm_id, NULL);
 
 			v->ring_full++;
@@ -86,9 +86,9 @@ static void *dtm_vcpu_thread(void *arg)
 		if (dtm_arch_vcpu_done(v) &&
 		    dtm_params(vm)->command != DTM_CMD_RUN)
 			break;
-		vm->bad_exit = v->run->exit_reason;
-		if (v->run->exit_reason == KVM_EXIT_MMIO)
-			vm->bad_addr = v->run->mmio.phys_addr;
+		vm->bad_exit = v->vc.run->exit_reason;
+		if (v->vc.run->exit_reason == KVM_EXIT_MMIO)
+			vm->bad_addr = v->vc.run->mmio.phys_addr;
 		vm->error = -EPROTO;
 		break;
 	}
@@ -148,7 +148,7 @@ static int dtm_vm_start(struct dtm_vm *vm)
 
 	vm->stop = 0;
 	for (i = 0; i < vm->cfg->vcpus; i++) {
-		vm->vcpu[i].run->immediate_exit = 0;
+		vm->vcpu[i].vc.run->immediate_exit = 0;
 		vm->vcpu[i].exited = false;
 		if (pthread_create(&vm->vcpu[i].thread, NULL, dtm_vcpu_thread,
 				   &vm->vcpu[i]))
@@ -169,7 +169,7 @@ static void dtm_vm_stop(struct dtm_vm *vm)
 	for (i = 0; i < vm->cfg->vcpus; i++) {
 		if (!vm->vcpu[i].running)
 			continue;
-		vm->vcpu[i].run->immediate_exit = 1;
+		vm->vcpu[i].vc.run->immediate_exit = 1;
 		pthread_kill(vm->vcpu[i].thread, SIGUSR1);
 		pthread_join(vm->vcpu[i].thread, NULL);
 		vm->vcpu[i].running = false;
@@ -333,7 +333,7 @@ static int dtm_track(struct dtm_vm *src, struct dirtytrack *dt)
 		ret = dirtytrack_region_add(t, 1 + i, DTM_DATA_GPA + i * src->slot_bytes,
 					    src->slot_bytes);
 	for (i = 0; !ret && cfg->ring_entries && i < cfg->vcpus; i++)
-		ret = dirtytrack_attach_ring(t, src->vcpu[i].fd,
+		ret = dirtytrack_attach_ring(t, src->vcpu[i].vc.fd,
 					     dtm_ring_bytes(cfg), &src->vcpu[i].kvm_id);
 	/* The plain log, or beside the rings the backup bitmap (arm64). */
 	if (!ret && (!cfg->ring_entries || src->ring_with_bitmap)) {

@@ -14,6 +14,7 @@
 #include <linux/kvm.h>
 
 #include "dtm_guest.h"
+#include "dtvm.h"
 
 struct dtm_config {
 	int vcpus;
@@ -45,8 +46,7 @@ struct dtm_vcpu {
 	struct dtm_vm *vm;
 	int index;
 	uint32_t kvm_id;		/* KVM's vCPU id, for the tracker */
-	int fd;
-	struct kvm_run *run;
+	struct dtvm_vcpu vc;
 	pthread_t thread;
 	bool running;
 	bool exited;			/* its thread returned (atomic) */
@@ -64,7 +64,6 @@ struct dtm_vm {
 	uint64_t slot_bytes;
 	int nr_slots;			/* data memslots */
 	bool ring_with_bitmap;		/* KVM also keeps a backup bitmap */
-	int run_size;
 	struct dtm_vcpu vcpu[DTM_MAX_VCPUS];
 	struct dirtytrack_tracker *tracker;	/* source only */
 	struct dtm_arch_vm *arch;
@@ -82,16 +81,14 @@ struct dtm_vm {
 };
 
 /* vm.c: the VMs, their memslots and vCPUs. */
-int dtm_kvm(void);
 int dtm_vm_create(struct dtm_vm *vm, const struct dtm_config *cfg, bool source);
 void dtm_vm_destroy(struct dtm_vm *vm);
 int dtm_vm_add_slot(struct dtm_vm *vm);
-int dtm_vm_enable_cap(struct dtm_vm *vm, uint32_t cap, uint64_t arg);
 
 /* The bytes of one vCPU's dirty ring. */
 static inline uint64_t dtm_ring_bytes(const struct dtm_config *cfg)
 {
-	return cfg->ring_entries * sizeof(struct kvm_dirty_gfn);
+	return dtvm_ring_bytes(cfg->ring_entries);
 }
 
 /*

@@ -38,13 +38,11 @@ $(DTM_OUT)/guest.bin: $(DTM_GUEST_SRCS) $(DTM_DIR)/guest.h $(DTM_DIR)/dtm_guest.
 $(DTM_OUT)/guest_bin.o: $(DTM_OUT)/guest.bin
 	cd $(DTM_OUT) && $(DTM_OBJCOPY) -I binary $(DTM_BFD) guest.bin guest_bin.o
 
-DTVM_DIR := tools/lib/dtvm
 DTM_SRCS := $(DTM_DIR)/dtmigrate.c $(DTM_DIR)/report.c $(DTM_DIR)/vm.c \
-	$(DTM_DIR)/arch_$(DTM_ARCH).c $(if $(filter x86,$(DTM_ARCH)),$(DTVM_DIR)/dtvm_x86.c)
-DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h $(DTVM_DIR)/*.h) $(DTM_OUT)/guest_bin.o
+	$(DTM_DIR)/arch_$(DTM_ARCH).c $(DTVM_SRCS)
+DTM_DEPS := $(DTM_SRCS) $(wildcard $(DTM_DIR)/*.h) $(DTVM_HDRS) $(DTM_OUT)/guest_bin.o
 DTM_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-	-I$(CURDIR)/lib/include -I$(CURDIR)/$(SELFTEST_DIR) -I$(CURDIR)/$(DTVM_DIR) \
-	-isystem $(UAPI_DIR) \
+	-I$(CURDIR)/lib/include $(DTVM_CFLAGS) -isystem $(UAPI_DIR) \
 	-Wl,-z,noexecstack
 DTM_LINK = $(TARGET_CC) $(DTM_CFLAGS) -o $@ $(DTM_SRCS) $(DTM_OUT)/guest_bin.o
 

@@ -2,14 +2,12 @@
 /*
  * dtmigrate's VMs: one KVM VM each for the source and the destination,
  * with the same memslots (a system one, then the data area split over
- * several, all in one host mapping so it compares as a whole) and vCPUs.
- * What the architecture adds comes from arch_*.c.
+ * several, all in one host mapping so it compares as a whole) and vCPUs,
+ * built with tools/lib/dtvm.  What the architecture adds comes from
+ * arch_*.c.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dtmigrate.h"
@@ -17,33 +15,13 @@
 extern const unsigned char _binary_guest_bin_start[];
 extern const unsigned char _binary_guest_bin_end[];
 
-static int dtm_kvm_fd = -1;
-
-int dtm_kvm(void)
-{
-	if (dtm_kvm_fd < 0)
-		dtm_kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	return dtm_kvm_fd;
-}
-
-int dtm_vm_enable_cap(struct dtm_vm *vm, uint32_t cap, uint64_t arg)
-{
-	struct kvm_enable_cap c = { .cap = cap, .args[0] = arg };
-
-	return ioctl(vm->fd, KVM_ENABLE_CAP, &c) ? -errno : 0;
-}
-
+/* Only the source logs dirty pages. */
 static int dtm_set_slot(struct dtm_vm *vm, uint32_t slot, uint64_t gpa,
 			uint64_t size, void *mem)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = slot,
-		.flags = vm->source ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-		.guest_phys_addr = gpa, .memory_size = size,
-		.userspace_addr = (uintptr_t)mem,
-	};
-
-	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
+	return dtvm_set_memslot(vm->fd, slot,
+				vm->source ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				gpa, size, mem);
 }
 
 /*
@@ -69,31 +47,20 @@ int dtm_vm_add_slot(struct dtm_vm *vm)
 /* The source's system memslot: the guest program, then the arch's part. */
 static void dtm_vm_load(struct dtm_vm *vm)
 {
-	uint8_t *code = vm->sys + DTM_CODE_GPA;
-	size_t n = _binary_guest_bin_end - _binary_guest_bin_start;
-
-	memcpy(code, _binary_guest_bin_start, n);
-	/* arm64: instruction fetches do not snoop the data cache. */
-	__builtin___clear_cache((char *)code, (char *)code + n);
+	dtvm_load_code(vm->sys + DTM_CODE_GPA, _binary_guest_bin_start,
+		       _binary_guest_bin_end - _binary_guest_bin_start);
 	dtm_arch_load(vm);
 }
 
 static int dtm_vcpu_create(struct dtm_vm *vm, int i)
 {
 	struct dtm_vcpu *v = &vm->vcpu[i];
+	int ret;
 
 	v->vm = vm;
 	v->index = i;
-	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, i);
-	if (v->fd < 0)
-		return -errno;
-	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd, 0);
-	if (v->run == MAP_FAILED) {
-		v->run = NULL;
-		return -errno;
-	}
-	return dtm_arch_vcpu_init(vm, i);
+	ret = dtvm_vcpu_create(&v->vc, dtvm_kvm(), vm->fd, i);
+	return ret ?: dtm_arch_vcpu_init(vm, i);
 }
 
 /* On failure, the caller still calls dtm_vm_destroy(). */
@@ -107,30 +74,26 @@ int dtm_vm_create(struct dtm_vm *vm, const struct dtm_config *cfg, bool source)
 	vm->fd = -1;
 	vm->slot_bytes = cfg->mem_mib * (1ULL << 20) / cfg->slots;
 	vm->data_max = vm->slot_bytes * (cfg->slots + cfg->hotplug_slots);
-	if (dtm_kvm() < 0)
-		return -errno;
-	vm->run_size = ioctl(dtm_kvm(), KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vm->run_size <= 0)
-		return -errno;
-	vm->fd = ioctl(dtm_kvm(), KVM_CREATE_VM, 0);
+	ret = dtvm_kvm();
+	if (ret < 0)
+		return ret;
+	vm->fd = dtvm_vm_create(ret);
 	if (vm->fd < 0)
-		return -errno;
+		return vm->fd;
+	/* Before any memslot, as the arch's capabilities. */
+	if (source && cfg->ring_entries) {
+		ret = dtvm_enable_ring(vm->fd, DTVM_RING_CAP, cfg->ring_entries);
+		if (ret)
+			return ret;
+	}
 	ret = dtm_arch_vm_init(vm);
 	if (ret)
 		return ret;
 
-	vm->sys = mmap(NULL, DTM_SYS_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->sys == MAP_FAILED) {
-		vm->sys = NULL;
+	vm->sys = dtvm_mem_alloc(DTM_SYS_SIZE);
+	vm->data = dtvm_mem_alloc(vm->data_max);
+	if (!vm->sys || !vm->data)
 		return -ENOMEM;
-	}
-	vm->data = mmap(NULL, vm->data_max, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->data == MAP_FAILED) {
-		vm->data = NULL;
-		return -ENOMEM;
-	}
 	ret = dtm_set_slot(vm, 0, DTM_SYS_GPA, DTM_SYS_SIZE, vm->sys);
 	for (i = 0; !ret && i < cfg->slots; i++)
 		ret = dtm_vm_add_slot(vm);
@@ -151,19 +114,13 @@ void dtm_vm_destroy(struct dtm_vm *vm)
 {
 	int i;
 
-	for (i = 0; i < DTM_MAX_VCPUS; i++) {
-		if (vm->vcpu[i].run)
-			munmap(vm->vcpu[i].run, vm->run_size);
-		if (vm->vcpu[i].fd > 0)
-			close(vm->vcpu[i].fd);
-	}
+	for (i = 0; i < DTM_MAX_VCPUS; i++)
+		dtvm_vcpu_destroy(&vm->vcpu[i].vc);
 	dtm_arch_destroy(vm);
 	if (vm->fd >= 0)
 		close(vm->fd);
-	if (vm->sys)
-		munmap(vm->sys, DTM_SYS_SIZE);
-	if (vm->data)
-		munmap(vm->data, vm->data_max);
+	dtvm_mem_free(vm->sys, DTM_SYS_SIZE);
+	dtvm_mem_free(vm->data, vm->data_max);
 	vm->fd = -1;
 	vm->sys = NULL;
 	vm->data = NULL;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A vCPU entered straight in x86_64 long mode (see dtvm_x86.h).
+ * x86_64 vCPUs entered with no firmware (see dtvm_x86.h).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -59,6 +59,32 @@ int dtvm_x86_long_mode(int fd, const struct dtvm_x86_layout *l, uint64_t rip,
 	if (ioctl(fd, KVM_SET_SREGS, &sregs) || ioctl(fd, KVM_SET_REGS, &regs))
 		return -errno;
 	return 0;
+}
+
+int dtvm_x86_flat32(int fd, const struct kvm_regs *regs)
+{
+	struct kvm_segment code = {
+		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
+		.present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1,
+	};
+	struct kvm_segment data = code;
+	struct kvm_sregs sregs;
+
+	data.type = 3;
+	data.selector = 16;
+	if (ioctl(fd, KVM_GET_SREGS, &sregs))
+		return -errno;
+	sregs.cs = code;
+	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
+	sregs.cr0 |= 1;		/* PE */
+	if (ioctl(fd, KVM_SET_SREGS, &sregs) || ioctl(fd, KVM_SET_REGS, regs))
+		return -errno;
+	return 0;
+}
+
+int dtvm_x86_set_tss(int vm)
+{
+	return ioctl(vm, KVM_SET_TSS_ADDR, DTVM_X86_TSS_ADDR) ? -errno : 0;
 }
 
 int dtvm_x86_cpuid(int kvm, int fd)
