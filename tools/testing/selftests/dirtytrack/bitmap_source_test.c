@@ -72,8 +72,8 @@ TEST_F(plain, each_sync_reports_clears_and_rearms)
 	int round;
 
 	memset(all, 1, sizeof(all));
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(0, s.out_bitmap_errors);
 	EXPECT_EQ(0, s.out_harvested);
 	/* INITIALLY_SET: KVM reports every page once, then clears them. */
@@ -84,13 +84,13 @@ TEST_F(plain, each_sync_reports_clears_and_rearms)
 		uint8_t want[SLOT_PAGES] = { 0 };
 
 		store_random(_metadata, g, &seed, 1 + rand_r(&seed) % 64, want);
-		ASSERT_EQ(0, dtg_sync(g->tr, &s));
+		ASSERT_EQ(0, dtt_sync(g->tr, &s));
 		EXPECT_EQ(0, s.out_bitmap_errors);
 		EXPECT_LE(1, s.out_bitmap_pages);
 		dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
 
 		/* Cleared in KVM: a sync with no store finds nothing. */
-		ASSERT_EQ(0, dtg_sync(g->tr, &s));
+		ASSERT_EQ(0, dtt_sync(g->tr, &s));
 		dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, none);
 	}
 
@@ -100,11 +100,11 @@ TEST_F(plain, each_sync_reports_clears_and_rearms)
 		unsigned int again = 5;
 
 		store_random(_metadata, g, &again, 32, want);
-		ASSERT_EQ(0, dtg_sync(g->tr, &s));
+		ASSERT_EQ(0, dtt_sync(g->tr, &s));
 		dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
 		again = 5;
 		store_random(_metadata, g, &again, 32, want);
-		ASSERT_EQ(0, dtg_sync(g->tr, &s));
+		ASSERT_EQ(0, dtt_sync(g->tr, &s));
 		dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
 	}
 }
@@ -122,14 +122,14 @@ TEST_F(plain, removal_returns_the_last_bits)
 		.bitmap = (uintptr_t)words,
 	};
 
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
-	dtg_claim(g->tr, DTG_FIRST_DATA_SLOT, 0, SLOT_PAGES, words, &p);
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
+	dtt_claim(g->tr, DTG_FIRST_DATA_SLOT, 0, SLOT_PAGES, words, &p);
 	store_random(_metadata, g, &seed, 40, want);
 	ASSERT_EQ(0, ioctl(g->tr, DIRTYTRACK_REGION_REMOVE, &rm));
 	for (p = 0; p < SLOT_PAGES; p++)
-		EXPECT_EQ(want[p], dtg_bit(words, p)) TH_LOG("page %lu", p);
-	EXPECT_EQ(0, dtg_claim(g->tr, DTG_FIRST_DATA_SLOT, 0, 64, words, &p) + ENOENT);
+		EXPECT_EQ(want[p], dtt_bit(words, p)) TH_LOG("page %lu", p);
+	EXPECT_EQ(0, dtt_claim(g->tr, DTG_FIRST_DATA_SLOT, 0, 64, words, &p) + ENOENT);
 }
 
 /* Configurations that lose pages, and scratch that cannot work. */
@@ -137,7 +137,7 @@ TEST(attach_refusals)
 {
 	struct dt_guest g;
 	uint8_t *scratch;
-	size_t size = dtg_scratch_size(SLOT_PAGES);
+	size_t size = dtt_scratch_size(SLOT_PAGES);
 
 	dtg_create(_metadata, &g, 1, 1, SLOT_PAGES, 4096);
 	scratch = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE,
@@ -148,32 +148,32 @@ TEST(attach_refusals)
 	 * rule no-ring-with-manual-protect: a ring with manual protect or
 	 * INITIALLY_SET.
 	 */
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING |
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING |
 					     DIRTYTRACK_KVM_MANUAL_PROTECT,
 					     scratch, size));
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING |
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING |
 					     DIRTYTRACK_KVM_MANUAL_PROTECT |
 					     DIRTYTRACK_KVM_INITIALLY_SET,
 					     scratch, size));
 	/* KVM allows INITIALLY_SET only with manual protect. */
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_INITIALLY_SET,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_INITIALLY_SET,
 					     scratch, size));
 	/* Rings are attached: "no ring" is not true. */
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, 0, scratch, size));
-	EXPECT_EQ(-EOPNOTSUPP, dtg_attach_bitmap(g.tr, 1 << 7, scratch, size));
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, 0, scratch, size));
+	EXPECT_EQ(-EOPNOTSUPP, dtt_attach_bitmap(g.tr, 1 << 7, scratch, size));
 	/* Scratch: misaligned, too small, absurdly large, not user memory. */
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					     scratch + 4, size));
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					     scratch, size - 4));
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					     scratch, DIRTYTRACK_SCRATCH_HEADER));
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					     scratch, 1ULL << 40));
-	EXPECT_EQ(-EFAULT, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-EFAULT, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					     (void *)(-1UL << 47), size));
 	/* The VM did not enable KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP. */
-	EXPECT_EQ(-ENXIO, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-ENXIO, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					    scratch, size));
 	munmap(scratch, 1 << 20);
 	dtg_destroy(&g);
@@ -184,11 +184,11 @@ TEST(a_region_larger_than_the_scratch_is_refused)
 	struct dt_guest g;
 
 	dtg_create_mode(_metadata, &g, 1, 1, SLOT_PAGES, 0, DTG_BITMAP);
-	EXPECT_EQ(-EEXIST, dtg_attach_bitmap(g.tr, 0, g.scratch, g.scratch_size));
+	EXPECT_EQ(-EEXIST, dtt_attach_bitmap(g.tr, 0, g.scratch, g.scratch_size));
 	/* The scratch holds (size - header) / 8 - 1 words of regions. */
-	EXPECT_EQ(-ENOBUFS, dtg_region_add(g.tr, 40, 1ULL << 32,
+	EXPECT_EQ(-ENOBUFS, dtt_region_add(g.tr, 40, 1ULL << 32,
 					   ((g.scratch_size - DIRTYTRACK_SCRATCH_HEADER) / 8) * 64));
-	EXPECT_EQ(0, dtg_region_add(g.tr, 40, 1ULL << 32,
+	EXPECT_EQ(0, dtt_region_add(g.tr, 40, 1ULL << 32,
 				    ((g.scratch_size - DIRTYTRACK_SCRATCH_HEADER) / 8 - 1) * 64));
 	dtg_destroy(&g);
 }
@@ -202,7 +202,7 @@ TEST(a_memslot_larger_than_declared_is_not_overrun)
 {
 	enum { DECLARED = 64, REAL = 4096 };
 	struct dt_guest g;
-	size_t size = dtg_scratch_size(DECLARED), i;
+	size_t size = dtt_scratch_size(DECLARED), i;
 	uint8_t all[DECLARED];
 	struct dirtytrack_sync s;
 	uint8_t *area;
@@ -211,17 +211,17 @@ TEST(a_memslot_larger_than_declared_is_not_overrun)
 	dtg_create_mode(_metadata, &g, 1, 1, REAL, 0, DTG_BITMAP);
 	/* A second VM-less view: a new tracker declaring the slot small. */
 	close(g.tr);
-	tr = dtg_create_tracker(g.dev, g.vm);
+	tr = dtt_create(g.dev, g.vm);
 	ASSERT_LE(0, tr);
 	g.tr = tr;
 	area = mmap(NULL, 1 << 16, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, area);
 	memset(area, 0xa5, 1 << 16);
-	ASSERT_EQ(0, dtg_attach_bitmap(tr, 0, area, size));
-	ASSERT_EQ(0, dtg_region_add(tr, DTG_FIRST_DATA_SLOT, DTG_DATA_GPA,
+	ASSERT_EQ(0, dtt_attach_bitmap(tr, 0, area, size));
+	ASSERT_EQ(0, dtt_region_add(tr, DTG_FIRST_DATA_SLOT, DTG_DATA_GPA,
 				    DECLARED));
-	ASSERT_EQ(0, dtg_sync(tr, &s));
+	ASSERT_EQ(0, dtt_sync(tr, &s));
 	EXPECT_EQ(1, s.out_bitmap_errors);
 	for (i = size; i < 1 << 16; i++)
 		ASSERT_EQ(0xa5, area[i]) TH_LOG("byte %zu past the scratch", i);
@@ -246,13 +246,13 @@ TEST(bits_past_the_declared_end_are_counted)
 
 	dtg_create_mode(_metadata, &g, 1, 1, REAL, 0, DTG_BITMAP);
 	close(g.tr);
-	g.tr = dtg_create_tracker(g.dev, g.vm);
+	g.tr = dtt_create(g.dev, g.vm);
 	ASSERT_LE(0, g.tr);
-	ASSERT_EQ(0, dtg_attach_bitmap(g.tr, 0, g.scratch, g.scratch_size));
-	ASSERT_EQ(0, dtg_region_add(g.tr, DTG_FIRST_DATA_SLOT, DTG_DATA_GPA,
+	ASSERT_EQ(0, dtt_attach_bitmap(g.tr, 0, g.scratch, g.scratch_size));
+	ASSERT_EQ(0, dtt_region_add(g.tr, DTG_FIRST_DATA_SLOT, DTG_DATA_GPA,
 				    DECLARED));
 	dtg_store_pages(_metadata, &g, pages, 3);
-	ASSERT_EQ(0, dtg_sync(g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(g.tr, &s));
 	EXPECT_EQ(1, s.out_bitmap_errors);
 	EXPECT_EQ(2, s.out_bitmap_pages);
 	want[5] = want[99] = 1;
@@ -267,9 +267,9 @@ TEST(a_declared_ring_must_exist)
 
 	dtg_create_mode(_metadata, &g, 1, 1, SLOT_PAGES, 0, DTG_BITMAP);
 	close(g.tr);
-	g.tr = dtg_create_tracker(g.dev, g.vm);
+	g.tr = dtt_create(g.dev, g.vm);
 	ASSERT_LE(0, g.tr);
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g.tr, DIRTYTRACK_KVM_RING,
 					     g.scratch, g.scratch_size));
 	dtg_destroy(&g);
 }
@@ -304,7 +304,7 @@ FIXTURE_SETUP(its)
 	memset(self->table, 0, sizeof(self->table));
 	for (p = 0; p < n; p++)
 		self->table[TABLE_PAGE + p] = 1;
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 }
 
 FIXTURE_TEARDOWN(its)
@@ -337,7 +337,7 @@ static void final_end_reports_table_and(struct __test_metadata *_metadata,
 	struct dirtytrack_sync s;
 	int p;
 
-	ASSERT_EQ(0, dtg_sync_flags(self->g.tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	ASSERT_EQ(0, dtt_sync_flags(self->g.tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	EXPECT_EQ(0, s.out_harvested);
 	EXPECT_EQ(3, s.out_bitmap_pages);
 	EXPECT_EQ(0, s.out_bitmap_errors);
@@ -353,7 +353,7 @@ TEST_F(its, the_final_sync_reports_table_and_ring_pages)
 	struct dirtytrack_sync s;
 
 	store_outside_table(_metadata, g, 11, want);
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_LE(1, s.out_harvested);
 	EXPECT_EQ(0, s.out_bitmap_pages);
 	ASSERT_EQ(0, dt_its_save(&self->its));
@@ -369,13 +369,13 @@ TEST_F(its, a_precopy_sync_in_between_loses_nothing)
 	store_outside_table(_metadata, g, 21, want);
 	ASSERT_EQ(0, dt_its_save(&self->its));
 	/* A precopy sync leaves the backup bitmap for the final sync. */
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(0, s.out_bitmap_pages);
 	dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
 
 	memset(want, 0, sizeof(want));
 	store_outside_table(_metadata, g, 22, want);
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	final_end_reports_table_and(_metadata, self, want);
 }
 
@@ -395,11 +395,11 @@ TEST_F(its, a_ring_vm_is_not_ringless)
 	struct dt_guest *g = &self->g;
 
 	close(g->tr);
-	g->tr = dtg_create_tracker(g->dev, g->vm);
+	g->tr = dtt_create(g->dev, g->vm);
 	ASSERT_LE(0, g->tr);
-	EXPECT_EQ(-EINVAL, dtg_attach_bitmap(g->tr, 0, g->scratch,
+	EXPECT_EQ(-EINVAL, dtt_attach_bitmap(g->tr, 0, g->scratch,
 					     g->scratch_size));
-	EXPECT_EQ(0, dtg_attach_bitmap(g->tr, DIRTYTRACK_KVM_RING, g->scratch,
+	EXPECT_EQ(0, dtt_attach_bitmap(g->tr, DIRTYTRACK_KVM_RING, g->scratch,
 				       g->scratch_size));
 }
 
@@ -418,7 +418,7 @@ TEST_F(its, removal_reads_the_backup_bitmap)
 	ASSERT_EQ(0, ioctl(g->tr, DIRTYTRACK_REGION_REMOVE, &rm));
 	EXPECT_EQ(3, rm.out_dirty);
 	for (p = 0; p < SLOT_PAGES; p++)
-		EXPECT_EQ(self->table[p], dtg_bit(words, p)) TH_LOG("page %d", p);
+		EXPECT_EQ(self->table[p], dtt_bit(words, p)) TH_LOG("page %d", p);
 }
 #endif /* __aarch64__ */
 

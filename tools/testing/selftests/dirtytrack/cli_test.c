@@ -341,15 +341,15 @@ static void replace_tracker(struct __test_metadata *_metadata, struct dt_guest *
 	int i;
 
 	close(g->tr);
-	g->tr = dtg_create_tracker(g->dev, g->vm);
+	g->tr = dtt_create(g->dev, g->vm);
 	ASSERT_LE(0, g->tr) TH_LOG("create tracker: %s", strerror(-g->tr));
-	ASSERT_EQ(0, dtg_region_add(g->tr, DTG_CODE_SLOT, DTG_CODE_GPA,
+	ASSERT_EQ(0, dtt_region_add(g->tr, DTG_CODE_SLOT, DTG_CODE_GPA,
 				    DTG_CODE_SIZE / DTG_PAGE));
 	for (i = 0; i < g->nr_slots; i++)
-		ASSERT_EQ(0, dtg_region_add(g->tr, DTG_FIRST_DATA_SLOT + i,
+		ASSERT_EQ(0, dtt_region_add(g->tr, DTG_FIRST_DATA_SLOT + i,
 					    dtg_slot_gpa(g, i), g->slot_pages));
 	for (i = 0; i < g->nr_vcpus; i++)
-		ASSERT_EQ(0, dtg_attach_ring(g->tr, g->vcpu[i].ring));
+		ASSERT_EQ(0, dtt_attach_ring(g->tr, g->vcpu[i].vc.ring));
 }
 
 FIXTURE_SETUP(cli)
@@ -370,13 +370,13 @@ FIXTURE_SETUP(cli)
 	 * (no store), harvest that, and count with a tracker that never saw it.
 	 */
 	dtg_vcpu_store_pages(_metadata, &self->g, 0, NULL, 0);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	replace_tracker(_metadata, &self->g);
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	for (i = 0; i < K; i++)		/* distinct, over every data slot */
 		pages[i] = i * 19 % (SLOTS * SLOT_PAGES);
 	dtg_vcpu_store_pages(_metadata, &self->g, 0, pages, K);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	ASSERT_EQ(K, s.out_harvested);
 	ASSERT_EQ(0, nlq_open(&self->q));
 	ASSERT_NE(0, self->q.family);

@@ -11,8 +11,9 @@
  *  - a sweep: forever, page = (page + stride) & mask, store an increasing
  *    counter there; each vCPU has its own start and stride.
  *
- * x86 runs in flat 32-bit protected mode set up through KVM_SET_SREGS
- * alone (no GDT, no paging); arm64 runs at EL1 with the MMU off.
+ * x86 runs in flat 32-bit protected mode (dtvm_x86_flat32()); arm64 runs
+ * at EL1 with the MMU off.  The VM, its memslots and vCPUs come from
+ * tools/lib/dtvm, the tracker's ioctls from dt_tracker.h.
  */
 #ifndef DT_GUEST_H
 #define DT_GUEST_H
@@ -31,9 +32,16 @@
 #include <linux/dirtytrack.h>
 #include <linux/kvm.h>
 
+#include "dt_tracker.h"
+#include "dtvm.h"
+#if defined(__x86_64__)
+#include "dtvm_x86.h"
+#elif defined(__aarch64__)
+#include "dtvm_arm64.h"
+#endif
 #include "kselftest_harness.h"
 
-#define DTG_PAGE	4096
+#define DTG_PAGE	DTT_PAGE
 #define DTG_MAX_VCPUS	4
 #define DTG_MAX_SLOTS	8
 #define DTG_CODE_SLOT	0
@@ -48,11 +56,9 @@
 #if defined(__x86_64__)
 #define DTG_CODE_GPA	0x1000000
 #define DTG_DATA_GPA	0x1100000
-#define DTG_RING_CAP	KVM_CAP_DIRTY_LOG_RING
 #elif defined(__aarch64__)
 #define DTG_CODE_GPA	0x10000000
 #define DTG_DATA_GPA	0x10100000
-#define DTG_RING_CAP	KVM_CAP_DIRTY_LOG_RING_ACQ_REL
 #define DTG_DONE_MMIO	0x20000000
 #else
 #error "unsupported architecture"
@@ -72,9 +78,7 @@
 #define DTG_LIST_ENTRY(i)	(DTG_ENTRY + 0x1000 * (1 + (i)))
 
 struct dtg_vcpu {
-	int fd;
-	struct kvm_run *run;
-	void *ring;
+	struct dtvm_vcpu vc;
 	pthread_t thread;
 	bool running;
 	unsigned long ring_full_exits;
@@ -87,7 +91,6 @@ struct dt_guest {
 	uint64_t slot_pages, data_pages;
 	uint64_t hot_pages;	/* the sweep's pages (a power of 2); 0: all */
 	uint32_t ring_entries;
-	size_t run_size;
 	uint8_t *code, *data;
 	struct dtg_vcpu vcpu[DTG_MAX_VCPUS];
 	struct dirtytrack_region region[DTG_MAX_SLOTS];	/* data slots */
@@ -110,134 +113,6 @@ static inline uint64_t dtg_slot_gpa(struct dt_guest *g, int i)
 	return DTG_DATA_GPA + i * g->slot_pages * DTG_PAGE;
 }
 
-/* Add a region; @out (or NULL) receives the kernel's answer. */
-static inline int dtg_region_add_out(int tr, uint16_t slot, uint64_t gpa,
-				     uint64_t npages,
-				     struct dirtytrack_region *out)
-{
-	struct dirtytrack_region r = {
-		.size = sizeof(r), .slot_id = slot,
-		.first_gfn = gpa / DTG_PAGE, .npages = npages,
-	};
-
-	if (ioctl(tr, DIRTYTRACK_REGION_ADD, &r))
-		return -errno;
-	if (out)
-		*out = r;
-	return 0;
-}
-
-static inline int dtg_region_add(int tr, uint16_t slot, uint64_t gpa,
-				 uint64_t npages)
-{
-	return dtg_region_add_out(tr, slot, gpa, npages, NULL);
-}
-
-static inline int dtg_attach_ring(int tr, void *ring)
-{
-	struct dirtytrack_attach_ring a = {
-		.size = sizeof(a), .ring_addr = (uintptr_t)ring,
-	};
-
-	return ioctl(tr, DIRTYTRACK_ATTACH_RING, &a) ? -errno : 0;
-}
-
-/* The scratch a region of @npages pages needs, header and guard included. */
-static inline size_t dtg_scratch_size(uint64_t npages)
-{
-	return DIRTYTRACK_SCRATCH_HEADER + ((npages + 63) / 64 + 1) * 8;
-}
-
-static inline int dtg_attach_bitmap(int tr, uint32_t flags, void *scratch,
-				    size_t size)
-{
-	struct dirtytrack_attach_kvm_bitmap a = {
-		.size = sizeof(a), .flags = flags,
-		.scratch_addr = (uintptr_t)scratch, .scratch_size = size,
-	};
-
-	return ioctl(tr, DIRTYTRACK_ATTACH_KVM_BITMAP, &a) ? -errno : 0;
-}
-
-static inline int dtg_create_tracker(int dev, int vm)
-{
-	struct dirtytrack_create c = { .size = sizeof(c), .vm_fd = vm };
-
-	return ioctl(dev, DIRTYTRACK_CREATE, &c) ? -errno : (int)c.out_tracker_fd;
-}
-
-static inline int dtg_sync_flags(int tr, uint32_t flags,
-				 struct dirtytrack_sync *s)
-{
-	memset(s, 0, sizeof(*s));
-	s->size = sizeof(*s);
-	s->flags = flags;
-	return ioctl(tr, DIRTYTRACK_SYNC, s) ? -errno : 0;
-}
-
-static inline int dtg_sync(int tr, struct dirtytrack_sync *s)
-{
-	return dtg_sync_flags(tr, 0, s);
-}
-
-static inline int dtg_start(int tr, uint32_t flags)
-{
-	struct dirtytrack_start st = { .size = sizeof(st), .flags = flags };
-
-	return ioctl(tr, DIRTYTRACK_START, &st) ? -errno : 0;
-}
-
-static inline int dtg_claim(int tr, uint16_t slot, uint64_t first, uint64_t n,
-			    uint64_t *bitmap, uint64_t *dirty)
-{
-	struct dirtytrack_claim c = {
-		.size = sizeof(c), .slot_id = slot, .first_page = first,
-		.npages = n, .bitmap = (uintptr_t)bitmap,
-	};
-
-	if (ioctl(tr, DIRTYTRACK_CLAIM, &c))
-		return -errno;
-	*dirty = c.out_dirty;
-	return 0;
-}
-
-/*
- * The consumer's side of the claim protocol, through the tracker mapping
- * @map of region @r: take a summary word (fully ordered), then every word
- * of its dirty chunks, by atomic exchange.  Summary word j covers words
- * [j * 4096, (j + 1) * 4096).  Returns the pages claimed into @out.
- */
-static inline uint64_t dtg_mmap_claim(uint8_t *map,
-				      const struct dirtytrack_region *r,
-				      uint64_t *out)
-{
-	uint64_t *words = (uint64_t *)map;
-	uint64_t *summary = (uint64_t *)(map + r->out_summary_offset);
-	uint64_t nwords = (r->npages + 63) / 64, j, n = 0;
-
-	memset(out, 0, nwords * sizeof(uint64_t));
-	for (j = 0; j * 64 * 64 < nwords; j++) {
-		uint64_t s = __atomic_exchange_n(&summary[j], 0, __ATOMIC_SEQ_CST);
-
-		while (s) {
-			uint64_t c = j * 64 + __builtin_ctzll(s), w;
-
-			s &= s - 1;
-			for (w = c * 64; w < c * 64 + 64 && w < nwords; w++) {
-				out[w] = __atomic_exchange_n(&words[w], 0,
-							     __ATOMIC_SEQ_CST);
-				n += __builtin_popcountll(out[w]);
-			}
-		}
-	}
-	return n;
-}
-
-static inline bool dtg_bit(const uint64_t *bitmap, uint64_t i)
-{
-	return bitmap[i / 64] >> (i % 64) & 1;
-}
-
 /* Claim data slot @i: exactly the pages with @want[page] set are dirty. */
 static inline void dtg_expect_slot(struct __test_metadata *_metadata,
 				   int tr, int i, uint64_t npages,
@@ -245,57 +120,48 @@ static inline void dtg_expect_slot(struct __test_metadata *_metadata,
 {
 	uint64_t words[(npages + 63) / 64], dirty = 0, p, nwant = 0;
 
-	ASSERT_EQ(0, dtg_claim(tr, DTG_FIRST_DATA_SLOT + i, 0, npages, words,
+	ASSERT_EQ(0, dtt_claim(tr, DTG_FIRST_DATA_SLOT + i, 0, npages, words,
 			       &dirty));
 	for (p = 0; p < npages; p++) {
 		nwant += want[p];
-		EXPECT_EQ(want[p], dtg_bit(words, p))
+		EXPECT_EQ(want[p], dtt_bit(words, p))
 			TH_LOG("slot %d page %lu", i, (unsigned long)p);
 	}
 	EXPECT_EQ(nwant, dirty);
 }
 
-static inline void dtg_map_slot(struct __test_metadata *_metadata, struct dt_guest *g,
-			 uint32_t slot, uint64_t gpa, uint64_t size, void *mem)
+static inline void dtg_map_slot(struct __test_metadata *_metadata,
+				struct dt_guest *g, uint32_t slot, uint64_t gpa,
+				uint64_t size, void *mem)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = slot, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = gpa, .memory_size = size,
-		.userspace_addr = (uintptr_t)mem,
-	};
+	int ret = dtvm_set_memslot(g->vm, slot, KVM_MEM_LOG_DIRTY_PAGES, gpa,
+				   size, mem);
 
-	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		TH_LOG("memslot %u: %s", slot, strerror(errno));
+	ASSERT_EQ(0, ret) TH_LOG("memslot %u: %s", slot, strerror(-ret));
 }
 
 /* The VM's dirty-log capabilities for @mode, before any memslot. */
 static inline void dtg_enable_logging(struct __test_metadata *_metadata,
 				      struct dt_guest *g)
 {
-	struct kvm_enable_cap cap = {
-		.cap = DTG_RING_CAP,
-		.args[0] = g->ring_entries * sizeof(struct kvm_dirty_gfn),
-	};
+	uint64_t manual = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
+	int ret;
 
 	if (g->mode & DTG_BITMAP) {
 		if (!(g->mode & DTG_MANUAL))
 			return;
-		cap.cap = KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2;
-		cap.args[0] = KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE;
 		if (g->mode & DTG_INIT_SET)
-			cap.args[0] |= KVM_DIRTY_LOG_INITIALLY_SET;
-		ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
-			TH_LOG("manual protect: %s", strerror(errno));
+			manual |= KVM_DIRTY_LOG_INITIALLY_SET;
+		ret = dtvm_enable_cap(g->vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+				      manual);
+		ASSERT_EQ(0, ret) TH_LOG("manual protect: %s", strerror(-ret));
 		return;
 	}
-	ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
-		TH_LOG("enable ring: %s", strerror(errno));
+	ret = dtvm_enable_ring(g->vm, DTVM_RING_CAP, g->ring_entries);
+	ASSERT_EQ(0, ret) TH_LOG("enable ring: %s", strerror(-ret));
 	if (g->mode & DTG_RING_BITMAP) {
-		cap = (struct kvm_enable_cap){
-			.cap = KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP,
-		};
-		ASSERT_EQ(0, ioctl(g->vm, KVM_ENABLE_CAP, &cap))
-			TH_LOG("ring with bitmap: %s", strerror(errno));
+		ret = dtvm_enable_cap(g->vm, KVM_CAP_DIRTY_LOG_RING_WITH_BITMAP, 0);
+		ASSERT_EQ(0, ret) TH_LOG("ring with bitmap: %s", strerror(-ret));
 	}
 }
 
@@ -338,41 +204,34 @@ static inline void dtg_create_vm_on(struct __test_metadata *_metadata,
 	g->ring_entries = rings ? ring_entries : 0;
 	g->mode = mode;
 
-	g->kvm = kvm < 0 ? open("/dev/kvm", O_RDWR | O_CLOEXEC) : kvm;
-	ASSERT_LE(0, g->kvm) TH_LOG("/dev/kvm: %s", strerror(errno));
-	g->vm = ioctl(g->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, g->vm);
+	g->kvm = kvm < 0 ? dtvm_kvm_open() : kvm;
+	ASSERT_LE(0, g->kvm) TH_LOG("/dev/kvm: %s", strerror(-g->kvm));
+	g->vm = dtvm_vm_create(g->kvm);
+	ASSERT_LE(0, g->vm) TH_LOG("KVM_CREATE_VM: %s", strerror(-g->vm));
 	dtg_enable_logging(_metadata, g);
 
-	g->code = mmap(NULL, DTG_CODE_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, g->code);
+	g->code = dtvm_mem_alloc(DTG_CODE_SIZE);
+	ASSERT_NE(NULL, g->code);
 	dtg_map_slot(_metadata, g, DTG_CODE_SLOT, DTG_CODE_GPA, DTG_CODE_SIZE,
 		     g->code);
-	g->data = mmap(NULL, g->data_pages * DTG_PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, g->data);
+	g->data = dtvm_mem_alloc(g->data_pages * DTG_PAGE);
+	ASSERT_NE(NULL, g->data);
 	for (i = 0; i < nr_slots; i++)
 		dtg_map_slot(_metadata, g, DTG_FIRST_DATA_SLOT + i,
 			     dtg_slot_gpa(g, i), slot_pages * DTG_PAGE,
 			     g->data + i * slot_pages * DTG_PAGE);
 
-	g->run_size = ioctl(g->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
 	for (i = 0; i < nr_vcpus; i++) {
 		struct dtg_vcpu *v = &g->vcpu[i];
+		int ret;
 
 		v->g = g;
-		v->fd = ioctl(g->vm, KVM_CREATE_VCPU, i);
-		ASSERT_LE(0, v->fd);
-		v->run = mmap(NULL, g->run_size, PROT_READ | PROT_WRITE,
-			      MAP_SHARED, v->fd, 0);
-		ASSERT_NE(MAP_FAILED, v->run);
+		ret = dtvm_vcpu_create(&v->vc, g->kvm, g->vm, i);
+		ASSERT_EQ(0, ret) TH_LOG("vCPU %d: %s", i, strerror(-ret));
 		if (!rings)
 			continue;
-		v->ring = mmap(NULL, ring_entries * sizeof(struct kvm_dirty_gfn),
-			       PROT_READ | PROT_WRITE, MAP_SHARED, v->fd,
-			       KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
-		ASSERT_NE(MAP_FAILED, v->ring);
+		ret = dtvm_vcpu_map_ring(&v->vc, ring_entries);
+		ASSERT_EQ(0, ret) TH_LOG("vCPU %d's ring: %s", i, strerror(-ret));
 	}
 }
 
@@ -404,25 +263,25 @@ static inline void dtg_create_mode_on(struct __test_metadata *_metadata,
 			 ring_entries, mode);
 	g->dev = dev < 0 ? open("/dev/dirtytrack", O_RDWR | O_CLOEXEC) : dev;
 	ASSERT_LE(0, g->dev);
-	g->tr = dtg_create_tracker(g->dev, g->vm);
+	g->tr = dtt_create(g->dev, g->vm);
 	ASSERT_LE(0, g->tr) TH_LOG("create tracker: %s", strerror(-g->tr));
-	ASSERT_EQ(0, dtg_region_add(g->tr, DTG_CODE_SLOT, DTG_CODE_GPA,
+	ASSERT_EQ(0, dtt_region_add(g->tr, DTG_CODE_SLOT, DTG_CODE_GPA,
 				    DTG_CODE_SIZE / DTG_PAGE));
 	ASSERT_GE(DTG_MAX_SLOTS, nr_slots);
 	for (i = 0; i < nr_slots; i++)
-		ASSERT_EQ(0, dtg_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
+		ASSERT_EQ(0, dtt_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
 						dtg_slot_gpa(g, i), slot_pages,
 						&g->region[i]));
 	for (i = 0; rings && i < nr_vcpus; i++)
-		ASSERT_EQ(0, dtg_attach_ring(g->tr, g->vcpu[i].ring));
+		ASSERT_EQ(0, dtt_attach_ring(g->tr, g->vcpu[i].vc.ring));
 	if (mode == DTG_RING)
 		return;
-	g->scratch_size = dtg_scratch_size(slot_pages > DTG_CODE_SIZE / DTG_PAGE ?
+	g->scratch_size = dtt_scratch_size(slot_pages > DTG_CODE_SIZE / DTG_PAGE ?
 					   slot_pages : DTG_CODE_SIZE / DTG_PAGE);
 	g->scratch = mmap(NULL, g->scratch_size, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, g->scratch);
-	ASSERT_EQ(0, dtg_attach_bitmap(g->tr, dtg_bitmap_flags(mode), g->scratch,
+	ASSERT_EQ(0, dtt_attach_bitmap(g->tr, dtg_bitmap_flags(mode), g->scratch,
 				       g->scratch_size));
 }
 
@@ -451,54 +310,28 @@ static inline void dtg_destroy(struct dt_guest *g)
 		close(g->tr);
 	if (g->dev > 0)
 		close(g->dev);
-	for (i = 0; i < g->nr_vcpus; i++) {
-		struct dtg_vcpu *v = &g->vcpu[i];
-
-		if (v->ring && v->ring != MAP_FAILED)
-			munmap(v->ring, g->ring_entries * sizeof(struct kvm_dirty_gfn));
-		if (v->run && v->run != MAP_FAILED)
-			munmap(v->run, g->run_size);
-		if (v->fd > 0)
-			close(v->fd);
-	}
+	for (i = 0; i < g->nr_vcpus; i++)
+		dtvm_vcpu_destroy(&g->vcpu[i].vc);
 	if (g->vm > 0)
 		close(g->vm);
 	if (g->kvm > 0)
 		close(g->kvm);
-	if (g->code && g->code != MAP_FAILED)
-		munmap(g->code, DTG_CODE_SIZE);
-	if (g->data && g->data != MAP_FAILED)
-		munmap(g->data, g->data_pages * DTG_PAGE);
+	dtvm_mem_free(g->code, DTG_CODE_SIZE);
+	dtvm_mem_free(g->data, g->data_pages * DTG_PAGE);
 	if (g->scratch && g->scratch != MAP_FAILED)
 		munmap(g->scratch, g->scratch_size);
 }
 
 #if defined(__x86_64__)
-/* Flat 32-bit protected mode, set through the hidden segment state. */
+/* esi, ebx, edi: the program's three arguments. */
 static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint64_t entry,
 				 uint32_t a, uint32_t b, uint32_t c)
 {
-	struct kvm_segment code = {
-		.base = 0, .limit = 0xffffffff, .selector = 8, .type = 11,
-		.present = 1, .dpl = 0, .db = 1, .s = 1, .g = 1,
-	};
-	struct kvm_segment data = code;
 	struct kvm_regs regs = {
 		.rip = entry, .rflags = 2, .rsi = a, .rbx = b, .rdi = c,
 	};
-	struct kvm_sregs sregs;
-	int fd = g->vcpu[i].fd;
 
-	data.type = 3;
-	data.selector = 16;
-	if (ioctl(fd, KVM_GET_SREGS, &sregs))
-		return -errno;
-	sregs.cs = code;
-	sregs.ds = sregs.es = sregs.fs = sregs.gs = sregs.ss = data;
-	sregs.cr0 |= 1;		/* PE */
-	if (ioctl(fd, KVM_SET_SREGS, &sregs) || ioctl(fd, KVM_SET_REGS, &regs))
-		return -errno;
-	return 0;
+	return dtvm_x86_flat32(g->vcpu[i].vc.fd, &regs);
 }
 
 /* mov dword [DATA + p * PAGE], esi (per page); hlt */
@@ -545,39 +378,26 @@ static inline bool dtg_stopped_at_end(struct kvm_run *run)
 	return run->exit_reason == KVM_EXIT_HLT;
 }
 #else
-#define DTG_CORE_REG(x) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-			 (offsetof(struct kvm_regs, x) / sizeof(__u32)))
+#define DTG_X(n)	DTVM_ARM64_CORE_REG(regs.regs[n])
 
-static inline int dtg_set_reg(int fd, uint64_t id, uint64_t v)
-{
-	struct kvm_one_reg reg = { .id = id, .addr = (uintptr_t)&v };
-
-	return ioctl(fd, KVM_SET_ONE_REG, &reg) ? -errno : 0;
-}
-
-/* x0: counter, x1: page, x2: stride, x3: mask, x4: data base */
+/*
+ * x0: counter, x1: page, x2: stride, x3: mask, x4: data base.  The
+ * KVM_ARM_VCPU_INIT resets the vCPU from whatever program it last ran.
+ */
 static inline int dtg_vcpu_setup(struct dt_guest *g, int i, uint64_t entry,
 				 uint32_t a, uint32_t b, uint32_t c)
 {
-	struct kvm_vcpu_init init;
-	int fd = g->vcpu[i].fd, ret;
+	uint64_t mask = (g->hot_pages ? g->hot_pages : g->data_pages) - 1;
+	int fd = g->vcpu[i].vc.fd;
+	int ret = dtvm_arm64_vcpu_init(g->vm, fd);
 
-	if (ioctl(g->vm, KVM_ARM_PREFERRED_TARGET, &init) ||
-	    ioctl(fd, KVM_ARM_VCPU_INIT, &init))
-		return -errno;
-	ret = dtg_set_reg(fd, DTG_CORE_REG(regs.pc), entry);
-	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[0]), a);
-	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[1]), b);
-	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[2]), c);
-	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[3]),
-				 (g->hot_pages ? g->hot_pages : g->data_pages) - 1);
-	ret = ret ?: dtg_set_reg(fd, DTG_CORE_REG(regs.regs[4]), DTG_DATA_GPA);
-	return ret;
-}
-
-static inline void dtg_flush(struct dt_guest *g, uint32_t *end)
-{
-	__builtin___clear_cache((char *)g->code, (char *)end);
+	ret = ret ?: dtvm_arm64_set_reg64(fd, DTVM_ARM64_CORE_REG(regs.pc),
+					  entry);
+	ret = ret ?: dtvm_arm64_set_reg64(fd, DTG_X(0), a);
+	ret = ret ?: dtvm_arm64_set_reg64(fd, DTG_X(1), b);
+	ret = ret ?: dtvm_arm64_set_reg64(fd, DTG_X(2), c);
+	ret = ret ?: dtvm_arm64_set_reg64(fd, DTG_X(3), mask);
+	return ret ?: dtvm_arm64_set_reg64(fd, DTG_X(4), DTG_DATA_GPA);
 }
 
 /*
@@ -604,7 +424,7 @@ static inline void dtg_write_store_list(struct dt_guest *g, uint64_t entry,
 	*c++ = 0xd2a40003;				/* movz x3, DONE_MMIO */
 	*c++ = 0xf9000060;				/* str x0, [x3] */
 	*c++ = 0x14000000;				/* b . */
-	dtg_flush(g, c);
+	dtvm_code_written(g->code, c);
 }
 
 static inline void dtg_write_sweep(struct dt_guest *g)
@@ -621,7 +441,7 @@ static inline void dtg_write_sweep(struct dt_guest *g)
 	};
 
 	memcpy(c, prog, sizeof(prog));
-	dtg_flush(g, c + sizeof(prog) / sizeof(prog[0]));
+	dtvm_code_written(g->code, c + sizeof(prog) / sizeof(prog[0]));
 }
 
 static inline bool dtg_stopped_at_end(struct kvm_run *run)
@@ -638,9 +458,9 @@ static inline void dtg_vcpu_store_pages(struct __test_metadata *_metadata,
 {
 	dtg_write_store_list(g, DTG_LIST_ENTRY(i), pages, n);
 	ASSERT_EQ(0, dtg_vcpu_setup(g, i, DTG_LIST_ENTRY(i), 0x5a, 0, 0));
-	ASSERT_EQ(0, ioctl(g->vcpu[i].fd, KVM_RUN, 0));
-	ASSERT_TRUE(dtg_stopped_at_end(g->vcpu[i].run))
-		TH_LOG("exit reason %u", g->vcpu[i].run->exit_reason);
+	ASSERT_EQ(0, ioctl(g->vcpu[i].vc.fd, KVM_RUN, 0));
+	ASSERT_TRUE(dtg_stopped_at_end(g->vcpu[i].vc.run))
+		TH_LOG("exit reason %u", g->vcpu[i].vc.run->exit_reason);
 }
 
 static inline void dtg_store_pages(struct __test_metadata *_metadata,
@@ -660,49 +480,25 @@ static inline int dtg_slot_unplug(struct dt_guest *g, int i)
 	struct dirtytrack_region_remove rm = {
 		.size = sizeof(rm), .slot_id = DTG_FIRST_DATA_SLOT + i,
 	};
-	struct kvm_userspace_memory_region r = {
-		.slot = DTG_FIRST_DATA_SLOT + i,
-		.guest_phys_addr = dtg_slot_gpa(g, i),
-	};
 
-	if (ioctl(g->tr, DIRTYTRACK_REGION_REMOVE, &rm) ||
-	    ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
+	if (ioctl(g->tr, DIRTYTRACK_REGION_REMOVE, &rm))
 		return -errno;
-	return 0;
+	return dtvm_set_memslot(g->vm, DTG_FIRST_DATA_SLOT + i, 0,
+				dtg_slot_gpa(g, i), 0, NULL);
 }
 
 static inline int dtg_slot_replug(struct dt_guest *g, int i)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = DTG_FIRST_DATA_SLOT + i, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = dtg_slot_gpa(g, i),
-		.memory_size = g->slot_pages * DTG_PAGE,
-		.userspace_addr = (uintptr_t)(g->data + i * g->slot_pages * DTG_PAGE),
-	};
+	uint64_t bytes = g->slot_pages * DTG_PAGE;
+	int ret = dtvm_set_memslot(g->vm, DTG_FIRST_DATA_SLOT + i,
+				   KVM_MEM_LOG_DIRTY_PAGES, dtg_slot_gpa(g, i),
+				   bytes, g->data + i * bytes);
 
-	if (ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &r))
-		return -errno;
-	return dtg_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
+	if (ret)
+		return ret;
+	return dtt_region_add_out(g->tr, DTG_FIRST_DATA_SLOT + i,
 				  dtg_slot_gpa(g, i), g->slot_pages,
 				  &g->region[i]);
-}
-
-/*
- * Turn a knob of the module's test build (drivers/dirtytrack/test_hooks.c,
- * in debugfs): 0 or -errno.
- */
-static inline int dtg_hook(const char *name, long val)
-{
-	char path[128];
-	FILE *f;
-	int ret;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dirtytrack/%s", name);
-	f = fopen(path, "w");
-	if (!f)
-		return -errno;
-	ret = fprintf(f, "%ld\n", val) > 0 ? 0 : -EIO;
-	return fclose(f) ? -errno : ret;
 }
 
 static inline void dtg_kick_handler(int sig)
@@ -722,19 +518,19 @@ static inline void *dtg_vcpu_thread(void *arg)
 
 	h.vcpu_id = v - g->vcpu;
 	while (!g->stop) {
-		if (ioctl(v->fd, KVM_RUN, 0)) {
+		if (ioctl(v->vc.fd, KVM_RUN, 0)) {
 			if (errno == EINTR)
 				continue;
 			g->error = -errno;
 			break;
 		}
-		if (v->run->exit_reason == KVM_EXIT_MMIO && g->allow_mmio) {
+		if (v->vc.run->exit_reason == KVM_EXIT_MMIO && g->allow_mmio) {
 			/* A store into an unplugged slot: drop it, go on. */
 			__atomic_fetch_add(&g->mmio_exits, 1, __ATOMIC_RELAXED);
 			continue;
 		}
-		if (v->run->exit_reason != KVM_EXIT_DIRTY_RING_FULL) {
-			g->bad_exit = v->run->exit_reason;
+		if (v->vc.run->exit_reason != KVM_EXIT_DIRTY_RING_FULL) {
+			g->bad_exit = v->vc.run->exit_reason;
 			g->error = -EPROTO;
 			break;
 		}
@@ -790,7 +586,7 @@ static inline void dtg_stop(struct dt_guest *g)
 	for (i = 0; i < g->nr_vcpus; i++) {
 		if (!g->vcpu[i].running)
 			continue;
-		g->vcpu[i].run->immediate_exit = 1;
+		g->vcpu[i].vc.run->immediate_exit = 1;
 		pthread_kill(g->vcpu[i].thread, SIGUSR1);
 		pthread_join(g->vcpu[i].thread, NULL);
 		g->vcpu[i].running = false;

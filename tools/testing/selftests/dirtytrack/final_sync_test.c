@@ -75,14 +75,14 @@ TEST_F(final, the_order_is_enforced)
 	uint64_t words[SLOT_PAGES / 64], n = 0;
 
 	/* Not tracking: there is no final sync to begin or end. */
-	EXPECT_EQ(-EINVAL, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
-	EXPECT_EQ(-EINVAL, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
-	EXPECT_EQ(-EINVAL, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN |
+	EXPECT_EQ(-EINVAL, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	EXPECT_EQ(-EINVAL, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	EXPECT_EQ(-EINVAL, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN |
 					  DIRTYTRACK_SYNC_FINAL_END, &s));
-	EXPECT_EQ(-EOPNOTSUPP, dtg_sync_flags(tr, 1 << 9, &s));
+	EXPECT_EQ(-EOPNOTSUPP, dtt_sync_flags(tr, 1 << 9, &s));
 
-	ASSERT_EQ(0, dtg_start(tr, 0));
-	EXPECT_EQ(-EINVAL, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	ASSERT_EQ(0, dtt_start(tr, 0));
+	EXPECT_EQ(-EINVAL, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	/* A null stats pointer is refused before the phase begins. */
 	s = (struct dirtytrack_sync){
 		.size = sizeof(s), .flags = DIRTYTRACK_SYNC_FINAL_BEGIN,
@@ -91,33 +91,33 @@ TEST_F(final, the_order_is_enforced)
 	EXPECT_EQ(-1, ioctl(tr, DIRTYTRACK_SYNC, &s));
 	EXPECT_EQ(EFAULT, errno);
 
-	ASSERT_EQ(0, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	ASSERT_EQ(0, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	/* Between the phases: only FINAL_END harvests. */
-	EXPECT_EQ(-EBUSY, dtg_sync(tr, &s));
-	EXPECT_EQ(-EBUSY, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	EXPECT_EQ(-EBUSY, dtt_sync(tr, &s));
+	EXPECT_EQ(-EBUSY, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_EQ(-EBUSY, harvest_vcpu(tr));
 	EXPECT_EQ(-EBUSY, remove_region(tr, SLOT));
 	EXPECT_EQ(-EBUSY, move_region(tr, SLOT, 1 << 20));
-	EXPECT_EQ(-EBUSY, dtg_start(tr, 0));
+	EXPECT_EQ(-EBUSY, dtt_start(tr, 0));
 	/* The VMM's own state saves still mark what they write. */
 	EXPECT_EQ(0, mark(tr, DTG_DATA_GPA, 1));
 
-	ASSERT_EQ(0, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	ASSERT_EQ(0, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	EXPECT_EQ(1, s.out_vmm_pages);
 	/* Sealed: no harvest, no write; claims go on. */
-	EXPECT_EQ(-EBUSY, dtg_sync(tr, &s));
-	EXPECT_EQ(-EBUSY, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
-	EXPECT_EQ(-EBUSY, dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	EXPECT_EQ(-EBUSY, dtt_sync(tr, &s));
+	EXPECT_EQ(-EBUSY, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	EXPECT_EQ(-EBUSY, dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	EXPECT_EQ(-EBUSY, harvest_vcpu(tr));
 	EXPECT_EQ(-EBUSY, remove_region(tr, SLOT));
 	EXPECT_EQ(-EBUSY, mark(tr, DTG_DATA_GPA, 1));
-	ASSERT_EQ(0, dtg_claim(tr, SLOT, 0, SLOT_PAGES, words, &n));
+	ASSERT_EQ(0, dtt_claim(tr, SLOT, 0, SLOT_PAGES, words, &n));
 	EXPECT_EQ(1, n);
 
 	/* The migration is done: stop, and stop again is wrong. */
 	EXPECT_EQ(0, stop(tr));
 	EXPECT_EQ(-EINVAL, stop(tr));
-	EXPECT_EQ(0, dtg_sync(tr, &s));
+	EXPECT_EQ(0, dtt_sync(tr, &s));
 }
 
 /*
@@ -137,15 +137,15 @@ TEST_F(final, a_restart_keeps_what_was_not_claimed)
 	int i, p;
 
 	memset(all, 1, sizeof(all));
-	ASSERT_EQ(0, dtg_start(g->tr, DIRTYTRACK_START_ALL_DIRTY));
+	ASSERT_EQ(0, dtt_start(g->tr, DIRTYTRACK_START_ALL_DIRTY));
 	dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, all);
 
 	/* Round 1: only the first half is sent. */
 	for (i = 0; i < 64; i++)
 		pages[i] = rand_r(&seed) % SLOT_PAGES;
 	dtg_store_pages(_metadata, g, pages, 64);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
-	ASSERT_EQ(0, dtg_claim(g->tr, SLOT, 0, 128, words, &n));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_claim(g->tr, SLOT, 0, 128, words, &n));
 	for (i = 0; i < 64; i++)
 		if (pages[i] >= 128)
 			want[pages[i]] = 1;
@@ -154,13 +154,13 @@ TEST_F(final, a_restart_keeps_what_was_not_claimed)
 	for (i = 0; i < 64; i++)
 		pages[i] = rand_r(&seed) % SLOT_PAGES;
 	dtg_store_pages(_metadata, g, pages, 64);
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_LE(1, s.out_harvested);
 	ASSERT_EQ(0, mark(g->tr, DTG_DATA_GPA + 200 * DTG_PAGE, 3 * DTG_PAGE));
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	EXPECT_EQ(3, s.out_vmm_pages);
 	/* Only the first quarter reaches the destination, then it fails. */
-	ASSERT_EQ(0, dtg_claim(g->tr, SLOT, 0, 64, words, &n));
+	ASSERT_EQ(0, dtt_claim(g->tr, SLOT, 0, 64, words, &n));
 	for (i = 0; i < 64; i++)
 		if (pages[i] >= 64)
 			want[pages[i]] = 1;
@@ -168,13 +168,13 @@ TEST_F(final, a_restart_keeps_what_was_not_claimed)
 		want[p] = 1;
 
 	/* The guest resumes on the source and writes on. */
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
 	for (i = 0; i < 32; i++) {
 		pages[i] = rand_r(&seed) % SLOT_PAGES;
 		want[pages[i]] = 1;
 	}
 	dtg_store_pages(_metadata, g, pages, 32);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	dtg_expect_slot(_metadata, g->tr, 0, SLOT_PAGES, want);
 }
 

@@ -49,19 +49,15 @@ FIXTURE_VARIANT_ADD(iommu, huge_io_pages) {
 
 FIXTURE_SETUP(iommu)
 {
-	struct kvm_userspace_memory_region mr = {
-		.slot = DMA_SLOT, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = DMA_GPA, .memory_size = DMA_LEN,
-	};
-
 	if (access("/dev/iommu", F_OK))
 		SKIP(return, "no /dev/iommu (iommufd) in this kernel");
 	dtg_create(_metadata, &self->g, 1, 1, 256, 4096);
 	self->dma = dma_alloc();
 	ASSERT_NE(MAP_FAILED, self->dma);
-	mr.userspace_addr = (uintptr_t)self->dma;
-	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &mr));
-	ASSERT_EQ(0, dtg_region_add(self->g.tr, DMA_SLOT, DMA_GPA, DMA_PAGES));
+	ASSERT_EQ(0, dtvm_set_memslot(self->g.vm, DMA_SLOT,
+				      KVM_MEM_LOG_DIRTY_PAGES, DMA_GPA, DMA_LEN,
+				      self->dma));
+	ASSERT_EQ(0, dtt_region_add(self->g.tr, DMA_SLOT, DMA_GPA, DMA_PAGES));
 
 	ASSERT_EQ(0, mock_create(&self->m, variant->dev_flags));
 	/* Huge IO pages where the variant wants them, else host pages. */
@@ -151,10 +147,10 @@ TEST_F(iommu, dma_and_ring_pages_are_merged)
 	int i;
 
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	dtg_store_pages(_metadata, &self->g, ring, 3);
 	ASSERT_EQ(0, mock_dma(&self->m, variant->iova, dma, 4));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(variant->calls, s.out_iommu_calls);
 	EXPECT_EQ(0, s.out_iommu_errors);
 	EXPECT_LE(3, s.out_harvested);
@@ -165,7 +161,7 @@ TEST_F(iommu, dma_and_ring_pages_are_merged)
 	expect_dma(_metadata, self, want_dma);
 
 	/* Read and cleared: the next sync finds nothing. */
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_iommu_pages);
 	expect_dma(_metadata, self, none);
 }
@@ -181,7 +177,7 @@ TEST_F(iommu, a_peek_leaves_the_bits_for_the_next_sync)
 	struct dirtytrack_sync s;
 
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	ASSERT_EQ(0, mock_dma(&self->m, variant->iova, dma, 2));
 	dma_want(variant, dma, 2, want);
 	pk.source_id = self->source_id;
@@ -190,10 +186,10 @@ TEST_F(iommu, a_peek_leaves_the_bits_for_the_next_sync)
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_PEEK, &pk));
 	EXPECT_EQ(found, pk.out_dirty);
 	/* NO_CLEAR: the sync finds them in the IOMMU again, and clears. */
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(found, s.out_iommu_pages);
 	expect_dma(_metadata, self, want);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_iommu_pages);
 	expect_dma(_metadata, self, none);
 }
@@ -208,8 +204,8 @@ TEST_F(iommu, a_hwpt_already_tracking_loses_nothing)
 	ASSERT_EQ(0, mock_set_tracking(&self->m, true));
 	ASSERT_EQ(0, mock_dma(&self->m, variant->iova, dma, 2));
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	dma_want(variant, dma, 2, want);
 	expect_dma(_metadata, self, want);
 }
@@ -226,8 +222,8 @@ TEST_F(iommu, a_declared_tracking_hwpt_is_never_reenabled)
 	ASSERT_EQ(0, mock_set_tracking(&self->m, true));
 	ASSERT_EQ(0, attach(self, variant, DIRTYTRACK_IOMMU_TRACKING_ON));
 	ASSERT_EQ(0, mock_dma(&self->m, variant->iova, dma, 1));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	dma_want(variant, dma, 1, want);
 	expect_dma(_metadata, self, want);
 	/*
@@ -273,8 +269,8 @@ TEST_F(iommu, the_attach_needs_neither_tracking_nor_iova_0)
 	EXPECT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_DETACH, &det));
 	close(empty.fd);
 
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_iommu_errors);
 }
 
@@ -286,7 +282,7 @@ TEST_F(iommu, start_and_stop_turn_tracking_on_and_off)
 
 	ASSERT_EQ(0, attach(self, variant, 0));
 	EXPECT_EQ(-EINVAL, mock_dma(&self->m, variant->iova, dma, 1));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	EXPECT_EQ(0, mock_dma(&self->m, variant->iova, dma, 1));
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_STOP, &st));
 	EXPECT_EQ(-EINVAL, mock_dma(&self->m, variant->iova, dma, 1));
@@ -313,12 +309,12 @@ TEST_F(iommu, a_map_update_loses_no_bit_of_the_old_map)
 
 	self->map = half;
 	ASSERT_EQ(0, attach_hwpt(self, false, 0, self->m.hwpt_id));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	ASSERT_EQ(0, mock_dma(&self->m, variant->iova, dma, 1));
 	half.gpa = DMA_GPA + DMA_LEN / 2;
 	sm.source_id = self->source_id;
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_SET_MAP, &sm));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	/* The old target, and (read again through the new map) the new one. */
 	dma_want(variant, dma, 1, old);
 	for (p = 0; p < DMA_PAGES / 2; p++) {
@@ -404,9 +400,9 @@ TEST_F(iommu, attached_mid_migration_everything_is_dirty)
 	struct dirtytrack_sync s;
 
 	memset(all, 1, sizeof(all));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	expect_dma(_metadata, self, all);
 }
 
@@ -417,9 +413,9 @@ TEST_F(iommu, attached_mid_migration_already_tracking)
 
 	memset(all, 1, sizeof(all));
 	ASSERT_EQ(0, mock_set_tracking(&self->m, true));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	ASSERT_EQ(0, attach(self, variant, DIRTYTRACK_IOMMU_TRACKING_ON));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	expect_dma(_metadata, self, all);
 }
 
@@ -440,13 +436,13 @@ TEST_F(iommu, the_hwpt_destroyed_first)
 	struct dirtytrack_sync s;
 
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	/* The device moves to another HWPT; the tracked one is destroyed. */
 	ASSERT_EQ(0, iommufd_ioctl(self->m.fd, IOMMU_HWPT_ALLOC, &other));
 	move.mock_domain_replace.pt_id = other.out_hwpt_id;
 	ASSERT_EQ(0, iommufd_ioctl(self->m.fd, IOMMU_TEST_CMD, &move));
 	ASSERT_EQ(0, iommufd_ioctl(self->m.fd, IOMMU_DESTROY, &d));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_LE(1, s.out_iommu_errors);
 	memset(all, 1, sizeof(all));
 	expect_dma(_metadata, self, all);
@@ -463,10 +459,10 @@ TEST_F(iommu, the_iommufd_closed_first)
 	struct dirtytrack_sync s;
 
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	close(self->m.fd);
 	self->m.fd = -1;
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_iommu_errors);
 	det.source_id = self->source_id;
 	EXPECT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_DETACH, &det));
@@ -476,7 +472,7 @@ TEST_F(iommu, the_iommufd_closed_first)
 TEST_F(iommu, the_tracker_closed_first)
 {
 	ASSERT_EQ(0, attach(self, variant, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	close(self->g.tr);
 	self->g.tr = -1;
 	/* The HWPT is still the VMM's: its dirty tracking can be turned off. */
@@ -566,11 +562,11 @@ TEST_F(iommu, fail_nth_on_attach_and_sync)
 			ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_IOMMU_DETACH, &det));
 		}
 	}
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	for (nth = 1;; nth++) {
 		ASSERT_EQ(0, mock_dma(&self->m, variant->iova, dma, 2));
 		ASSERT_EQ(0, fail_nth_set(fd, nth));
-		ret = dtg_sync(self->g.tr, &s);
+		ret = dtt_sync(self->g.tr, &s);
 		if (fail_nth_get(fd)) {
 			ASSERT_EQ(0, fail_nth_set(fd, 0));
 			ASSERT_EQ(0, ret);
@@ -578,11 +574,11 @@ TEST_F(iommu, fail_nth_on_attach_and_sync)
 		}
 		fails++;
 		/* Failed or absorbed, a clean sync reports every written page. */
-		ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-		ASSERT_EQ(0, dtg_claim(self->g.tr, DMA_SLOT, 0, DMA_PAGES, words, &n));
+		ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
+		ASSERT_EQ(0, dtt_claim(self->g.tr, DMA_SLOT, 0, DMA_PAGES, words, &n));
 		for (p = 0; p < DMA_PAGES; p++)
 			if (want[p])
-				ASSERT_TRUE(dtg_bit(words, p))
+				ASSERT_TRUE(dtt_bit(words, p))
 					TH_LOG("nth %d: page %lu lost", nth, p);
 	}
 	TH_LOG("%d injected failures on the attach and sync paths", fails);

@@ -10,8 +10,6 @@
  * the ring.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -20,6 +18,10 @@
 
 #include <linux/kvm.h>
 
+#include "dtvm.h"
+#if defined(__aarch64__)
+#include "dtvm_arm64.h"
+#endif
 #include "kselftest_harness.h"
 
 #define MEM_SIZE	0x10000		/* 64 KiB of guest RAM, slot 0 */
@@ -30,7 +32,6 @@
 
 #if defined(__x86_64__)
 #define MEM_GPA		0x0
-#define RING_CAP	KVM_CAP_DIRTY_LOG_RING
 /*
  * Real mode:  mov al, MARKER; mov [DATA_OFF], al; out 0x10, al; hlt
  */
@@ -40,7 +41,6 @@ static const uint8_t guest_code[] = {
 #define REPORT_PORT	0x10
 #elif defined(__aarch64__)
 #define MEM_GPA		0x10000000
-#define RING_CAP	KVM_CAP_DIRTY_LOG_RING_ACQ_REL
 #define MMIO_GPA	0x20000000	/* outside every memslot */
 /*
  * MMU off:  x0 = MARKER; x2 = MEM_GPA + DATA_OFF; [x2] = x0;
@@ -60,77 +60,53 @@ static const uint32_t guest_code[] = {
 #endif
 
 struct vm {
-	int kvm, fd, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
+	int kvm, fd;
+	struct dtvm_vcpu vcpu;
 	uint8_t *mem;
-	struct kvm_dirty_gfn *ring;
 };
 
 static int vm_create(struct __test_metadata *_metadata, struct vm *vm,
 		     bool ring)
 {
-	struct kvm_userspace_memory_region region = {
-		.slot = 0,
-		.flags = ring ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-		.guest_phys_addr = MEM_GPA,
-		.memory_size = MEM_SIZE,
-	};
+	int ret;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, vm->kvm) TH_LOG("open /dev/kvm: %s", strerror(errno));
+	vm->kvm = dtvm_kvm_open();
+	ASSERT_LE(0, vm->kvm) TH_LOG("open /dev/kvm: %s", strerror(-vm->kvm));
 	ASSERT_EQ(KVM_API_VERSION, ioctl(vm->kvm, KVM_GET_API_VERSION, 0));
-	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
-	ASSERT_LE(0, vm->fd) TH_LOG("KVM_CREATE_VM: %s", strerror(errno));
+	vm->fd = dtvm_vm_create(vm->kvm);
+	ASSERT_LE(0, vm->fd) TH_LOG("KVM_CREATE_VM: %s", strerror(-vm->fd));
 
 	if (ring) {
-		struct kvm_enable_cap cap = {
-			.cap = RING_CAP,
-			.args[0] = RING_ENTRIES * sizeof(struct kvm_dirty_gfn),
-		};
-
-		ASSERT_LT(0, ioctl(vm->fd, KVM_CHECK_EXTENSION, RING_CAP))
+		ASSERT_LT(0, ioctl(vm->fd, KVM_CHECK_EXTENSION, DTVM_RING_CAP))
 			TH_LOG("the guest's KVM has no dirty ring");
-		ASSERT_EQ(0, ioctl(vm->fd, KVM_ENABLE_CAP, &cap))
-			TH_LOG("enable dirty ring: %s", strerror(errno));
+		ret = dtvm_enable_ring(vm->fd, DTVM_RING_CAP, RING_ENTRIES);
+		ASSERT_EQ(0, ret) TH_LOG("enable dirty ring: %s", strerror(-ret));
 	}
 
-	vm->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, vm->mem);
-	memcpy(vm->mem + CODE_OFF, guest_code, sizeof(guest_code));
-	region.userspace_addr = (uintptr_t)vm->mem;
-	ASSERT_EQ(0, ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &region))
-		TH_LOG("KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	vm->mem = dtvm_mem_alloc(MEM_SIZE);
+	ASSERT_NE(NULL, vm->mem);
+	dtvm_load_code(vm->mem + CODE_OFF, guest_code, sizeof(guest_code));
+	ret = dtvm_set_memslot(vm->fd, 0, ring ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+			       MEM_GPA, MEM_SIZE, vm->mem);
+	ASSERT_EQ(0, ret)
+		TH_LOG("KVM_SET_USER_MEMORY_REGION: %s", strerror(-ret));
 
-	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-	ASSERT_LE(0, vm->vcpu) TH_LOG("KVM_CREATE_VCPU: %s", strerror(errno));
-	vm->run_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	ASSERT_LE(sizeof(*vm->run), vm->run_size);
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu, 0);
-	ASSERT_NE(MAP_FAILED, vm->run);
+	ret = dtvm_vcpu_create(&vm->vcpu, vm->kvm, vm->fd, 0);
+	ASSERT_EQ(0, ret) TH_LOG("KVM_CREATE_VCPU: %s", strerror(-ret));
+	ASSERT_LE(sizeof(*vm->vcpu.run), vm->vcpu.run_size);
 
 	if (ring) {
-		vm->ring = mmap(NULL, RING_ENTRIES * sizeof(*vm->ring),
-				PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu,
-				KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
-		ASSERT_NE(MAP_FAILED, vm->ring)
-			TH_LOG("mmap dirty ring: %s", strerror(errno));
+		ret = dtvm_vcpu_map_ring(&vm->vcpu, RING_ENTRIES);
+		ASSERT_EQ(0, ret) TH_LOG("mmap dirty ring: %s", strerror(-ret));
 	}
 	return 0;
 }
 
 static void vm_destroy(struct vm *vm)
 {
-	if (vm->ring)
-		munmap(vm->ring, RING_ENTRIES * sizeof(*vm->ring));
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	if (vm->mem)
-		munmap(vm->mem, MEM_SIZE);
-	close(vm->vcpu);
+	dtvm_vcpu_destroy(&vm->vcpu);
+	dtvm_mem_free(vm->mem, MEM_SIZE);
 	close(vm->fd);
 	close(vm->kvm);
 }
@@ -141,58 +117,53 @@ static void vcpu_setup(struct __test_metadata *_metadata, struct vm *vm)
 	struct kvm_regs regs = { .rip = CODE_OFF, .rflags = 0x2 };
 	struct kvm_sregs sregs;
 
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_GET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(vm->vcpu.fd, KVM_GET_SREGS, &sregs));
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_SREGS, &sregs));
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_REGS, &regs));
+	ASSERT_EQ(0, ioctl(vm->vcpu.fd, KVM_SET_SREGS, &sregs));
+	ASSERT_EQ(0, ioctl(vm->vcpu.fd, KVM_SET_REGS, &regs));
 }
 
 static void run_to_report(struct __test_metadata *_metadata, struct vm *vm)
 {
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0))
-		TH_LOG("KVM_RUN: %s", strerror(errno));
-	ASSERT_EQ(KVM_EXIT_IO, vm->run->exit_reason)
-		TH_LOG("exit reason %u", vm->run->exit_reason);
-	ASSERT_EQ(KVM_EXIT_IO_OUT, vm->run->io.direction);
-	ASSERT_EQ(REPORT_PORT, vm->run->io.port);
-	ASSERT_EQ(1, vm->run->io.size);
-	EXPECT_EQ(MARKER, ((uint8_t *)vm->run)[vm->run->io.data_offset]);
+	struct kvm_run *run = vm->vcpu.run;
 
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0));
-	EXPECT_EQ(KVM_EXIT_HLT, vm->run->exit_reason);
+	ASSERT_EQ(0, ioctl(vm->vcpu.fd, KVM_RUN, 0))
+		TH_LOG("KVM_RUN: %s", strerror(errno));
+	ASSERT_EQ(KVM_EXIT_IO, run->exit_reason)
+		TH_LOG("exit reason %u", run->exit_reason);
+	ASSERT_EQ(KVM_EXIT_IO_OUT, run->io.direction);
+	ASSERT_EQ(REPORT_PORT, run->io.port);
+	ASSERT_EQ(1, run->io.size);
+	EXPECT_EQ(MARKER, ((uint8_t *)run)[run->io.data_offset]);
+
+	ASSERT_EQ(0, ioctl(vm->vcpu.fd, KVM_RUN, 0));
+	EXPECT_EQ(KVM_EXIT_HLT, run->exit_reason);
 }
 #else
-#define CORE_REG(x) (KVM_REG_ARM64 | KVM_REG_SIZE_U64 | KVM_REG_ARM_CORE | \
-		     (offsetof(struct kvm_regs, x) / sizeof(__u32)))
-
 static void vcpu_setup(struct __test_metadata *_metadata, struct vm *vm)
 {
-	struct kvm_vcpu_init init;
-	uint64_t pc = MEM_GPA + CODE_OFF;
-	struct kvm_one_reg reg = {
-		.id = CORE_REG(regs.pc),
-		.addr = (uintptr_t)&pc,
-	};
+	int ret = dtvm_arm64_vcpu_init(vm->fd, vm->vcpu.fd);
 
-	ASSERT_EQ(0, ioctl(vm->fd, KVM_ARM_PREFERRED_TARGET, &init));
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_ARM_VCPU_INIT, &init))
-		TH_LOG("KVM_ARM_VCPU_INIT: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_SET_ONE_REG, &reg));
+	ASSERT_EQ(0, ret) TH_LOG("KVM_ARM_VCPU_INIT: %s", strerror(-ret));
+	ASSERT_EQ(0, dtvm_arm64_set_reg64(vm->vcpu.fd,
+					  DTVM_ARM64_CORE_REG(regs.pc),
+					  MEM_GPA + CODE_OFF));
 }
 
 static void run_to_report(struct __test_metadata *_metadata, struct vm *vm)
 {
+	struct kvm_run *run = vm->vcpu.run;
 	uint64_t data;
 
-	ASSERT_EQ(0, ioctl(vm->vcpu, KVM_RUN, 0))
+	ASSERT_EQ(0, ioctl(vm->vcpu.fd, KVM_RUN, 0))
 		TH_LOG("KVM_RUN: %s", strerror(errno));
-	ASSERT_EQ(KVM_EXIT_MMIO, vm->run->exit_reason)
-		TH_LOG("exit reason %u", vm->run->exit_reason);
-	ASSERT_EQ(MMIO_GPA, vm->run->mmio.phys_addr);
-	ASSERT_TRUE(vm->run->mmio.is_write);
-	ASSERT_EQ(8, vm->run->mmio.len);
-	memcpy(&data, vm->run->mmio.data, sizeof(data));
+	ASSERT_EQ(KVM_EXIT_MMIO, run->exit_reason)
+		TH_LOG("exit reason %u", run->exit_reason);
+	ASSERT_EQ(MMIO_GPA, run->mmio.phys_addr);
+	ASSERT_TRUE(run->mmio.is_write);
+	ASSERT_EQ(8, run->mmio.len);
+	memcpy(&data, run->mmio.data, sizeof(data));
 	EXPECT_EQ(MARKER, data);
 }
 #endif
@@ -219,7 +190,7 @@ TEST(dirty_ring_records_the_store)
 	ASSERT_EQ(MARKER, vm.mem[DATA_OFF]);
 
 	for (i = 0; i < RING_ENTRIES; i++) {
-		struct kvm_dirty_gfn *e = &vm.ring[i];
+		struct kvm_dirty_gfn *e = &vm.vcpu.ring[i];
 
 		flags = __atomic_load_n(&e->flags, __ATOMIC_ACQUIRE);
 		if (!(flags & KVM_DIRTY_GFN_F_DIRTY))

@@ -53,10 +53,6 @@ FIXTURE_SETUP(lib_iommu)
 {
 	struct dirtytrack_open_opts o = DIRTYTRACK_OPTS_INIT(dirtytrack_open_opts,
 		.backend = variant->backend);
-	struct kvm_userspace_memory_region mr = {
-		.slot = DMA_SLOT, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = DMA_GPA, .memory_size = DMA_LEN,
-	};
 	struct dt_guest *g = &self->g;
 
 	if (access("/dev/iommu", F_OK))
@@ -64,8 +60,8 @@ FIXTURE_SETUP(lib_iommu)
 	dtg_create_vm(_metadata, g, 1, 1, 256, 4096, DTG_RING);
 	self->dma = dma_alloc();
 	ASSERT_NE(MAP_FAILED, self->dma);
-	mr.userspace_addr = (uintptr_t)self->dma;
-	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	ASSERT_EQ(0, dtvm_set_memslot(g->vm, DMA_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
+				      DMA_GPA, DMA_LEN, self->dma));
 
 	ASSERT_EQ(0, dirtytrack_open(&o, &self->dt));
 	ASSERT_EQ(0, dirtytrack_tracker_create(self->dt, g->vm, &self->t));
@@ -117,7 +113,7 @@ static void expect_dma(struct __test_metadata *_metadata,
 					     bits, &dirty));
 	for (p = 0; p < DMA_PAGES; p++) {
 		n += want[p];
-		EXPECT_EQ(want[p], dtg_bit(bits, p)) TH_LOG("DMA page %lu",
+		EXPECT_EQ(want[p], dtt_bit(bits, p)) TH_LOG("DMA page %lu",
 							   (unsigned long)p);
 	}
 	EXPECT_EQ(n, dirty);

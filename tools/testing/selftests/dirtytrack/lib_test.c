@@ -101,7 +101,7 @@ FIXTURE_SETUP(lib)
 		for (i = 0; i < g->nr_vcpus; i++) {
 			uint32_t id = ~0u;
 
-			ASSERT_EQ(0, dirtytrack_attach_ring(self->t, g->vcpu[i].fd,
+			ASSERT_EQ(0, dirtytrack_attach_ring(self->t, g->vcpu[i].vc.fd,
 					RING_BYTES, &id));
 			ASSERT_EQ(i, id);
 		}
@@ -559,7 +559,7 @@ TEST_F(lib, calls_in_the_wrong_order_are_refused)
 			DIRTYTRACK_OPTS_INIT(dirtytrack_kvm_bitmap_opts);
 
 		EXPECT_EQ(-EINVAL, dirtytrack_attach_kvm_bitmap(t, &b));
-		EXPECT_EQ(-EEXIST, dirtytrack_attach_ring(t, self->g.vcpu[0].fd,
+		EXPECT_EQ(-EEXIST, dirtytrack_attach_ring(t, self->g.vcpu[0].vc.fd,
 							  RING_BYTES, NULL));
 	}
 	/* A closed VM fd is no VM; a VM has one tracker. */
@@ -584,7 +584,7 @@ TEST_F(lib, a_ring_of_the_wrong_size_or_no_ring_is_refused)
 	ASSERT_LE(0, null);
 	if (variant->mode & DTG_BITMAP) {
 		/* A ringless VM: its vCPUs have no ring to map. */
-		EXPECT_EQ(-EINVAL, dirtytrack_attach_ring(t, g->vcpu[0].fd,
+		EXPECT_EQ(-EINVAL, dirtytrack_attach_ring(t, g->vcpu[0].vc.fd,
 							  RING_BYTES, NULL));
 		close(null);
 		return;
@@ -621,11 +621,6 @@ TEST_F(lib, a_moved_region_keeps_its_bits_and_a_callback_may_sync)
 	static const uint32_t pages[] = { 2 * SLOT_PAGES + 5 };
 	struct dt_guest *g = &self->g;
 	struct dirtytrack_bitmap_view v = DIRTYTRACK_OPTS_INIT(dirtytrack_bitmap_view);
-	struct kvm_userspace_memory_region mr = {
-		.slot = DTG_FIRST_DATA_SLOT + 2, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = 0x40000000, .memory_size = SLOT_PAGES * DTG_PAGE,
-		.userspace_addr = (uintptr_t)(g->data + 2 * SLOT_PAGES * DTG_PAGE),
-	};
 	struct lib_seen s = { .g = g };
 	uint64_t bits[SLOT_PAGES / 64], n;
 
@@ -635,7 +630,10 @@ TEST_F(lib, a_moved_region_keeps_its_bits_and_a_callback_may_sync)
 	dtg_store_pages(_metadata, g, pages, 1);
 	/* The tracker first (rule reap-before-memslot-change), then KVM. */
 	ASSERT_EQ(0, dirtytrack_region_move(self->t, data_slot(2), 0x40000000));
-	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	ASSERT_EQ(0, dtvm_set_memslot(g->vm, DTG_FIRST_DATA_SLOT + 2,
+				      KVM_MEM_LOG_DIRTY_PAGES, 0x40000000,
+				      SLOT_PAGES * DTG_PAGE,
+				      g->data + 2 * SLOT_PAGES * DTG_PAGE));
 	ASSERT_EQ(0, dirtytrack_region_bitmap(self->t, data_slot(2), &v));
 	EXPECT_EQ(0x40000000, v.gpa);
 	EXPECT_EQ(SLOT_PAGES, v.npages);

@@ -114,16 +114,16 @@ static int sync_and_copy(FIXTURE_DATA(live) *self, pthread_mutex_t *copy_lock,
 	struct dirtytrack_sync s;
 	int slot, ret;
 
-	ret = dtg_sync(g->tr, &s);
+	ret = dtt_sync(g->tr, &s);
 	if (ret)
 		return ret;
 	if (s.out_invalid || s.out_foreign)
 		return -EPROTO;
 	for (slot = 0; slot < g->nr_slots; slot++) {
 		if (use_mmap) {
-			dtg_mmap_claim(self->map[slot], &g->region[slot], bitmap);
+			dtt_mmap_claim(self->map[slot], &g->region[slot], bitmap);
 		} else {
-			ret = dtg_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0,
+			ret = dtt_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0,
 					g->slot_pages, bitmap, &dirty);
 			if (ret)
 				return ret;
@@ -132,7 +132,7 @@ static int sync_and_copy(FIXTURE_DATA(live) *self, pthread_mutex_t *copy_lock,
 		for (p = 0; p < g->slot_pages; p++) {
 			uint64_t off = (slot * g->slot_pages + p) * DTG_PAGE;
 
-			if (!dtg_bit(bitmap, p))
+			if (!dtt_bit(bitmap, p))
 				continue;
 			memcpy(self->shadow + off, g->data + off, DTG_PAGE);
 			self->copied++;

@@ -148,7 +148,7 @@ FIXTURE_TEARDOWN(nl)
  */
 static uint32_t ring_pending(struct dt_guest *g, int i, uint32_t *data)
 {
-	struct kvm_dirty_gfn *r = g->vcpu[i].ring;
+	struct kvm_dirty_gfn *r = g->vcpu[i].vc.ring;
 	uint32_t e, n = 0, d = 0;
 
 	for (e = 0; e < g->ring_entries; e++) {
@@ -325,10 +325,10 @@ TEST_F(nl, the_stats_count_exactly_what_the_guest_stored)
 	uint64_t ring_harvests;
 	int n, i;
 
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
 	n0 = store_distinct(_metadata, g, 0, 0, 13, K);
 	EXPECT_EQ(0, ring_pending(g, 1, NULL));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(n0, s.out_harvested);
 
 	dump_and_get(_metadata, self, &t);
@@ -374,7 +374,7 @@ TEST_F(nl, the_stats_count_exactly_what_the_guest_stored)
 	/* A second round on the other vCPU adds exactly its pages. */
 	n1 = store_distinct(_metadata, g, 1, 7, 11, K2);
 	EXPECT_EQ(0, ring_pending(g, 0, &data));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(n1, s.out_harvested);
 	dump_and_get(_metadata, self, &t2);
 	EXPECT_EQ(2, TR(&t2, SYNCS));
@@ -396,8 +396,8 @@ static int final_sync(int tr)
 {
 	struct dirtytrack_sync s;
 
-	return dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s) ?:
-	       dtg_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s);
+	return dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s) ?:
+	       dtt_sync_flags(tr, DIRTYTRACK_SYNC_FINAL_END, &s);
 }
 
 TEST_F_TIMEOUT(nl, a_tracker_life_is_a_series_of_events, 120)
@@ -410,15 +410,15 @@ TEST_F_TIMEOUT(nl, a_tracker_life_is_a_series_of_events, 120)
 	ASSERT_EQ(0, dtnl_wait_event(&self->ev, DIRTYTRACK_CMD_CREATED_NTF,
 				     self->id, &e, EVENT_MS, NULL));
 
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
 	precopy = store_distinct(_metadata, g, 0, 0, 5, 50);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	/* The final sync reports what was stored since that one. */
 	last = store_distinct(_metadata, g, 0, 1, 3, 70);
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
+	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	ASSERT_EQ(0, dtnl_tracker_get(&self->q, self->id, &t));
 	EXPECT_EQ(DIRTYTRACK_STATE_FINAL, TR(&t, STATE));
-	ASSERT_EQ(0, dtg_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
+	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_END, &s));
 	ASSERT_EQ(0, dtnl_wait_event(&self->ev, DIRTYTRACK_CMD_FINAL_SYNC_NTF,
 				     self->id, &e, EVENT_MS, NULL));
 	EXPECT_EQ(last, EV(&e, PAGES));
@@ -436,7 +436,7 @@ TEST_F_TIMEOUT(nl, a_tracker_life_is_a_series_of_events, 120)
 	EXPECT_EQ(-ENOENT, dtnl_tracker_get(&self->q, self->id, &t));
 
 	/* A new tracker of the same VM: a new id, never the old one. */
-	g->tr = dtg_create_tracker(g->dev, g->vm);
+	g->tr = dtt_create(g->dev, g->vm);
 	ASSERT_LE(0, g->tr);
 	id2 = find_tracker(_metadata, &self->q, getpid(), g->vm);
 	EXPECT_LT(self->id, id2);
@@ -457,11 +457,11 @@ TEST_F_TIMEOUT(nl, a_failed_ring_reset_is_an_event, 120)
 	struct dtnl_msg e, t;
 	uint32_t n;
 
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
 	n = store_distinct(_metadata, g, 0, 3, 9, 40);
-	ASSERT_EQ(0, dtg_hook("reset_partial", 1000));
-	EXPECT_EQ(-EAGAIN, dtg_sync(g->tr, &s));
-	ASSERT_EQ(0, dtg_hook("reset_partial", 0));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 1000));
+	EXPECT_EQ(-EAGAIN, dtt_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 0));
 	ASSERT_EQ(0, dtnl_wait_event(&self->ev, DIRTYTRACK_CMD_SOURCE_ERROR_NTF,
 				     self->id, &e, EVENT_MS, NULL));
 	EXPECT_EQ(DIRTYTRACK_SOURCE_KVM_RING, EV(&e, SOURCE));
@@ -475,7 +475,7 @@ TEST_F_TIMEOUT(nl, a_failed_ring_reset_is_an_event, 120)
 	EXPECT_LE(1, SRC(ring, ERRORS));
 
 	/* The pages stayed pending: the next sync harvests them all. */
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	ASSERT_EQ(0, dtnl_tracker_get(&self->q, self->id, &t));
 	EXPECT_EQ(n, TR(&t, HARVESTED));
 	/* 16 calls that ended early, then a whole one. */
@@ -560,7 +560,7 @@ TEST_F_TIMEOUT(nl, a_ring_filling_before_its_first_sync_is_an_event, 120)
 	uint32_t pushed;
 
 	fill_setup(_metadata, self);
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	pushed = fill_past_threshold(_metadata, self, &e);
 	EXPECT_TRUE(wait_fill(_metadata, self, 0, pushed, pushed, v))
 		TH_LOG("fill %lu", (unsigned long)VC(&v[0], RING_FILL));
@@ -576,10 +576,10 @@ TEST_F_TIMEOUT(nl, a_filling_ring_is_an_event_once_per_crossing, 120)
 	long scan_ms;
 
 	scan_ms = fill_setup(_metadata, self);
-	ASSERT_EQ(0, dtg_start(g->tr, 0));
+	ASSERT_EQ(0, dtt_start(g->tr, 0));
 	/* A first round: the tracker knows where KVM is in the ring. */
 	store_distinct(_metadata, g, 0, 0, 1, 1);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	pushed = fill_past_threshold(_metadata, self, &e);
 
 	/* Once per crossing: later scans find it full, and say nothing. */
@@ -594,7 +594,7 @@ TEST_F_TIMEOUT(nl, a_filling_ring_is_an_event_once_per_crossing, 120)
 	EXPECT_EQ(0, VC(&v[1], RING_FILL));
 
 	/* A sync empties the ring; a later scan sees it below again... */
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(pushed, s.out_harvested);
 	EXPECT_TRUE(wait_fill(_metadata, self, 0, 0, FILL_LIMIT - 1, v))
 		TH_LOG("fill %lu after the sync", (unsigned long)VC(&v[0], RING_FILL));
@@ -1004,11 +1004,11 @@ TEST_F_TIMEOUT(nl, every_attribute_has_the_size_its_type_says, 120)
 	/* A second VM with the plain KVM bitmap: the kvm-bitmap attribute. */
 	dtg_create_mode(_metadata, &b, 1, 1, 64, 0, DTG_BITMAP);
 	bitmap_id = find_tracker(_metadata, &self->q, getpid(), b.vm);
-	ASSERT_EQ(0, dtg_start(b.tr, 0));
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(b.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	store_distinct(_metadata, &self->g, 1, 0, 1, 8);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-	ASSERT_EQ(0, dtg_sync(b.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(b.tr, &s));
 
 	n = dtnl_query(&self->q, DIRTYTRACK_CMD_TRACKER_GET, true, 0, 0, m,
 		       MAX_MSGS);
@@ -1043,10 +1043,10 @@ TEST_F_TIMEOUT(nl, every_attribute_has_the_size_its_type_says, 120)
 				       0, 0, m, MAX_MSGS));
 
 	/* Every event but ring-fill (its own test has it). */
-	ASSERT_EQ(0, dtg_hook("reset_partial", 1000));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 1000));
 	store_distinct(_metadata, &self->g, 0, 0, 1, 8);
-	EXPECT_EQ(-EAGAIN, dtg_sync(self->g.tr, &s));
-	ASSERT_EQ(0, dtg_hook("reset_partial", 0));
+	EXPECT_EQ(-EAGAIN, dtt_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 0));
 	ASSERT_EQ(0, dtnl_wait_event(&self->ev, DIRTYTRACK_CMD_SOURCE_ERROR_NTF,
 				     self->id, &e, EVENT_MS, NULL));
 	ASSERT_EQ(0, final_sync(self->g.tr));

@@ -14,8 +14,11 @@ SELFTESTS := $(addprefix $(SELFTEST_OUT)/,$(SELFTEST_NAMES))
 # -Wextra warnings are off for the selftests only.
 SELFTEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-Wno-sign-compare -Wno-unused-parameter -Wno-clobbered \
-	-pthread -I$(CURDIR)/include/uapi -I$(DT_KSFT_DIR) \
+	-pthread -I$(CURDIR)/include/uapi -I$(DT_KSFT_DIR) $(DTVM_CFLAGS) \
 	-isystem $(UAPI_DIR)
+# What a selftest is built from besides its own source: the VM library.
+SELFTEST_DEPS := $(wildcard $(SELFTEST_DIR)/*.h) include/uapi/linux/dirtytrack.h \
+	$(DTVM_SRCS) $(DTVM_HDRS)
 
 selftests: need-setup $(SELFTESTS)
 
@@ -28,9 +31,9 @@ $(SELFTEST_OUT)/dtmigrate_test.sh: $(SELFTEST_DIR)/dtmigrate_test.sh
 	@mkdir -p $(@D)
 	install -m 0755 $< $@
 
-$(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) include/uapi/linux/dirtytrack.h
+$(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(SELFTEST_DEPS)
 	@mkdir -p $(@D)
-	$(TARGET_CC) $(SELFTEST_CFLAGS) -static -o $@ $<
+	$(TARGET_CC) $(SELFTEST_CFLAGS) -static -o $@ $< $(DTVM_SRCS)
 
 $(SELFTEST_OUT)/nl_test: include/uapi/linux/dirtytrack_netlink.h
 
@@ -53,8 +56,8 @@ $(SELFTEST_LIB_OUT)/%.o: $(CORE_DIR)/%.c $(LIB_DEPS)
 	$(TARGET_CC) $(LIB_CFLAGS) -c -o $@ $<
 
 LIB_SELFTESTS := $(addprefix $(SELFTEST_OUT)/,lib_test lib_iommu_test signal_test)
-$(LIB_SELFTESTS): $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(wildcard $(SELFTEST_DIR)/*.h) \
-		include/uapi/linux/dirtytrack.h $(SELFTEST_LIB_OBJS)
+$(LIB_SELFTESTS): $(SELFTEST_OUT)/%: $(SELFTEST_DIR)/%.c $(SELFTEST_DEPS) \
+		$(SELFTEST_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(TARGET_CC) $(SELFTEST_CFLAGS) -I$(CURDIR)/lib/include -static -o $@ $< \
-		$(SELFTEST_LIB_OBJS)
+		$(DTVM_SRCS) $(SELFTEST_LIB_OBJS)

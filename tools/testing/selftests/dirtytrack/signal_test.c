@@ -139,7 +139,7 @@ FIXTURE_SETUP(sig)
 				DIRTYTRACK_SLOT(0, DTG_FIRST_DATA_SLOT + i),
 				dtg_slot_gpa(g, i), SLOT_PAGES * DTG_PAGE));
 	for (i = 0; i < g->nr_vcpus; i++)
-		ASSERT_EQ(0, dirtytrack_attach_ring(self->t, g->vcpu[i].fd,
+		ASSERT_EQ(0, dirtytrack_attach_ring(self->t, g->vcpu[i].vc.fd,
 				RING_ENTRIES * sizeof(struct kvm_dirty_gfn), NULL));
 	g->ring_full = sig_ring_full;
 	g->priv = self->t;

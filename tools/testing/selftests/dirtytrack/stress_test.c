@@ -66,13 +66,13 @@ static int claim_and_copy(struct world *w, int slot, unsigned int *seed)
 
 	switch (rand_r(seed) % 3) {
 	case 0:
-		dtg_mmap_claim(w->map[slot], &g->region[slot], bitmap);
+		dtt_mmap_claim(w->map[slot], &g->region[slot], bitmap);
 		break;
 	case 1:
 		n = 1 + rand_r(seed) % w->slot_pages;	/* may end mid-word */
 		/* fall through */
 	default:
-		ret = dtg_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0, n,
+		ret = dtt_claim(g->tr, DTG_FIRST_DATA_SLOT + slot, 0, n,
 				bitmap, &dirty);
 		if (ret)
 			return ret;
@@ -80,7 +80,7 @@ static int claim_and_copy(struct world *w, int slot, unsigned int *seed)
 	for (p = 0; p < n; p++) {
 		uint64_t off = (slot * w->slot_pages + p) * DTG_PAGE;
 
-		if (dtg_bit(bitmap, p))
+		if (dtt_bit(bitmap, p))
 			memcpy(w->shadow + off, g->data + off, DTG_PAGE);
 	}
 	w->claims++;
@@ -92,7 +92,7 @@ static int sync_and_copy(struct world *w, unsigned int *seed)
 	struct dirtytrack_sync s;
 	int slot, ret;
 
-	ret = dtg_sync(w->g.tr, &s);
+	ret = dtt_sync(w->g.tr, &s);
 	if (ret)
 		return ret;
 	if (s.out_foreign)
@@ -189,12 +189,12 @@ TEST_F_TIMEOUT(stress, loses_nothing, 120)
 
 		if (!w->plugged[slot])
 			continue;
-		ASSERT_EQ(0, dtg_claim(w->g.tr, DTG_FIRST_DATA_SLOT + slot, 0,
+		ASSERT_EQ(0, dtt_claim(w->g.tr, DTG_FIRST_DATA_SLOT + slot, 0,
 				       w->slot_pages, bitmap, &dirty));
 		for (p = 0; p < (uint64_t)w->slot_pages; p++) {
 			uint64_t off = (slot * w->slot_pages + p) * DTG_PAGE;
 
-			if (dtg_bit(bitmap, p))
+			if (dtt_bit(bitmap, p))
 				memcpy(w->shadow + off, w->g.data + off, DTG_PAGE);
 		}
 		for (p = 0; p < (uint64_t)w->slot_pages; p++) {

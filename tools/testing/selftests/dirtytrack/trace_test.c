@@ -91,14 +91,14 @@ FIXTURE_SETUP(trace)
 	ASSERT_NE(NULL, self->dir) TH_LOG("no tracefs");
 	ASSERT_EQ(0, trace_write(self->dir, "events/dirtytrack/enable", "0"));
 	dtg_create(_metadata, &self->g, 1, 2, SLOT_PAGES, 4096);
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	/*
 	 * A first run and sync: KVM may write guest memory once on a first
 	 * KVM_RUN (x86 without unrestricted guest builds its identity page
 	 * table there), a page the tests below do not count.
 	 */
 	dtg_store_pages(_metadata, &self->g, &(uint32_t){ 0 }, 1);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &(struct dirtytrack_sync){}));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &(struct dirtytrack_sync){}));
 }
 
 FIXTURE_TEARDOWN(trace)
@@ -122,7 +122,7 @@ TEST_F(trace, sync_start_harvest_end)
 
 	ASSERT_EQ(0, trace_write(self->dir, "trace", ""));
 	ASSERT_EQ(0, trace_write(self->dir, "events/dirtytrack/enable", "1"));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	ASSERT_EQ(0, trace_write(self->dir, "events/dirtytrack/enable", "0"));
 	ASSERT_EQ(NR_PAGES, s.out_harvested);
 
@@ -172,9 +172,9 @@ TEST_F(trace, failed_reset_traces_the_error)
 	ASSERT_EQ(0, trace_write(self->dir, "trace", ""));
 	ASSERT_EQ(0, trace_write(self->dir, "events/dirtytrack/enable", "1"));
 	/* KVM ends every reset early (the test hook): the sync gives up. */
-	ASSERT_EQ(0, dtg_hook("reset_partial", 1000));
-	EXPECT_EQ(-EAGAIN, dtg_sync(self->g.tr, &s));
-	ASSERT_EQ(0, dtg_hook("reset_partial", 0));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 1000));
+	EXPECT_EQ(-EAGAIN, dtt_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 0));
 	ASSERT_EQ(0, trace_write(self->dir, "events/dirtytrack/enable", "0"));
 
 	buf = trace_read(self->dir);
@@ -190,7 +190,7 @@ TEST_F(trace, failed_reset_traces_the_error)
 	free(buf);
 
 	/* The page stayed pending: the next sync publishes it. */
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 }
 
 TEST_HARNESS_MAIN

@@ -50,16 +50,16 @@ TEST_F(tracker, each_sync_reports_exactly_the_stored_pages)
 			want[pages[i]] = 1;
 		}
 		dtg_store_pages(_metadata, &self->g, pages, n);
-		ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+		ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 		EXPECT_EQ(0, s.out_invalid);
 		EXPECT_EQ(0, s.out_foreign);
-		ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+		ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 		EXPECT_EQ(nwant, dirty);
 		for (p = 0; p < DATA_PAGES; p++)
 			EXPECT_EQ(want[p], bitmap[p / 64] >> (p % 64) & 1)
 				TH_LOG("round %d page %lu", round, (unsigned long)p);
 		/* Claimed: a second claim finds nothing. */
-		ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+		ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 		EXPECT_EQ(0, dirty);
 	}
 }
@@ -104,11 +104,11 @@ TEST(several_vcpus_and_slots)
 		}
 		EXPECT_EQ(s.out_harvested, sum);
 		for (slot = 0; slot < SLOTS; slot++) {
-			ASSERT_EQ(0, dtg_claim(g.tr, DTG_FIRST_DATA_SLOT + slot, 0,
+			ASSERT_EQ(0, dtt_claim(g.tr, DTG_FIRST_DATA_SLOT + slot, 0,
 					       SLOT_PAGES, bitmap, &dirty));
 			for (p = 0; p < SLOT_PAGES; p++)
 				EXPECT_EQ(want[slot * SLOT_PAGES + p],
-					  dtg_bit(bitmap, p))
+					  dtt_bit(bitmap, p))
 					TH_LOG("round %d slot %d page %lu", round,
 					       slot, (unsigned long)p);
 		}
@@ -150,19 +150,14 @@ TEST_F(tracker, a_moved_slot_keeps_its_bits)
 		.size = sizeof(mv), .slot_id = DATA_SLOT,
 		.new_first_gfn = DTG_DATA_GPA / PAGE + shift,
 	};
-	struct kvm_userspace_memory_region kr = {
-		.slot = DATA_SLOT, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = DTG_DATA_GPA + shift * PAGE,
-		.memory_size = DATA_PAGES * PAGE,
-		.userspace_addr = (uintptr_t)self->g.data,
-	};
 	uint32_t published[] = { 1 }, pending[] = { 2 };
 	uint32_t after[] = { shift + 3, shift + 127 };
 	uint64_t bitmap[2], dirty = 0;
 	struct dirtytrack_sync s;
+	int ret;
 
 	dtg_store_pages(_metadata, &self->g, published, 1);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	dtg_store_pages(_metadata, &self->g, pending, 1);
 	/* Refused moves change nothing. */
 	mv.slot_id = 42;
@@ -178,12 +173,14 @@ TEST_F(tracker, a_moved_slot_keeps_its_bits)
 
 	mv.new_first_gfn = DTG_DATA_GPA / PAGE + shift;
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_REGION_MOVE, &mv));
-	ASSERT_EQ(0, ioctl(self->g.vm, KVM_SET_USER_MEMORY_REGION, &kr))
-		TH_LOG("KVM move: %s", strerror(errno));
+	ret = dtvm_set_memslot(self->g.vm, DATA_SLOT, KVM_MEM_LOG_DIRTY_PAGES,
+			       DTG_DATA_GPA + shift * PAGE, DATA_PAGES * PAGE,
+			       self->g.data);
+	ASSERT_EQ(0, ret) TH_LOG("KVM move: %s", strerror(-ret));
 	dtg_store_pages(_metadata, &self->g, after, 2);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_invalid);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(4, dirty);
 	EXPECT_EQ((1ULL << 1) | (1ULL << 2) | (1ULL << 3), bitmap[0]);
 	EXPECT_EQ(1ULL << 63, bitmap[1]);
@@ -206,20 +203,20 @@ TEST(a_new_tracker_follows_kvm_where_it_is)
 		pages[i] = i;
 	for (i = 0; i < 3; i++) {	/* KVM's index moves past 300 */
 		dtg_store_pages(_metadata, &g, pages, 100);
-		ASSERT_EQ(0, dtg_sync(g.tr, &s));
+		ASSERT_EQ(0, dtt_sync(g.tr, &s));
 	}
 	close(g.tr);
-	g.tr = dtg_create_tracker(g.dev, g.vm);
+	g.tr = dtt_create(g.dev, g.vm);
 	ASSERT_LE(0, g.tr);
-	ASSERT_EQ(0, dtg_region_add(g.tr, DTG_CODE_SLOT, DTG_CODE_GPA,
+	ASSERT_EQ(0, dtt_region_add(g.tr, DTG_CODE_SLOT, DTG_CODE_GPA,
 				    DTG_CODE_SIZE / DTG_PAGE));
-	ASSERT_EQ(0, dtg_region_add(g.tr, DATA_SLOT, DTG_DATA_GPA, 128));
-	ASSERT_EQ(0, dtg_attach_ring(g.tr, g.vcpu[0].ring));
+	ASSERT_EQ(0, dtt_region_add(g.tr, DATA_SLOT, DTG_DATA_GPA, 128));
+	ASSERT_EQ(0, dtt_attach_ring(g.tr, g.vcpu[0].vc.ring));
 
 	dtg_store_pages(_metadata, &g, later, 2);
-	ASSERT_EQ(0, dtg_sync(g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(g.tr, &s));
 	EXPECT_EQ(0, s.out_foreign);
-	ASSERT_EQ(0, dtg_claim(g.tr, DATA_SLOT, 0, 128, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(g.tr, DATA_SLOT, 0, 128, bitmap, &dirty));
 	EXPECT_EQ(2, dirty);
 	EXPECT_EQ(1ULL << 5, bitmap[0]);
 	EXPECT_EQ(1ULL << 6, bitmap[1]);
@@ -234,12 +231,12 @@ TEST_F(tracker, unsynced_pages_wait_for_the_next_sync)
 
 	dtg_store_pages(_metadata, &self->g, pages, 3);
 	/* Nothing is published before a sync has reset the ring. */
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(0, dirty);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 64, 64, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 64, 64, bitmap, &dirty));
 	EXPECT_EQ(2, dirty);	/* 70 and 127 */
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
 	EXPECT_EQ(1, dirty);
 	EXPECT_EQ(1ULL << 3, bitmap[0]);
 }
@@ -256,12 +253,12 @@ TEST_F(tracker, a_reset_ended_early_is_issued_again)
 	struct dirtytrack_sync s;
 
 	dtg_store_pages(_metadata, &self->g, pages, 3);
-	ASSERT_EQ(0, dtg_hook("reset_partial", 1));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 1));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(1, s.out_ring_partial_resets);
 	EXPECT_EQ(2, s.out_ring_resets);
 	EXPECT_EQ(0, s.out_foreign);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ((1ULL << 4) | (1ULL << 5), bitmap[0]);
 	EXPECT_EQ(1ULL << 35, bitmap[1] & (1ULL << 35));
 }
@@ -277,15 +274,15 @@ TEST_F(tracker, a_reset_that_never_completes_keeps_pages_pending)
 	struct dirtytrack_sync s;
 
 	dtg_store_pages(_metadata, &self->g, pages, 3);
-	ASSERT_EQ(0, dtg_hook("reset_partial", 1000));
-	EXPECT_EQ(-EAGAIN, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 1000));
+	EXPECT_EQ(-EAGAIN, dtt_sync(self->g.tr, &s));
 	/* Not published: the reset did not complete. */
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(0, dirty);
-	ASSERT_EQ(0, dtg_hook("reset_partial", 0));
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_hook("reset_partial", 0));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_foreign);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ((1ULL << 4) | (1ULL << 5), bitmap[0]);
 	EXPECT_EQ(1ULL << 35, bitmap[1]);
 }
@@ -293,7 +290,7 @@ TEST_F(tracker, a_reset_that_never_completes_keeps_pages_pending)
 TEST_F(tracker, a_foreign_collector_makes_everything_dirty)
 {
 	uint32_t pages[] = { 9 };
-	struct kvm_dirty_gfn *g = self->g.vcpu[0].ring;
+	struct kvm_dirty_gfn *g = self->g.vcpu[0].vc.ring;
 	uint64_t bitmap[2], dirty = 0;
 	struct dirtytrack_sync s;
 
@@ -301,16 +298,16 @@ TEST_F(tracker, a_foreign_collector_makes_everything_dirty)
 	/* The VMM harvests behind the tracker's back. */
 	ASSERT_NE(0, g[0].flags & KVM_DIRTY_GFN_F_DIRTY);
 	__atomic_store_n(&g[0].flags, KVM_DIRTY_GFN_F_RESET, __ATOMIC_RELEASE);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_LT(0, s.out_foreign);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(DATA_PAGES, dirty);
 }
 
 /* The VMM harvests and resets the ring itself: a gap, then more entries. */
 TEST_F(tracker, a_harvest_and_reset_behind_its_back_is_found)
 {
-	struct kvm_dirty_gfn *gfn = self->g.vcpu[0].ring;
+	struct kvm_dirty_gfn *gfn = self->g.vcpu[0].vc.ring;
 	uint32_t first[] = { 1, 2, 3 }, later[] = { 40 };
 	uint64_t bitmap[2], dirty = 0;
 	struct dirtytrack_sync s;
@@ -319,9 +316,9 @@ TEST_F(tracker, a_harvest_and_reset_behind_its_back_is_found)
 	/* The tracker follows the ring: it has seen entries 0 and 1. */
 	dtg_store_pages(_metadata, &self->g, later, 1);
 	dtg_store_pages(_metadata, &self->g, first, 1);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	ASSERT_LE(2, s.out_harvested);	/* x86 may log the code page too */
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 
 	/* Then the VMM takes the next three stores itself. */
 	dtg_store_pages(_metadata, &self->g, first, 3);
@@ -336,15 +333,15 @@ TEST_F(tracker, a_harvest_and_reset_behind_its_back_is_found)
 	ASSERT_LE(3, n);
 	ASSERT_LE(3, ioctl(self->g.vm, KVM_RESET_DIRTY_RINGS, 0));
 	dtg_store_pages(_metadata, &self->g, later, 1);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_LE(3, s.out_foreign);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(DATA_PAGES, dirty);
 	/* Back in step: the next round is exact again. */
 	dtg_store_pages(_metadata, &self->g, first, 2);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_foreign);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(2, dirty);
 }
 
@@ -355,17 +352,17 @@ TEST_F(tracker, refusals)
 	uint64_t bitmap[2];
 	int null = open("/dev/null", O_RDWR);
 
-	EXPECT_EQ(-EBADF, dtg_create_tracker(self->g.dev, null));
-	EXPECT_EQ(-EBADF, dtg_create_tracker(self->g.dev, self->g.kvm));
-	EXPECT_EQ(-EBADF, dtg_create_tracker(self->g.dev, 9999));
-	EXPECT_EQ(-EEXIST, dtg_create_tracker(self->g.dev, self->g.vm));
-	EXPECT_EQ(-EEXIST, dtg_attach_ring(self->g.tr, self->g.vcpu[0].ring));
-	EXPECT_EQ(-EINVAL, dtg_attach_ring(self->g.tr, self->g.data));
-	EXPECT_EQ(-EINVAL, dtg_attach_ring(self->g.tr, (char *)self->g.vcpu[0].ring + 4096));
-	EXPECT_EQ(-EEXIST, dtg_region_add(self->g.tr, DATA_SLOT, 0x40000000, 1));
-	EXPECT_EQ(-EEXIST, dtg_region_add(self->g.tr, 5, DTG_DATA_GPA + PAGE, 1));
-	EXPECT_EQ(-EINVAL, dtg_region_add(self->g.tr, 6, 0x40000000, 0));
-	EXPECT_EQ(-EINVAL, dtg_region_add(self->g.tr, 6, 0x40000000, 1ULL << 40));
+	EXPECT_EQ(-EBADF, dtt_create(self->g.dev, null));
+	EXPECT_EQ(-EBADF, dtt_create(self->g.dev, self->g.kvm));
+	EXPECT_EQ(-EBADF, dtt_create(self->g.dev, 9999));
+	EXPECT_EQ(-EEXIST, dtt_create(self->g.dev, self->g.vm));
+	EXPECT_EQ(-EEXIST, dtt_attach_ring(self->g.tr, self->g.vcpu[0].vc.ring));
+	EXPECT_EQ(-EINVAL, dtt_attach_ring(self->g.tr, self->g.data));
+	EXPECT_EQ(-EINVAL, dtt_attach_ring(self->g.tr, (char *)self->g.vcpu[0].vc.ring + 4096));
+	EXPECT_EQ(-EEXIST, dtt_region_add(self->g.tr, DATA_SLOT, 0x40000000, 1));
+	EXPECT_EQ(-EEXIST, dtt_region_add(self->g.tr, 5, DTG_DATA_GPA + PAGE, 1));
+	EXPECT_EQ(-EINVAL, dtt_region_add(self->g.tr, 6, 0x40000000, 0));
+	EXPECT_EQ(-EINVAL, dtt_region_add(self->g.tr, 6, 0x40000000, 1ULL << 40));
 	/* A vCPU whose ring is not attached. */
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_HARVEST_VCPU, &hv));
 	EXPECT_EQ(ENOENT, errno);
@@ -399,10 +396,10 @@ TEST_F(tracker, a_claim_that_faults_loses_nothing)
 	struct dirtytrack_sync s;
 
 	dtg_store_pages(_metadata, &self->g, pages, 3);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_CLAIM, &c));
 	EXPECT_EQ(EFAULT, errno);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(3, dirty);
 }
 
@@ -414,10 +411,10 @@ TEST_F(tracker, another_process_is_refused)
 
 	ASSERT_LE(0, pid);
 	if (!pid)
-		_exit(dtg_sync(self->g.tr, &s) == -EPERM ? 0 : 1);
+		_exit(dtt_sync(self->g.tr, &s) == -EPERM ? 0 : 1);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	EXPECT_EQ(0, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(0, dtt_sync(self->g.tr, &s));
 }
 
 TEST_F(tracker, the_vm_fd_closed_first_is_safe)
@@ -427,12 +424,12 @@ TEST_F(tracker, the_vm_fd_closed_first_is_safe)
 	struct dirtytrack_sync s;
 
 	dtg_store_pages(_metadata, &self->g, pages, 1);
-	close(self->g.vcpu[0].fd);
+	close(self->g.vcpu[0].vc.fd);
 	close(self->g.vm);
-	self->g.vcpu[0].fd = -1;
+	self->g.vcpu[0].vc.fd = -1;
 	self->g.vm = -1;
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(1, dirty);
 }
 
@@ -447,18 +444,18 @@ TEST_F(tracker, a_claim_faulting_partway_loses_nothing)
 	uint8_t *two;
 
 	/* A region that starts all dirty; no memslot is needed for that. */
-	ASSERT_EQ(0, dtg_region_add(self->g.tr, 9, 0x80000000ULL, npages));
+	ASSERT_EQ(0, dtt_region_add(self->g.tr, 9, 0x80000000ULL, npages));
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_START, &st));
 	/* The first 4 KiB of the bitmap buffer exist, the next do not. */
 	two = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, two);
 	ASSERT_EQ(0, mprotect(two + 4096, 4096, PROT_NONE));
-	EXPECT_EQ(-EFAULT, dtg_claim(self->g.tr, 9, 0, npages, (uint64_t *)two,
+	EXPECT_EQ(-EFAULT, dtt_claim(self->g.tr, 9, 0, npages, (uint64_t *)two,
 				     &dirty));
 	buf = calloc(npages / 64, sizeof(uint64_t));
 	ASSERT_NE(NULL, buf);
-	ASSERT_EQ(0, dtg_claim(self->g.tr, 9, 0, npages, buf, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, 9, 0, npages, buf, &dirty));
 	EXPECT_EQ(npages, dirty);
 	free(buf);
 	munmap(two, 8192);
@@ -476,11 +473,11 @@ TEST_F(tracker, removing_a_region_harvests_first)
 	dtg_store_pages(_metadata, &self->g, pages, 1);
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
 	/* The entry was taken while its slot existed: nothing invalid later. */
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(0, s.out_invalid);
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
 	EXPECT_EQ(ENOENT, errno);
-	EXPECT_EQ(-ENOENT, dtg_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
+	EXPECT_EQ(-ENOENT, dtt_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
 }
 
 /*
@@ -499,7 +496,7 @@ TEST_F(tracker, removal_hands_back_the_last_bits)
 	struct dirtytrack_sync s;
 
 	dtg_store_pages(_metadata, &self->g, pages, 2);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
 	dtg_store_pages(_metadata, &self->g, pages + 2, 1);
 	/* Unwritable bitmap: refused, the region and its bits stay. */
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_REGION_REMOVE, &rm));
@@ -509,7 +506,7 @@ TEST_F(tracker, removal_hands_back_the_last_bits)
 	EXPECT_EQ(3, rm.out_dirty);
 	EXPECT_EQ(1ULL << 3, bitmap[0]);
 	EXPECT_EQ(1ULL | 1ULL << (100 - 64), bitmap[1]);
-	EXPECT_EQ(-ENOENT, dtg_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
+	EXPECT_EQ(-ENOENT, dtt_claim(self->g.tr, DATA_SLOT, 0, 64, bitmap, &dirty));
 }
 
 static sigjmp_buf fault_jmp;
@@ -553,19 +550,19 @@ TEST_F(tracker, claims_through_the_mapping)
 	EXPECT_EQ(0, r->out_mmap_offset % getpagesize());
 	EXPECT_LT(0, r->out_summary_offset);
 	dtg_store_pages(_metadata, &self->g, pages, 5);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-	EXPECT_EQ(5, dtg_mmap_claim(map, r, got));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
+	EXPECT_EQ(5, dtt_mmap_claim(map, r, got));
 	EXPECT_EQ((1ULL << 0) | (1ULL << 63), got[0]);
 	EXPECT_EQ((1ULL << 0) | (1ULL << 63) | (1ULL << 13), got[1]);
 	/* One set, two views: the ioctl finds them claimed. */
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(0, dirty);
 	/* And what the ioctl claims, the mapping no longer shows. */
 	dtg_store_pages(_metadata, &self->g, pages, 2);
-	ASSERT_EQ(0, dtg_sync(self->g.tr, &s));
-	ASSERT_EQ(0, dtg_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_sync(self->g.tr, &s));
+	ASSERT_EQ(0, dtt_claim(self->g.tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(2, dirty);
-	EXPECT_EQ(0, dtg_mmap_claim(map, r, got));
+	EXPECT_EQ(0, dtt_mmap_claim(map, r, got));
 	munmap(map, r->out_mmap_size);
 }
 
@@ -584,7 +581,7 @@ TEST_F(tracker, removing_a_mapped_region_unmaps_it)
 	EXPECT_EQ(SIGBUS, touch(map));
 	EXPECT_EQ(SIGBUS, touch(map + r->out_summary_offset / 8));
 	/* A region added again gets a new offset; the old one stays dead. */
-	ASSERT_EQ(0, dtg_region_add(self->g.tr, DATA_SLOT, DTG_DATA_GPA, DATA_PAGES));
+	ASSERT_EQ(0, dtt_region_add(self->g.tr, DATA_SLOT, DTG_DATA_GPA, DATA_PAGES));
 	EXPECT_EQ(SIGBUS, touch(map));
 	munmap((void *)map, r->out_mmap_size);
 }
@@ -640,23 +637,23 @@ TEST_F(tracker, start_and_stop)
 	EXPECT_EQ(-EOPNOTSUPP, start_stop(tr, DIRTYTRACK_START, 1u << 1));
 	ASSERT_EQ(0, start_stop(tr, DIRTYTRACK_START, DIRTYTRACK_START_ALL_DIRTY));
 	/* The first round sends everything. */
-	ASSERT_EQ(0, dtg_claim(tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(DATA_PAGES, dirty);
 	EXPECT_EQ(-EBUSY, start_stop(tr, DIRTYTRACK_START, 0));
 	/* Memory hotplugged while tracking starts all dirty... */
-	ASSERT_EQ(0, dtg_region_add(tr, 7, 0x40000000, 100));
-	ASSERT_EQ(0, dtg_claim(tr, 7, 0, 100, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_region_add(tr, 7, 0x40000000, 100));
+	ASSERT_EQ(0, dtt_claim(tr, 7, 0, 100, bitmap, &dirty));
 	EXPECT_EQ(100, dirty);
 	EXPECT_EQ(-EOPNOTSUPP, start_stop(tr, DIRTYTRACK_STOP, 1));
 	ASSERT_EQ(0, start_stop(tr, DIRTYTRACK_STOP, 0));
 	EXPECT_EQ(-EINVAL, start_stop(tr, DIRTYTRACK_STOP, 0));
 	/* ...and after the stop, clean. */
-	ASSERT_EQ(0, dtg_region_add(tr, 8, 0x50000000, 100));
-	ASSERT_EQ(0, dtg_claim(tr, 8, 0, 100, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_region_add(tr, 8, 0x50000000, 100));
+	ASSERT_EQ(0, dtt_claim(tr, 8, 0, 100, bitmap, &dirty));
 	EXPECT_EQ(0, dirty);
 	/* Started again without ALL_DIRTY: nothing is made up. */
 	ASSERT_EQ(0, start_stop(tr, DIRTYTRACK_START, 0));
-	ASSERT_EQ(0, dtg_claim(tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
+	ASSERT_EQ(0, dtt_claim(tr, DATA_SLOT, 0, DATA_PAGES, bitmap, &dirty));
 	EXPECT_EQ(0, dirty);
 }
 
@@ -675,13 +672,13 @@ TEST_F(tracker, a_ring_mapped_in_part_is_refused)
 	int tr;
 
 	dtg_create_vm(_metadata, &g2, 1, 1, 64, 1024, DTG_RING);
-	tr = dtg_create_tracker(self->g.dev, g2.vm);
+	tr = dtt_create(self->g.dev, g2.vm);
 	ASSERT_LE(0, tr);
 	prefix = mmap(NULL, ring / 4, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      g2.vcpu[0].fd, KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
+		      g2.vcpu[0].vc.fd, KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
 	ASSERT_NE(MAP_FAILED, prefix);
-	EXPECT_EQ(-EINVAL, dtg_attach_ring(tr, prefix));
-	EXPECT_EQ(0, dtg_attach_ring(tr, g2.vcpu[0].ring));
+	EXPECT_EQ(-EINVAL, dtt_attach_ring(tr, prefix));
+	EXPECT_EQ(0, dtt_attach_ring(tr, g2.vcpu[0].vc.ring));
 	munmap(prefix, ring / 4);
 	close(tr);
 	dtg_destroy(&g2);
@@ -696,14 +693,14 @@ TEST_F(tracker, a_ring_mapped_in_part_is_refused)
 TEST_F(tracker, a_ring_whose_reset_cannot_move_is_enospc)
 {
 	struct dirtytrack_harvest_vcpu hv = { .size = sizeof(hv) };
-	struct kvm_dirty_gfn *g = self->g.vcpu[0].ring;
+	struct kvm_dirty_gfn *g = self->g.vcpu[0].vc.ring;
 	uint32_t pages[] = { 1, 2, 3, 40, 41 };
 	struct dirtytrack_sync s;
 
-	ASSERT_EQ(0, dtg_start(self->g.tr, 0));
+	ASSERT_EQ(0, dtt_start(self->g.tr, 0));
 	dtg_store_pages(_metadata, &self->g, pages, 5);
 	g[0].flags = 0;
-	EXPECT_EQ(-ENOSPC, dtg_sync(self->g.tr, &s));
+	EXPECT_EQ(-ENOSPC, dtt_sync(self->g.tr, &s));
 	EXPECT_EQ(-1, ioctl(self->g.tr, DIRTYTRACK_HARVEST_VCPU, &hv));
 	EXPECT_EQ(ENOSPC, errno);
 }
@@ -780,7 +777,7 @@ TEST_F(tracker, a_reply_that_faults_installs_no_fd)
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(before, lowest_free_fd());
 	/* Nothing left behind: the VM takes a tracker again. */
-	tr = dtg_create_tracker(self->g.dev, self->g.vm);
+	tr = dtt_create(self->g.dev, self->g.vm);
 	ASSERT_LE(0, tr) TH_LOG("create after a faulting reply: %s",
 				strerror(-tr));
 	self->g.tr = tr;
@@ -835,32 +832,27 @@ static int drop_cap_ipc_lock(void)
 /* Ring pins count against RLIMIT_MEMLOCK. */
 TEST_F(tracker, ring_pins_count_against_memlock)
 {
-	size_t ring_bytes = self->g.ring_entries * sizeof(struct kvm_dirty_gfn);
+	size_t ring_bytes = dtvm_ring_bytes(self->g.ring_entries);
 	struct rlimit none = { 0, RLIM_INFINITY }, all = { RLIM_INFINITY, RLIM_INFINITY };
+	struct dtvm_vcpu v;
 	long before;
-	void *ring;
-	int vcpu;
 
 	/* The fixture's ring is pinned and counted already. */
 	EXPECT_LE((long)(ring_bytes / 1024), vm_locked_kb());
 
-	vcpu = ioctl(self->g.vm, KVM_CREATE_VCPU, 1);
-	ASSERT_LE(0, vcpu);
-	ring = mmap(NULL, ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu,
-		    KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
-	ASSERT_NE(MAP_FAILED, ring);
+	ASSERT_EQ(0, dtvm_vcpu_create(&v, self->g.kvm, self->g.vm, 1));
+	ASSERT_EQ(0, dtvm_vcpu_map_ring(&v, self->g.ring_entries));
 
 	ASSERT_EQ(0, drop_cap_ipc_lock());
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &none));
 	before = vm_locked_kb();
-	EXPECT_EQ(-ENOMEM, dtg_attach_ring(self->g.tr, ring));
+	EXPECT_EQ(-ENOMEM, dtt_attach_ring(self->g.tr, v.ring));
 	EXPECT_EQ(before, vm_locked_kb());	/* nothing left counted */
 
 	ASSERT_EQ(0, setrlimit(RLIMIT_MEMLOCK, &all));
-	EXPECT_EQ(0, dtg_attach_ring(self->g.tr, ring));
+	EXPECT_EQ(0, dtt_attach_ring(self->g.tr, v.ring));
 	EXPECT_EQ(before + (long)(ring_bytes / 1024), vm_locked_kb());
-	munmap(ring, ring_bytes);
-	close(vcpu);
+	dtvm_vcpu_destroy(&v);
 }
 
 TEST_F(tracker, module_unload_is_refused_while_a_tracker_exists)
@@ -891,7 +883,7 @@ TEST(sigkill_mid_sync)
 			dtg_create(_metadata, &g, 2, 2, 64, 4096);
 			dtg_start_sweep(_metadata, &g);
 			for (;;)
-				dtg_sync(g.tr, &s);
+				dtt_sync(g.tr, &s);
 		}
 		usleep(100000 + round * 150000);
 		ASSERT_EQ(0, kill(pid, SIGKILL));
@@ -904,7 +896,7 @@ TEST(sigkill_mid_sync)
 		struct dirtytrack_sync s;
 
 		dtg_create(_metadata, &g, 1, 1, 8, 4096);
-		EXPECT_EQ(0, dtg_sync(g.tr, &s));
+		EXPECT_EQ(0, dtt_sync(g.tr, &s));
 		dtg_destroy(&g);
 	}
 }

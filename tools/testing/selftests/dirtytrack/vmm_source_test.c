@@ -98,12 +98,12 @@ TEST_F(vmm, marks_are_reported_by_the_next_sync)
 	want[SLOT_PAGES - 2] = want[SLOT_PAGES - 1] = 1;
 	want[SLOT_PAGES] = want[SLOT_PAGES + 1] = 1;
 	ASSERT_EQ(0, mark_ranges(g->tr, r, 3));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(7, s.out_vmm_pages);
 	EXPECT_EQ(0, s.out_vmm_outside);
 	expect_data(_metadata, g, want);
 	/* Taken: the next sync finds nothing. */
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(0, s.out_vmm_pages);
 	expect_data(_metadata, g, none);
 }
@@ -125,7 +125,7 @@ TEST_F(vmm, mark_refusals)
 	EXPECT_EQ(-ENOENT, mark_ranges(g->tr, r, 2));
 	EXPECT_EQ(-ENOENT, mark(g->tr, DTG_DATA_GPA - PAGE, 1));
 	EXPECT_EQ(-ENOENT, mark(g->tr, 1ULL << 40, 1));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(0, s.out_vmm_pages);
 
 	EXPECT_EQ(-EINVAL, mark(g->tr, DTG_DATA_GPA, 0));
@@ -169,7 +169,7 @@ TEST_F(vmm, writes_through_the_log_mapping)
 	}
 	/* A hole between the code and the data slots: counted, dropped. */
 	log_set(log, DTG_DATA_GPA - PAGE);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ((SLOTS * SLOT_PAGES + 6) / 7, s.out_vmm_pages);
 	EXPECT_EQ(1, s.out_vmm_outside);
 	expect_data(_metadata, g, want);
@@ -212,10 +212,6 @@ TEST_F(vmm, the_log_grows_with_hotplug)
 	struct dt_guest *g = &self->g;
 	const uint64_t hot_gpa = 1ULL << 32, hot_pages = 64;
 	uint8_t want[SLOTS * SLOT_PAGES] = { 0 };
-	struct kvm_userspace_memory_region mr = {
-		.slot = 20, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = hot_gpa, .memory_size = hot_pages * PAGE,
-	};
 	uint64_t size0, size1, *log0, *log1;
 	struct dirtytrack_sync s;
 	void *hot;
@@ -231,9 +227,9 @@ TEST_F(vmm, the_log_grows_with_hotplug)
 	hot = mmap(NULL, hot_pages * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, hot);
-	mr.userspace_addr = (uintptr_t)hot;
-	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
-	ASSERT_EQ(0, dtg_region_add(g->tr, 20, hot_gpa, hot_pages));
+	ASSERT_EQ(0, dtvm_set_memslot(g->vm, 20, KVM_MEM_LOG_DIRTY_PAGES,
+				      hot_gpa, hot_pages * PAGE, hot));
+	ASSERT_EQ(0, dtt_region_add(g->tr, 20, hot_gpa, hot_pages));
 
 	fd1 = log_fd(g->tr, &size1);
 	ASSERT_LE(0, fd1);
@@ -245,13 +241,13 @@ TEST_F(vmm, the_log_grows_with_hotplug)
 		  log1[((DTG_DATA_GPA >> 12) + 5) / 64]);
 	log_set(log1, hot_gpa + 9 * PAGE);
 
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(2, s.out_vmm_pages);
 	expect_data(_metadata, g, want);
 	{
 		uint64_t words[1], n;
 
-		ASSERT_EQ(0, dtg_claim(g->tr, 20, 0, hot_pages, words, &n));
+		ASSERT_EQ(0, dtt_claim(g->tr, 20, 0, hot_pages, words, &n));
 		EXPECT_EQ(1, n);
 		EXPECT_EQ(1ULL << 9, words[0]);
 	}
@@ -274,18 +270,16 @@ TEST_F(vmm, a_moved_region_keeps_its_old_log_bits_until_the_next_sync)
 		.size = sizeof(mv), .slot_id = DTG_FIRST_DATA_SLOT + 1,
 		.new_first_gfn = new_gpa / PAGE,
 	};
-	struct kvm_userspace_memory_region mr = {
-		.slot = DTG_FIRST_DATA_SLOT + 1, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = new_gpa, .memory_size = SLOT_PAGES * PAGE,
-		.userspace_addr = (uintptr_t)(g->data + SLOT_PAGES * PAGE),
-	};
 	uint8_t want[SLOTS * SLOT_PAGES] = { 0 };
 	struct dirtytrack_sync s;
 	uint64_t size, *log;
 	int fd;
 
 	ASSERT_EQ(0, ioctl(g->tr, DIRTYTRACK_REGION_MOVE, &mv));
-	ASSERT_EQ(0, ioctl(g->vm, KVM_SET_USER_MEMORY_REGION, &mr));
+	ASSERT_EQ(0, dtvm_set_memslot(g->vm, DTG_FIRST_DATA_SLOT + 1,
+				      KVM_MEM_LOG_DIRTY_PAGES, new_gpa,
+				      SLOT_PAGES * PAGE,
+				      g->data + SLOT_PAGES * PAGE));
 	fd = log_fd(g->tr, &size);
 	ASSERT_LE(0, fd);
 	log = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -294,7 +288,7 @@ TEST_F(vmm, a_moved_region_keeps_its_old_log_bits_until_the_next_sync)
 	/* Written just before the move reached the writer. */
 	log_set(log, old_gpa + 7 * PAGE);
 	log_set(log, new_gpa + 9 * PAGE);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(2, s.out_vmm_pages);
 	EXPECT_EQ(0, s.out_vmm_outside);
 	want[SLOT_PAGES + 7] = want[SLOT_PAGES + 9] = 1;
@@ -302,7 +296,7 @@ TEST_F(vmm, a_moved_region_keeps_its_old_log_bits_until_the_next_sync)
 
 	/* The next sync knows only the new place. */
 	log_set(log, old_gpa + 7 * PAGE);
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(0, s.out_vmm_pages);
 	EXPECT_EQ(1, s.out_vmm_outside);
 	munmap(log, size);
@@ -346,7 +340,7 @@ TEST_F(vmm, another_process_writes_through_its_own_fd)
 		TH_LOG("child status %#x", status);
 	for (i = 0; i < SLOTS * SLOT_PAGES; i += 3)
 		want[i] = 1;
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ((SLOTS * SLOT_PAGES + 2) / 3, s.out_vmm_pages);
 	expect_data(_metadata, g, want);
 
@@ -421,13 +415,13 @@ TEST_F(vmm, concurrent_writers_lose_nothing)
 			for (i = 0; i < WRITERS; i++)
 				pthread_join(w[i].thread, NULL);
 		}
-		ASSERT_EQ(0, dtg_sync(g->tr, &s));
+		ASSERT_EQ(0, dtt_sync(g->tr, &s));
 		EXPECT_EQ(0, s.out_vmm_outside);
 		for (slot = 0; slot < SLOTS; slot++) {
-			ASSERT_EQ(0, dtg_claim(g->tr, DTG_FIRST_DATA_SLOT + slot,
+			ASSERT_EQ(0, dtt_claim(g->tr, DTG_FIRST_DATA_SLOT + slot,
 					       0, SLOT_PAGES, words, &n));
 			for (p = 0; p < SLOT_PAGES; p++)
-				got[slot * SLOT_PAGES + p] |= dtg_bit(words, p);
+				got[slot * SLOT_PAGES + p] |= dtt_bit(words, p);
 		}
 	}
 	for (i = 0; i < WRITERS; i++)
@@ -454,7 +448,7 @@ TEST_F(vmm, a_page_from_two_sources_is_reported_once)
 
 	dtg_store_pages(_metadata, g, &page, 1);
 	ASSERT_EQ(0, mark(g->tr, DTG_DATA_GPA + page * PAGE, PAGE));
-	ASSERT_EQ(0, dtg_sync(g->tr, &s));
+	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(1, s.out_vmm_pages);
 	EXPECT_LE(1, s.out_harvested);
 	want[page] = 1;
