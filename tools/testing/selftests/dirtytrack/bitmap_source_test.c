@@ -8,13 +8,13 @@
  *  - The refusals: configurations that lose pages, a scratch that cannot
  *    hold a region, a memslot larger than the VMM declared.
  *  - arm64: the backup bitmap beside the rings, written by a real ITS
- *    table save (dt_its.h), reported by the final sync and by region
+ *    table save (dtvm_its.h), reported by the final sync and by region
  *    removal, and by no other sync.
  */
 #include <stdlib.h>
 
 #include "dt_guest.h"
-#include "dt_its.h"
+#include "dtvm_its.h"
 
 #define SLOT_PAGES	256
 
@@ -285,21 +285,21 @@ TEST(a_declared_ring_must_exist)
 
 FIXTURE(its) {
 	struct dt_guest g;
-	struct dt_its its;
+	struct dtvm_its its;
 	uint8_t table[SLOT_PAGES];	/* the pages a save writes */
 };
 
 FIXTURE_SETUP(its)
 {
-	uint64_t p, n = dt_its_save_pages(COLLECTIONS, DTG_PAGE);
+	uint64_t p, n = dtvm_its_save_pages(COLLECTIONS, DTG_PAGE);
 
 	dtg_create_mode(_metadata, &self->g, 2, 1, SLOT_PAGES, 4096,
 			DTG_RING_BITMAP);
-	ASSERT_EQ(0, dt_its_create(self->g.vm, &self->its));
-	ASSERT_EQ(0, dt_its_load_collections(&self->its,
-					     self->g.data + TABLE_PAGE * DTG_PAGE,
-					     DTG_DATA_GPA + TABLE_PAGE * DTG_PAGE,
-					     COLLECTIONS, 2));
+	ASSERT_EQ(0, dtvm_its_create(self->g.vm, &self->its));
+	ASSERT_EQ(0, dtvm_its_load_collections(&self->its,
+					       self->g.data + TABLE_PAGE * DTG_PAGE,
+					       DTG_DATA_GPA + TABLE_PAGE * DTG_PAGE,
+					       COLLECTIONS, 2));
 	ASSERT_EQ(3, n);
 	memset(self->table, 0, sizeof(self->table));
 	for (p = 0; p < n; p++)
@@ -309,7 +309,7 @@ FIXTURE_SETUP(its)
 
 FIXTURE_TEARDOWN(its)
 {
-	dt_its_destroy(&self->its);
+	dtvm_its_destroy(&self->its);
 	dtg_destroy(&self->g);
 }
 
@@ -356,7 +356,7 @@ TEST_F(its, the_final_sync_reports_table_and_ring_pages)
 	ASSERT_EQ(0, dtt_sync_flags(g->tr, DIRTYTRACK_SYNC_FINAL_BEGIN, &s));
 	EXPECT_LE(1, s.out_harvested);
 	EXPECT_EQ(0, s.out_bitmap_pages);
-	ASSERT_EQ(0, dt_its_save(&self->its));
+	ASSERT_EQ(0, dtvm_its_save(&self->its));
 	final_end_reports_table_and(_metadata, self, want);
 }
 
@@ -367,7 +367,7 @@ TEST_F(its, a_precopy_sync_in_between_loses_nothing)
 	struct dirtytrack_sync s;
 
 	store_outside_table(_metadata, g, 21, want);
-	ASSERT_EQ(0, dt_its_save(&self->its));
+	ASSERT_EQ(0, dtvm_its_save(&self->its));
 	/* A precopy sync leaves the backup bitmap for the final sync. */
 	ASSERT_EQ(0, dtt_sync(g->tr, &s));
 	EXPECT_EQ(0, s.out_bitmap_pages);
@@ -384,7 +384,7 @@ TEST_F(its, stop_reads_the_backup_bitmap)
 {
 	struct dirtytrack_stop st = { .size = sizeof(st) };
 
-	ASSERT_EQ(0, dt_its_save(&self->its));
+	ASSERT_EQ(0, dtvm_its_save(&self->its));
 	ASSERT_EQ(0, ioctl(self->g.tr, DIRTYTRACK_STOP, &st));
 	dtg_expect_slot(_metadata, self->g.tr, 0, SLOT_PAGES, self->table);
 }
@@ -414,7 +414,7 @@ TEST_F(its, removal_reads_the_backup_bitmap)
 	};
 	int p;
 
-	ASSERT_EQ(0, dt_its_save(&self->its));
+	ASSERT_EQ(0, dtvm_its_save(&self->its));
 	ASSERT_EQ(0, ioctl(g->tr, DIRTYTRACK_REGION_REMOVE, &rm));
 	EXPECT_EQ(3, rm.out_dirty);
 	for (p = 0; p < SLOT_PAGES; p++)
