@@ -26,6 +26,8 @@
 
 #include <dirtytrack.h>
 
+#include "dtvm.h"
+
 #define DTB_PAGE		4096ULL
 
 /*
@@ -45,7 +47,6 @@
 #define DTB_MAX_GPA		(256ULL << 30)	/* the PD pages that fit */
 #define DTB_DATA_SLOT		1
 #define DTB_DATA_GPA		(4ULL << 30)
-#define DTB_TSS_ADDR		0xfffbd000UL
 
 /* KVM keeps 64 ring entries in reserve, plus Intel PML's 512. */
 #define DTB_RING_RESERVED	(64 + 512)
@@ -111,10 +112,8 @@ struct dtb_vm;
 struct dtb_vcpu {
 	struct dtb_vm *vm;
 	int index;
-	int fd;
-	struct kvm_run *run;
+	struct dtvm_vcpu vc;		/* its ring: dtb_vm_map_rings() only */
 	struct kvm_regs regs;		/* the entry state, set every round */
-	struct kvm_dirty_gfn *ring;	/* mapped by dtb_vm_map_rings() only */
 	uint32_t fetch;			/* the reaper's fetch index */
 	pthread_t thread;
 	bool started;
@@ -131,7 +130,6 @@ struct dtb_vm_opts {
 
 struct dtb_vm {
 	int fd;
-	int run_size;
 	uint8_t *sys;
 	uint8_t *data;
 	uint64_t data_bytes;
@@ -152,8 +150,6 @@ struct dtb_vm {
 	uint64_t value;			/* what the guest stores, per round */
 };
 
-int dtb_kvm(void);
-void dtb_kvm_close(void);
 int dtb_vm_create(struct dtb_vm *vm, const struct dtb_vm_opts *o);
 void dtb_vm_destroy(struct dtb_vm *vm);
 int dtb_vm_map_rings(struct dtb_vm *vm);

@@ -12,11 +12,11 @@ DTBENCH := $(OUT)/bench/dtbench
 DTBENCH_GUEST := $(OUT)/testguest/dtbench
 BENCH_SRCS := $(addprefix $(BENCH_DIR)/,dtbench.c bench_vm.c bench_guest.c \
 	bench_lib.c stats.c ring_bench.c bitmap_bench.c claim_bench.c \
-	final_bench.c) tools/lib/dtvm/dtvm_x86.c
-BENCH_DEPS := $(BENCH_SRCS) $(BENCH_DIR)/bench.h tools/lib/dtvm/dtvm_x86.h \
+	final_bench.c) $(DTVM_SRCS)
+BENCH_DEPS := $(BENCH_SRCS) $(BENCH_DIR)/bench.h $(DTVM_HDRS) \
 	lib/include/dirtytrack.h
 BENCH_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
-	-I$(CURDIR)/lib/include -I$(CURDIR)/tools/lib/dtvm \
+	-I$(CURDIR)/lib/include $(DTVM_CFLAGS) \
 	$(if $(UAPI_DIR),-isystem $(UAPI_DIR)) -Wl,-z,noexecstack
 
 $(DTBENCH): $(BENCH_DEPS) $(LIB_STATIC)

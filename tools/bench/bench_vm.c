@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The benchmark's VMs: a system memslot (tables and code, not logged) and
- * one data memslot, vCPUs entered in long mode, one thread per vCPU
- * started once.  A round hands every vCPU a job (the pages to store to),
+ * The benchmark's VMs, built with tools/lib/dtvm: a system memslot (tables
+ * and code, not logged) and one data memslot, vCPUs entered in long mode,
+ * one thread per vCPU started once.  A round hands every vCPU a job (the pages to store to),
  * wakes the threads and waits until each vCPU halted: after that, and
  * only then, a collector runs, with every vCPU out of KVM_RUN.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -21,30 +19,14 @@ static const struct dtvm_x86_layout dtb_layout = {
 	.pd = DTB_PD_GPA,
 };
 
-static int dtb_kvm_fd = -1;
-
-int dtb_kvm(void)
-{
-	if (dtb_kvm_fd < 0)
-		dtb_kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	return dtb_kvm_fd;
-}
-
-void dtb_kvm_close(void)
-{
-	if (dtb_kvm_fd >= 0)
-		close(dtb_kvm_fd);
-	dtb_kvm_fd = -1;
-}
-
 /* KVM answers the ring's largest size in bytes; x86 has both flavours. */
 static uint32_t dtb_ring_cap(void)
 {
-	if (dtb_kvm() < 0)
+	if (dtvm_kvm() < 0)
 		return 0;
-	if (ioctl(dtb_kvm(), KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) > 0)
+	if (ioctl(dtvm_kvm(), KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING_ACQ_REL) > 0)
 		return KVM_CAP_DIRTY_LOG_RING_ACQ_REL;
-	if (ioctl(dtb_kvm(), KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) > 0)
+	if (ioctl(dtvm_kvm(), KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) > 0)
 		return KVM_CAP_DIRTY_LOG_RING;
 	return 0;
 }
@@ -56,26 +38,8 @@ uint32_t dtb_ring_max_entries(void)
 
 	if (!cap)
 		return 0;
-	bytes = ioctl(dtb_kvm(), KVM_CHECK_EXTENSION, cap);
+	bytes = ioctl(dtvm_kvm(), KVM_CHECK_EXTENSION, cap);
 	return bytes > 0 ? (uint32_t)bytes / sizeof(struct kvm_dirty_gfn) : 0;
-}
-
-static int dtb_enable_cap(struct dtb_vm *vm, uint32_t cap, uint64_t arg)
-{
-	struct kvm_enable_cap c = { .cap = cap, .args[0] = arg };
-
-	return ioctl(vm->fd, KVM_ENABLE_CAP, &c) ? -errno : 0;
-}
-
-static int dtb_set_slot(struct dtb_vm *vm, uint32_t slot, uint32_t flags,
-			uint64_t gpa, uint64_t size, void *mem)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = slot, .flags = flags, .guest_phys_addr = gpa,
-		.memory_size = size, .userspace_addr = (uintptr_t)mem,
-	};
-
-	return ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r) ? -errno : 0;
 }
 
 /* One round of one vCPU: the job's registers, then run until hlt. */
@@ -89,22 +53,22 @@ static int dtb_vcpu_run(struct dtb_vcpu *v, uint64_t value)
 	regs.rdx = v->job.stride * DTB_PAGE;
 	regs.rcx = value;
 	regs.rflags = 2;
-	if (ioctl(v->fd, KVM_SET_REGS, &regs))
+	if (ioctl(v->vc.fd, KVM_SET_REGS, &regs))
 		return -errno;
 	for (;;) {
-		if (ioctl(v->fd, KVM_RUN, 0)) {
+		if (ioctl(v->vc.fd, KVM_RUN, 0)) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			return -errno;
 		}
-		switch (v->run->exit_reason) {
+		switch (v->vc.run->exit_reason) {
 		case KVM_EXIT_HLT:
 			return 0;
 		case KVM_EXIT_DIRTY_RING_FULL:
 			v->vm->bad_exit = KVM_EXIT_DIRTY_RING_FULL;
 			return -ENOSPC;
 		default:
-			v->vm->bad_exit = v->run->exit_reason;
+			v->vm->bad_exit = v->vc.run->exit_reason;
 			return -EPROTO;
 		}
 	}
@@ -180,19 +144,11 @@ static int dtb_vcpu_create(struct dtb_vm *vm, int i)
 	struct dtb_vcpu *v = &vm->vcpu[i];
 	int ret;
 
-	v->fd = ioctl(vm->fd, KVM_CREATE_VCPU, i);
-	if (v->fd < 0)
-		return -errno;
-	v->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      v->fd, 0);
-	if (v->run == MAP_FAILED) {
-		v->run = NULL;
-		return -errno;
-	}
-	ret = dtvm_x86_cpuid(dtb_kvm(), v->fd);
-	if (!ret)
-		ret = dtvm_x86_long_mode(v->fd, &dtb_layout, DTB_CODE_GPA, 0, 0, 0);
-	if (!ret && ioctl(v->fd, KVM_GET_REGS, &v->regs))
+	ret = dtvm_vcpu_create(&v->vc, dtvm_kvm(), vm->fd, i);
+	ret = ret ?: dtvm_x86_cpuid(dtvm_kvm(), v->vc.fd);
+	ret = ret ?: dtvm_x86_long_mode(v->vc.fd, &dtb_layout, DTB_CODE_GPA,
+					0, 0, 0);
+	if (!ret && ioctl(v->vc.fd, KVM_GET_REGS, &v->regs))
 		ret = -errno;
 	if (ret)
 		return ret;
@@ -206,26 +162,17 @@ static int dtb_vm_memory(struct dtb_vm *vm, const struct dtb_vm_opts *o)
 	size_t code = dtb_guest_code_end - dtb_guest_code;
 	int ret;
 
-	vm->sys = mmap(NULL, DTB_SYS_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->sys == MAP_FAILED) {
-		vm->sys = NULL;
+	vm->sys = dtvm_mem_alloc(DTB_SYS_SIZE);
+	vm->data = dtvm_mem_alloc(vm->data_bytes);
+	if (!vm->sys || !vm->data)
 		return -ENOMEM;
-	}
-	vm->data = mmap(NULL, vm->data_bytes, PROT_READ | PROT_WRITE,
-			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->data == MAP_FAILED) {
-		vm->data = NULL;
-		return -ENOMEM;
-	}
-	memcpy(vm->sys + DTB_CODE_GPA, dtb_guest_code, code);
+	dtvm_load_code(vm->sys + DTB_CODE_GPA, dtb_guest_code, code);
 	dtvm_x86_tables(vm->sys, &dtb_layout, DTB_DATA_GPA + vm->data_bytes);
-	ret = dtb_set_slot(vm, DTB_SYS_SLOT, 0, 0, DTB_SYS_SIZE, vm->sys);
-	if (!ret)
-		ret = dtb_set_slot(vm, DTB_DATA_SLOT,
-				   o->log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
-				   DTB_DATA_GPA, vm->data_bytes, vm->data);
-	return ret;
+	ret = dtvm_set_memslot(vm->fd, DTB_SYS_SLOT, 0, 0, DTB_SYS_SIZE,
+			       vm->sys);
+	return ret ?: dtvm_set_memslot(vm->fd, DTB_DATA_SLOT,
+				       o->log_dirty ? KVM_MEM_LOG_DIRTY_PAGES : 0,
+				       DTB_DATA_GPA, vm->data_bytes, vm->data);
 }
 
 /* On failure everything is undone: the caller does not destroy. */
@@ -236,8 +183,6 @@ int dtb_vm_create(struct dtb_vm *vm, const struct dtb_vm_opts *o)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->fd = -1;
-	for (i = 0; i < DTB_MAX_VCPUS; i++)
-		vm->vcpu[i].fd = -1;
 	/* Whole 2 MiB pages of the guest's tables. */
 	vm->data_bytes = (o->data_bytes + (2ULL << 20) - 1) & ~((2ULL << 20) - 1);
 	if (o->vcpus < 0 || o->vcpus > DTB_MAX_VCPUS || !o->data_bytes ||
@@ -250,38 +195,30 @@ int dtb_vm_create(struct dtb_vm *vm, const struct dtb_vm_opts *o)
 	vm->ring_entries = o->ring_entries;
 
 	step = "open /dev/kvm";
-	ret = dtb_kvm() < 0 ? -errno : 0;
+	ret = dtvm_kvm();
+	if (ret < 0)
+		goto err;
+	step = "KVM_CREATE_VM";
+	vm->fd = dtvm_vm_create(dtvm_kvm());
+	if (vm->fd < 0) {
+		ret = vm->fd;
+		goto err;
+	}
+	step = "KVM_SET_TSS_ADDR";
+	ret = dtvm_x86_set_tss(vm->fd);
 	if (ret)
 		goto err;
-	step = "KVM_GET_VCPU_MMAP_SIZE";
-	vm->run_size = ioctl(dtb_kvm(), KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vm->run_size <= 0) {
-		ret = -errno;
-		goto err;
-	}
-	step = "KVM_CREATE_VM";
-	vm->fd = ioctl(dtb_kvm(), KVM_CREATE_VM, 0);
-	if (vm->fd < 0) {
-		ret = -errno;
-		goto err;
-	}
-	/* VMX needs a TSS area outside guest memory, as QEMU places it. */
-	step = "KVM_SET_TSS_ADDR";
-	if (ioctl(vm->fd, KVM_SET_TSS_ADDR, DTB_TSS_ADDR)) {
-		ret = -errno;
-		goto err;
-	}
 	if (o->ring_entries) {
 		step = "enable the dirty ring (KVM_CAP_DIRTY_LOG_RING)";
-		ret = dtb_ring_cap() ? dtb_enable_cap(vm, dtb_ring_cap(),
-			o->ring_entries * sizeof(struct kvm_dirty_gfn)) : -ENOTSUP;
+		ret = dtb_ring_cap() ? dtvm_enable_ring(vm->fd, dtb_ring_cap(),
+							o->ring_entries) : -ENOTSUP;
 		if (ret)
 			goto err;
 	}
 	if (o->manual_protect) {
 		step = "enable KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2";
-		ret = dtb_enable_cap(vm, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
-				     KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
+		ret = dtvm_enable_cap(vm->fd, KVM_CAP_MANUAL_DIRTY_LOG_PROTECT2,
+				      KVM_DIRTY_LOG_MANUAL_PROTECT_ENABLE);
 		if (ret)
 			goto err;
 	}
@@ -311,18 +248,14 @@ err:
 
 int dtb_vm_map_rings(struct dtb_vm *vm)
 {
-	size_t bytes = vm->ring_entries * sizeof(struct kvm_dirty_gfn);
-	int i;
+	int i, ret;
 
 	for (i = 0; i < vm->nr_vcpus; i++) {
-		struct dtb_vcpu *v = &vm->vcpu[i];
-
-		v->ring = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       v->fd, KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
-		if (v->ring == MAP_FAILED) {
-			v->ring = NULL;
-			dtb_err("mmap of vCPU %d's dirty ring: %s", i, strerror(errno));
-			return -errno;
+		ret = dtvm_vcpu_map_ring(&vm->vcpu[i].vc, vm->ring_entries);
+		if (ret) {
+			dtb_err("mmap of vCPU %d's dirty ring: %s", i,
+				strerror(-ret));
+			return ret;
 		}
 	}
 	return 0;
@@ -330,7 +263,6 @@ int dtb_vm_map_rings(struct dtb_vm *vm)
 
 void dtb_vm_destroy(struct dtb_vm *vm)
 {
-	size_t ring_bytes = vm->ring_entries * sizeof(struct kvm_dirty_gfn);
 	int i;
 
 	if (vm->sync_init) {
@@ -344,12 +276,7 @@ void dtb_vm_destroy(struct dtb_vm *vm)
 
 		if (v->started)
 			pthread_join(v->thread, NULL);
-		if (v->ring)
-			munmap(v->ring, ring_bytes);
-		if (v->run)
-			munmap(v->run, vm->run_size);
-		if (v->fd >= 0)
-			close(v->fd);
+		dtvm_vcpu_destroy(&v->vc);
 	}
 	if (vm->sync_init) {
 		pthread_cond_destroy(&vm->done);
@@ -358,12 +285,8 @@ void dtb_vm_destroy(struct dtb_vm *vm)
 	}
 	if (vm->fd >= 0)
 		close(vm->fd);
-	if (vm->sys)
-		munmap(vm->sys, DTB_SYS_SIZE);
-	if (vm->data)
-		munmap(vm->data, vm->data_bytes);
+	dtvm_mem_free(vm->sys, DTB_SYS_SIZE);
+	dtvm_mem_free(vm->data, vm->data_bytes);
 	memset(vm, 0, sizeof(*vm));
 	vm->fd = -1;
-	for (i = 0; i < DTB_MAX_VCPUS; i++)
-		vm->vcpu[i].fd = -1;
 }

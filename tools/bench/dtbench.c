@@ -422,8 +422,9 @@ int main(int argc, char **argv)
 		dtb_err("cannot create %s: %s", cfg.out_dir, strerror(-ret));
 		return 2;
 	}
-	if (dtb_kvm() < 0) {
-		dtb_err("cannot open /dev/kvm: %s", strerror(errno));
+	ret = dtvm_kvm();
+	if (ret < 0) {
+		dtb_err("cannot open /dev/kvm: %s", strerror(-ret));
 		return 2;
 	}
 	uname(&u);
@@ -448,6 +449,6 @@ int main(int argc, char **argv)
 			failed = 1;
 		}
 	}
-	dtb_kvm_close();
+	dtvm_kvm_close();
 	return failed;
 }

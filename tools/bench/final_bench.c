@@ -84,7 +84,7 @@ static int dtb_final_tr_up(const struct dtb_config *cfg, struct dtb_final_tr *f,
 		return ret;
 	f->tr_up = true;
 	for (i = 0; kind == DTB_F_RING && !ret && i < f->vm.nr_vcpus; i++)
-		ret = dirtytrack_attach_ring(f->tr.t, f->vm.vcpu[i].fd,
+		ret = dirtytrack_attach_ring(f->tr.t, f->vm.vcpu[i].vc.fd,
 					     cfg->final_ring_entries *
 					     sizeof(struct kvm_dirty_gfn), NULL);
 	if (kind == DTB_F_BITMAP)

@@ -49,7 +49,7 @@ static uint64_t dtb_reap_one(struct dtb_vcpu *v, uint64_t *bmap,
 	uint64_t count = 0;
 
 	for (;;) {
-		struct kvm_dirty_gfn *e = &v->ring[fetch & (size - 1)];
+		struct kvm_dirty_gfn *e = &v->vc.ring[fetch & (size - 1)];
 		uint32_t slot;
 		uint64_t off;
 
@@ -198,7 +198,7 @@ static int dtb_ring_col_up(struct dtb_ring_col *c, const char *name, bool lib,
 		return ret;
 	c->tr_up = true;
 	for (i = 0; i < vcpus; i++) {
-		ret = dirtytrack_attach_ring(c->tr.t, c->vm.vcpu[i].fd,
+		ret = dirtytrack_attach_ring(c->tr.t, c->vm.vcpu[i].vc.fd,
 					     entries * sizeof(struct kvm_dirty_gfn),
 					     NULL);
 		if (ret) {
