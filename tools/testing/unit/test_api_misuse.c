@@ -26,6 +26,7 @@
 #include <cmocka.h>
 #include <linux/kvm.h>
 
+#include "dtvm.h"
 #include "libdt.h"
 #include "opts.h"
 
@@ -706,11 +707,13 @@ static void tracker_create_not_a_vm(void **state)
 /* ---- a real VM, user backend -------------------------------------------------- */
 
 /* The ring every ring VM gets: 4096 entries. */
-#define RING_BYTES	(4096 * 16)
+#define RING_ENTRIES	4096
+#define RING_BYTES	(RING_ENTRIES * 16)
 
 struct vm {
 	struct dirtytrack *dt;
-	int kvm_fd, vm_fd, vcpu_fd;
+	int kvm_fd, vm_fd;
+	struct dtvm_vcpu vcpu;
 	bool ready;		/* KVM gave us what the test needs */
 	int create_ret;
 	struct dirtytrack_tracker *t;
@@ -725,10 +728,10 @@ static bool vm_enable_ring(int vm_fd)
 	size_t i;
 
 	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
-		struct kvm_enable_cap cap = { .cap = caps[i], .args = { RING_BYTES } };
 		int max = ioctl(vm_fd, KVM_CHECK_EXTENSION, caps[i]);
 
-		if (max >= RING_BYTES && !ioctl(vm_fd, KVM_ENABLE_CAP, &cap))
+		if (max >= RING_BYTES &&
+		    !dtvm_enable_ring(vm_fd, caps[i], RING_ENTRIES))
 			return true;
 	}
 	return false;
@@ -747,15 +750,14 @@ static int vm_open(void **state, bool ring)
 		return -1;
 	*state = v;
 	unsetenv(DIRTYTRACK_BACKEND_ENV);
-	v->vm_fd = v->vcpu_fd = -1;
-	v->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	v->vm_fd = -1;
+	v->kvm_fd = dtvm_kvm_open();
 	if (v->kvm_fd < 0)
 		return 0;
-	v->vm_fd = ioctl(v->kvm_fd, KVM_CREATE_VM, 0);
+	v->vm_fd = dtvm_vm_create(v->kvm_fd);
 	if (v->vm_fd < 0 || (ring && !vm_enable_ring(v->vm_fd)))
 		return 0;
-	v->vcpu_fd = ioctl(v->vm_fd, KVM_CREATE_VCPU, 0);
-	if (v->vcpu_fd < 0)
+	if (dtvm_vcpu_create(&v->vcpu, v->kvm_fd, v->vm_fd, 0))
 		return 0;
 	v->ready = true;
 	{
@@ -786,8 +788,7 @@ static int vm_teardown(void **state)
 
 	dirtytrack_tracker_destroy(v->t);
 	dirtytrack_close(v->dt);
-	if (v->vcpu_fd >= 0)
-		close(v->vcpu_fd);
+	dtvm_vcpu_destroy(&v->vcpu);
 	if (v->vm_fd >= 0)
 		close(v->vm_fd);
 	if (v->kvm_fd >= 0)
@@ -891,21 +892,21 @@ static void vm_attach_ring_refusals(void **state)
 	int fd;
 
 	/* EINVAL: not a power of two of entries, or less than a page. */
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, 3 * PG, &id),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, 3 * PG, &id),
 			 -EINVAL);
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, PG + 16, &id),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, PG + 16, &id),
 			 -EINVAL);
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, PG / 2, &id),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, PG / 2, &id),
 			 -EINVAL);
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, 16, &id), -EINVAL);
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, 0, &id), -EINVAL);
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, 16, &id), -EINVAL);
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, 0, &id), -EINVAL);
 	/* EINVAL: not whole entries; above 65536 entries. */
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, PG + 1, &id),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, PG + 1, &id),
 			 -EINVAL);
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, 2 * 65536 * 16,
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, 2 * 65536 * 16,
 						&id), -EINVAL);
 	/* EINVAL: a good size, but this VM has no rings. */
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, PG, &id), -EINVAL);
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, PG, &id), -EINVAL);
 	/* EINVAL: not a vCPU (the VM, /dev/null). */
 	assert_int_equal(dirtytrack_attach_ring(t, v->vm_fd, PG, &id), -EINVAL);
 	fd = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -931,19 +932,19 @@ static void vm_attach_ring(void **state)
 	uint64_t n = 99;
 
 	/* EINVAL: valid sizes, but not this ring's. */
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, RING_BYTES / 2, &id),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, RING_BYTES / 2, &id),
 			 -EINVAL);
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, RING_BYTES * 2, &id),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, RING_BYTES * 2, &id),
 			 -EINVAL);
 	assert_int_equal(id, 77);
 	/* ENOENT: nothing attached yet. */
 	assert_int_equal(dirtytrack_harvest_vcpu(t, 0, &n), -ENOENT);
 	assert_int_equal(dirtytrack_get_vcpu_rate(t, 0, &rate), -ENOENT);
 
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, RING_BYTES, &id), 0);
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, RING_BYTES, &id), 0);
 	assert_int_equal(id, 0);
 	/* EEXIST: attached already. */
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, RING_BYTES, NULL),
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, RING_BYTES, NULL),
 			 -EEXIST);
 	/* ENOENT: no ring of that vCPU is attached. */
 	assert_int_equal(dirtytrack_harvest_vcpu(t, 1, &n), -ENOENT);
@@ -1165,7 +1166,7 @@ static void vm_attach_kvm_bitmap(void **state)
 	o = DIRTYTRACK_OPTS_INIT(dirtytrack_kvm_bitmap_opts);
 	assert_int_equal(dirtytrack_attach_kvm_bitmap(t, &o), -EEXIST);
 	/* EINVAL: a ring on a VM declared without one. */
-	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu_fd, PG, NULL), -EINVAL);
+	assert_int_equal(dirtytrack_attach_ring(t, v->vcpu.fd, PG, NULL), -EINVAL);
 	/* The default bound (64 GiB) took, not max_region_bytes = 1. */
 	assert_int_equal(dirtytrack_region_add(t, 0, 0, 64 * MiB), 0);
 }

@@ -8,7 +8,6 @@
  * x86_64 hosts only (the CI host has a working /dev/kvm).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "dt_core.h"
+#include "dtvm.h"
 
 #define RING_ENTRIES	4096
 #define CODE_SLOT	0		/* GPA 0, 64 KiB: code and stack */
@@ -33,60 +32,41 @@
 #define ROUNDS		5
 
 struct vm {
-	int kvm, fd, vcpu;
-	struct kvm_run *run;
-	size_t run_size;
+	int kvm, fd;
+	struct dtvm_vcpu vcpu;
 	uint8_t *code, *data;
-	struct kvm_dirty_gfn *gfns;
 };
 
 static void map_slot(struct vm *vm, u32 slot, u64 gpa, u64 size, uint8_t **mem)
 {
-	struct kvm_userspace_memory_region r = {
-		.slot = slot, .flags = KVM_MEM_LOG_DIRTY_PAGES,
-		.guest_phys_addr = gpa, .memory_size = size,
-	};
-
-	*mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	assert_true(*mem != MAP_FAILED);
-	r.userspace_addr = (uintptr_t)*mem;
-	assert_int_equal(ioctl(vm->fd, KVM_SET_USER_MEMORY_REGION, &r), 0);
+	*mem = dtvm_mem_alloc(size);
+	assert_non_null(*mem);
+	assert_int_equal(dtvm_set_memslot(vm->fd, slot, KVM_MEM_LOG_DIRTY_PAGES,
+					  gpa, size, *mem), 0);
 }
 
 static int setup(void **state)
 {
-	struct kvm_enable_cap cap = {
-		.cap = KVM_CAP_DIRTY_LOG_RING,
-		.args[0] = RING_ENTRIES * sizeof(struct kvm_dirty_gfn),
-	};
 	struct vm *vm = calloc(1, sizeof(*vm));
 
 	if (!vm)
 		return -1;
-	vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	vm->kvm = dtvm_kvm_open();
 	if (vm->kvm < 0) {
 		/* Counted as a failure by make check: the host has KVM. */
-		print_error("open /dev/kvm: %s\n", strerror(errno));
+		print_error("open /dev/kvm: %s\n", strerror(-vm->kvm));
 		free(vm);
 		return -1;
 	}
-	vm->fd = ioctl(vm->kvm, KVM_CREATE_VM, 0);
+	vm->fd = dtvm_vm_create(vm->kvm);
 	assert_true(vm->fd >= 0);
 	assert_true(ioctl(vm->fd, KVM_CHECK_EXTENSION, KVM_CAP_DIRTY_LOG_RING) > 0);
-	assert_int_equal(ioctl(vm->fd, KVM_ENABLE_CAP, &cap), 0);
+	assert_int_equal(dtvm_enable_ring(vm->fd, KVM_CAP_DIRTY_LOG_RING,
+					  RING_ENTRIES), 0);
 	map_slot(vm, CODE_SLOT, 0, CODE_SIZE, &vm->code);
 	map_slot(vm, DATA_SLOT, DATA_GPA, DATA_PAGES * 4096, &vm->data);
-	vm->vcpu = ioctl(vm->fd, KVM_CREATE_VCPU, 0);
-	assert_true(vm->vcpu >= 0);
-	vm->run_size = ioctl(vm->kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
-		       vm->vcpu, 0);
-	assert_true(vm->run != MAP_FAILED);
-	vm->gfns = mmap(NULL, RING_ENTRIES * sizeof(*vm->gfns),
-			PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu,
-			KVM_DIRTY_LOG_PAGE_OFFSET * getpagesize());
-	assert_true(vm->gfns != MAP_FAILED);
+	assert_int_equal(dtvm_vcpu_create(&vm->vcpu, vm->kvm, vm->fd, 0), 0);
+	assert_int_equal(dtvm_vcpu_map_ring(&vm->vcpu, RING_ENTRIES), 0);
 	*state = vm;
 	return 0;
 }
@@ -95,11 +75,9 @@ static int teardown(void **state)
 {
 	struct vm *vm = *state;
 
-	munmap(vm->gfns, RING_ENTRIES * sizeof(*vm->gfns));
-	munmap(vm->run, vm->run_size);
-	munmap(vm->code, CODE_SIZE);
-	munmap(vm->data, DATA_PAGES * 4096);
-	close(vm->vcpu);
+	dtvm_vcpu_destroy(&vm->vcpu);
+	dtvm_mem_free(vm->code, CODE_SIZE);
+	dtvm_mem_free(vm->data, DATA_PAGES * 4096);
 	close(vm->fd);
 	close(vm->kvm);
 	free(vm);
@@ -134,15 +112,15 @@ static void run_guest_storing(struct vm *vm, const uint8_t *pages, int n)
 	}
 	*c++ = 0xf4;				/* hlt */
 
-	assert_int_equal(ioctl(vm->vcpu, KVM_GET_SREGS, &sregs), 0);
+	assert_int_equal(ioctl(vm->vcpu.fd, KVM_GET_SREGS, &sregs), 0);
 	sregs.cs.base = 0;
 	sregs.cs.selector = 0;
 	sregs.ds.base = 0;
 	sregs.ds.selector = 0;
-	assert_int_equal(ioctl(vm->vcpu, KVM_SET_SREGS, &sregs), 0);
-	assert_int_equal(ioctl(vm->vcpu, KVM_SET_REGS, &regs), 0);
-	assert_int_equal(ioctl(vm->vcpu, KVM_RUN, 0), 0);
-	assert_int_equal(vm->run->exit_reason, KVM_EXIT_HLT);
+	assert_int_equal(ioctl(vm->vcpu.fd, KVM_SET_SREGS, &sregs), 0);
+	assert_int_equal(ioctl(vm->vcpu.fd, KVM_SET_REGS, &regs), 0);
+	assert_int_equal(ioctl(vm->vcpu.fd, KVM_RUN, 0), 0);
+	assert_int_equal(vm->vcpu.run->exit_reason, KVM_EXIT_HLT);
 }
 
 struct reset_ctx {
@@ -176,7 +154,7 @@ static void harvest_matches_the_guests_stores(void **state)
 		{ DT_SLOT(0, DATA_SLOT), DATA_PAGES, &data },
 	};
 	struct dt_slot_table table = { slots, 2, 0 };
-	struct dt_ring ring = { .gfns = vm->gfns, .size = RING_ENTRIES };	/* resyncs */
+	struct dt_ring ring = { .gfns = vm->vcpu.ring, .size = RING_ENTRIES };	/* resyncs */
 	struct reset_ctx rc = { vm, &ring };
 	struct dt_reset_ops ops = {
 		.nr = 1, .ring = the_ring, .reset = kvm_reset, .ctx = &rc,

@@ -6,12 +6,15 @@ UNIT_OUT := $(O)/unit
 UNIT_TESTS := $(patsubst tools/testing/unit/%.c,$(UNIT_OUT)/%,$(wildcard tools/testing/unit/test_*.c))
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
-UNIT_CFLAGS := $(filter-out -O2,$(LIB_CFLAGS)) -O1 $(SAN_FLAGS) \
+UNIT_CFLAGS := $(filter-out -O2,$(LIB_CFLAGS)) -O1 $(SAN_FLAGS) $(DTVM_CFLAGS) \
 	$(shell pkg-config --cflags cmocka 2>/dev/null)
 
-$(UNIT_OUT)/%: tools/testing/unit/%.c $(LIB_SRCS) $(LIB_DEPS) $(wildcard tools/testing/unit/*.h)
+# The tests that run a VM build it with dtvm's architecture-neutral part.
+$(UNIT_OUT)/%: tools/testing/unit/%.c $(LIB_SRCS) $(LIB_DEPS) $(wildcard tools/testing/unit/*.h) \
+		$(DTVM_COMMON_SRCS) $(DTVM_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(SAN_FLAGS) -lcmocka -pthread
+	$(CC) $(UNIT_CFLAGS) -o $@ $< $(LIB_SRCS) $(DTVM_COMMON_SRCS) $(SAN_FLAGS) \
+		-lcmocka -pthread
 
 # It counts the ring entries the core reads (core/ring.c).
 $(UNIT_OUT)/test_core_ring_reads: UNIT_CFLAGS += -DDT_RING_COUNT_READS
