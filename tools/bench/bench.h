@@ -5,7 +5,8 @@
  * is the map: which file owns what.
  *
  *   dtbench.c      options, the modes in turn
- *   bench_vm.c     KVM VMs and their vCPU threads, driven round by round
+ *   bench_vm.c     KVM VMs (on tools/lib/dtvm) and their vCPU threads,
+ *                  driven round by round
  *   bench_guest.c  the guest's store loop (x86_64)
  *   bench_lib.c    the library side: trackers, and checking a claim
  *   stats.c        timing, min/median, the tables and the CSV files
