@@ -9,10 +9,8 @@
  */
 #include <linux/file.h>
 #include <linux/fs.h>
-#include <linux/ioctl.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -21,7 +19,6 @@
 #endif
 
 #include "dirtytrack_private.h"
-#include "core/dt_iommufd.h"
 
 static struct dt_iommu_source *dt_iommu_source(struct dt_iommu_src *src)
 {
@@ -187,11 +184,10 @@ int dt_iommu_attach(struct dt_tracker *t, struct dirtytrack_attach_iommu *cmd)
 		ret = dt_iommu_map_copy(cmd->maps, cmd->nr_maps, &is->src.maps);
 	if (ret)
 		goto err;
-	is->src = (struct dt_iommu_src){
-		.io = &is->scratch.io, .hwpt_id = cmd->hwpt_id,
-		.maps = is->src.maps, .nr_maps = cmd->nr_maps,
-		.page_shift = PAGE_SHIFT,
-	};
+	is->src.io = &is->scratch.io;
+	is->src.hwpt_id = cmd->hwpt_id;
+	is->src.nr_maps = cmd->nr_maps;
+	is->src.page_shift = PAGE_SHIFT;
 	is->scratch.file = fget(cmd->iommufd);
 	ret = is->scratch.file ? dt_iommu_check_file(is->scratch.file) : -EBADF;
 	if (!ret)
