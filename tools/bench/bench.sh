@@ -15,7 +15,8 @@
 # Results in build/bench/WHERE/: tables.txt (what dtbench printed), one CSV
 # per mode and the PNG plots (gnuplot-nox; without it, tables and CSV only).
 #
-#   BENCH_WHERE="native guest"   the parts to run (default both)
+#   BENCH_WHERE="native guest"   the parts to run (default both; the guest
+#                                only on a host without /dev/kvm)
 #   BENCH_NATIVE_ARGS, BENCH_GUEST_ARGS   more dtbench options for each
 #
 # Exits non-zero if a part failed (a check inside dtbench, a guest crash).
@@ -24,7 +25,10 @@ set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${O:-$top/build}
 out=$build/bench
-parts=${BENCH_WHERE:-native guest}
+# A host without /dev/kvm has only the guest to measure in.
+default_parts="native guest"
+[ -c /dev/kvm ] || default_parts=guest
+parts=${BENCH_WHERE:-$default_parts}
 # The guest's sweep: up to 8 vCPUs (the module against the user backend
 # is judged at 8) in 1 GiB, each store a nested page fault emulated by TCG.
 guest_args="--vcpus 1,2,8 --ring-entries 4096,65536 --pages 64,256,1024,16384 \

@@ -5,7 +5,11 @@
  * round; each harvest must report exactly those pages of that slot, and
  * KVM_RESET_DIRTY_RINGS must hand back exactly the entries the walk marked.
  *
- * x86_64 hosts only (the CI host has a working /dev/kvm).
+ * x86_64 hosts only.  A host without /dev/kvm (a VM without nested
+ * virtualization) skips it: make check then runs the library's KVM suite
+ * in the x86 test guest instead (tools/testing/run-host-lib.sh), whose
+ * selftests walk real rings through the same core.  Any other failure to
+ * open KVM fails the test.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -52,8 +56,12 @@ static int setup(void **state)
 	if (!vm)
 		return -1;
 	vm->kvm = dtvm_kvm_open();
+	if (vm->kvm == -ENOENT) {
+		free(vm);
+		*state = NULL;
+		return 0;
+	}
 	if (vm->kvm < 0) {
-		/* Counted as a failure by make check: the host has KVM. */
 		print_error("open /dev/kvm: %s\n", strerror(-vm->kvm));
 		free(vm);
 		return -1;
@@ -75,6 +83,8 @@ static int teardown(void **state)
 {
 	struct vm *vm = *state;
 
+	if (!vm)
+		return 0;
 	dtvm_vcpu_destroy(&vm->vcpu);
 	dtvm_mem_free(vm->code, CODE_SIZE);
 	dtvm_mem_free(vm->data, DATA_PAGES * 4096);
@@ -143,9 +153,8 @@ static int kvm_reset(void *ctx, bool *bailed)
 	return ret < 0 ? -errno : ret;
 }
 
-static void harvest_matches_the_guests_stores(void **state)
+static void check_harvests(struct vm *vm)
 {
-	struct vm *vm = *state;
 	u64 code_words[1], code_sum[1], data_words[2] = { 0 }, data_sum[1] = { 0 };
 	struct dt_bitmap code = { code_words, code_sum, CODE_SIZE / 4096 };
 	struct dt_bitmap data = { data_words, data_sum, DATA_PAGES };
@@ -199,6 +208,13 @@ static void harvest_matches_the_guests_stores(void **state)
 		/* Stores that went nowhere else: the code slot only holds code. */
 		assert_true(dt_bitmap_weight(&code) <= 1);
 	}
+}
+
+static void harvest_matches_the_guests_stores(void **state)
+{
+	if (!*state)
+		skip();		/* no /dev/kvm */
+	check_harvests(*state);
 }
 
 int main(void)
