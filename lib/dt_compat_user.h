@@ -13,11 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/dirtytrack.h>
+#include <linux/dirtytrack_netlink.h>
 #include <linux/kvm.h>
 
 typedef uint32_t u32;
 typedef uint64_t u64;
 typedef uint16_t u16;
+
+#define U32_MAX				UINT32_MAX
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
 
 #define dt_load_acquire(p)		__atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define dt_store_release(p, v)		__atomic_store_n(p, v, __ATOMIC_RELEASE)

@@ -415,20 +415,7 @@ static int dt_k_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 	ret = DT_IOCTL(t->fd, DIRTYTRACK_SYNC, &c);
 	if (!ret) {
 		dt_k_vcpus_took(t, vs, c.nr_vcpu_stats);
-		st->ring_entries = c.out_harvested;
-		st->ring_invalid = c.out_invalid;
-		st->ring_foreign = c.out_foreign;
-		st->kvm_bitmap_pages = c.out_bitmap_pages;
-		st->kvm_bitmap_errors = c.out_bitmap_errors;
-		st->vmm_pages = c.out_vmm_pages;
-		st->vmm_outside = c.out_vmm_outside;
-		st->iommu_pages = c.out_iommu_pages;
-		st->iommu_calls = c.out_iommu_calls;
-		st->iommu_errors = c.out_iommu_errors;
-		st->ring_overflow = c.out_ring_overflow;
-		st->ring_resets = c.out_ring_resets;
-		st->ring_partial_resets = c.out_ring_partial_resets;
-		st->ring_sticky = c.out_ring_sticky;
+		dt_lib_sync_stats(&c, st);
 	}
 	return ret;
 }

@@ -181,6 +181,8 @@ uint64_t dt_lib_iommu_call_pages(struct dirtytrack_tracker *t,
 				 const struct dirtytrack_iova_map *maps,
 				 uint32_t nr);
 void dt_lib_put(struct dirtytrack *dt);
+void dt_lib_sync_stats(const struct dirtytrack_sync *c,
+		       struct dirtytrack_sync_stats *st);
 
 /* claim.c */
 int dt_lib_claim_region(struct dt_region *r, uint64_t first,

@@ -139,71 +139,51 @@ static struct dt_reset_ops dt_u_rings(struct dirtytrack_tracker *t)
 	};
 }
 
-/* Walk the rings @h asks for into the pending sets. */
-static void dt_u_rings_collect(struct dirtytrack_tracker *t,
-			       struct dt_u_harvest *h)
+static bool dt_u_rings_attached(void *ctx)
 {
+	return ((struct dirtytrack_tracker *)ctx)->nr_vcpus;
+}
+
+static void dt_u_rings_collect(void *ctx, struct dt_harvest *h)
+{
+	struct dt_reset_ops ops = dt_u_rings(ctx);
+
+	dt_ring_src_collect(&ops, h);
+}
+
+static int dt_u_rings_reset(void *ctx, struct dt_harvest *h)
+{
+	struct dirtytrack_tracker *t = ctx;
 	struct dt_reset_ops ops = dt_u_rings(t);
 	struct dt_ring_stats st = { 0 };
 
-	dt_rings_collect(&ops, h->kind == DT_HARVEST_VCPU,
-			 h->vcpu ? &h->vcpu->ring : NULL, h->min_fill, &st);
-	h->st.ring_entries += st.harvested;
-	h->st.ring_invalid += st.invalid;
-	h->st.ring_foreign += st.foreign;
-	h->st.ring_overflow += st.overflow;
+	return dt_ring_src_reset(&ops, DT_U_RESET_MAX_CALLS, &dt_u(t)->sticky,
+				 &t->regions, h, &st);
 }
 
-/*
- * The rings' end of a harvest, dt_rings_reset_and_mark(): every mark reset
- * before anything harvested is published (rule reset-before-copy), every
- * region dirty if entries may be lost, then the pages that are always dirty.
- */
-static int dt_u_rings_reset(struct dirtytrack_tracker *t,
-			    struct dt_u_harvest *h)
-{
-	struct dt_reset_ops ops = dt_u_rings(t);
-	struct dt_ring_stats st = { 0 };
-	int ret;
-
-	if (!t->nr_vcpus)
-		return 0;
-	ret = dt_rings_reset_and_mark(&ops, DT_U_RESET_MAX_CALLS,
-				      &dt_u(t)->sticky, &t->regions,
-				      h->st.ring_foreign || h->st.ring_overflow,
-				      &st);
-	h->st.ring_foreign += st.foreign;
-	h->st.ring_resets += st.resets;
-	h->st.ring_partial_resets += st.partial_resets;
-	h->st.ring_sticky += st.sticky;
-	return ret;
-}
+static const struct dt_source_ops dt_u_ring_source = {
+	.attached = dt_u_rings_attached,
+	.collect = dt_u_rings_collect,
+	.harvest = dt_u_rings_reset,
+};
 
 /* ---- one harvest ---------------------------------------------------------- */
 
-/*
- * Every source @h asks for, in the module's order: IOMMU, rings (walk, then
- * reset), vmm log, KVM bitmap last (rule backup-bitmap-last).  Pages are
- * published only once every source is done; an error leaves them pending.
- */
-static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
+/* The core's harvest (core/harvest.c), of this process's sources. */
+static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_harvest *h)
 {
-	int ret;
+	const struct dt_harvest_host host = {
+		.src = {
+			[DIRTYTRACK_SOURCE_IOMMU] = &dt_u_iommu_source,
+			[DIRTYTRACK_SOURCE_KVM_RING] = &dt_u_ring_source,
+			[DIRTYTRACK_SOURCE_VMM] = &dt_u_vmm_source,
+			[DIRTYTRACK_SOURCE_KVM_BITMAP] = &dt_u_kvm_bitmap_source,
+		},
+		.ctx = t, .regions = &t->regions, .now_ns = dt_now_ns,
+	};
+	int ret = dt_u_table_sync(t);
 
-	ret = dt_u_table_sync(t);
-	if (ret)
-		return ret;
-	if (h->kind != DT_HARVEST_VCPU)
-		dt_u_iommu_harvest(t, h);
-	dt_u_rings_collect(t, h);
-	ret = dt_u_rings_reset(t, h);
-	if (ret)
-		return ret;
-	if (h->kind != DT_HARVEST_VCPU)
-		dt_u_vmm_harvest(t, h);
-	dt_u_kvm_bitmap_harvest(t, h);
-	dt_regions_publish(&t->regions);
-	return 0;
+	return ret ? ret : dt_harvest_run(&host, h);
 }
 
 /* Nothing is harvested between FINAL_BEGIN and FINAL_END, nor after. */
@@ -374,7 +354,7 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 			      struct dt_region *r, uint64_t *bitmap,
 			      uint64_t *out_dirty)
 {
-	struct dt_u_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
+	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
 	int ret;
 
 	ret = dt_u_may_harvest(t);
@@ -396,7 +376,7 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 static int dt_u_region_move(struct dirtytrack_tracker *t,
 			    struct dt_region *r, uint64_t new_gfn)
 {
-	struct dt_u_harvest h = { .kind = DT_HARVEST_SYNC };
+	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
 	int ret;
 
 	ret = dt_u_may_harvest(t);
@@ -428,8 +408,9 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 			     struct dt_lib_vcpu *v, uint32_t min_fill,
 			     uint64_t *out)
 {
-	struct dt_u_harvest h = {
-		.kind = DT_HARVEST_VCPU, .vcpu = v, .min_fill = min_fill,
+	struct dt_harvest h = {
+		.kind = DT_HARVEST_VCPU, .vcpu = v ? &v->ring : NULL,
+		.min_fill = min_fill,
 	};
 	uint32_t i;
 	int ret;
@@ -443,14 +424,14 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 	for (i = 0; i < t->nr_vcpus; i++)
 		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].ring.last,
 				 t->vcpus[i].ring.last_overflow);
-	*out = h.st.ring_entries + h.st.ring_invalid;
+	*out = h.ring_entries + h.ring_invalid;
 	return v && dt_ring_stuck(&v->ring, v->ring.last) ? -ENOSPC : 0;
 }
 
 /* dt_u_harvest() of one kind, for the core's START and STOP. */
 static int dt_u_harvest_kind(void *ctx, enum dt_harvest_kind kind)
 {
-	struct dt_u_harvest h = { .kind = kind };
+	struct dt_harvest h = { .kind = kind };
 
 	return dt_u_harvest(ctx, &h);
 }
@@ -480,9 +461,10 @@ static int dt_u_stop(struct dirtytrack_tracker *t)
 static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		     struct dirtytrack_sync_stats *st)
 {
-	struct dt_u_harvest h = {
+	struct dt_harvest h = {
 		.kind = phase == DT_PHASE_FINAL_END ? DT_HARVEST_ALL : DT_HARVEST_SYNC,
 	};
+	struct dirtytrack_sync c = { 0 };
 	struct dt_user *u = dt_u(t);
 	uint32_t i;
 	int ret;
@@ -496,8 +478,8 @@ static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 	for (i = 0; i < t->nr_vcpus; i++)
 		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].ring.last,
 				 t->vcpus[i].ring.last_overflow);
-	*st = h.st;
-	st->sz = sizeof(*st);
+	dt_harvest_to_sync(&h, &c);
+	dt_lib_sync_stats(&c, st);
 	return 0;
 }
 

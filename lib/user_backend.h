@@ -14,17 +14,10 @@
 
 #include <signal.h>
 
+#include "dt_harvest.h"
 #include "dt_io.h"
 #include "dt_iommufd.h"
 #include "libdt.h"
-
-struct dt_u_harvest {
-	enum dt_harvest_kind kind;
-	struct dt_lib_vcpu *vcpu;	/* DT_HARVEST_VCPU, or NULL: */
-	uint32_t min_fill;		/* ... rings with this many used */
-	struct dt_region *region;	/* DT_HARVEST_REMOVE */
-	struct dirtytrack_sync_stats st;
-};
 
 /* A VMM file and memory of this process for its bitmaps (user_io.c). */
 struct dt_u_io {
@@ -83,8 +76,7 @@ void dt_u_io_free(struct dt_u_io *io);
 int dt_u_kvm_bitmap_attach(struct dirtytrack_tracker *t, uint32_t flags,
 			   uint64_t max_pages);
 int dt_u_kvm_bitmap_check_region(struct dirtytrack_tracker *t, uint64_t npages);
-void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
-			     struct dt_u_harvest *h);
+extern const struct dt_source_ops dt_u_kvm_bitmap_source;
 void dt_u_kvm_bitmap_free(struct dirtytrack_tracker *t);
 
 /* user_vmm_log.c */
@@ -93,7 +85,7 @@ int dt_u_vmm_grow(struct dirtytrack_tracker *t, uint64_t end_gfn);
 int dt_u_vmm_mark(struct dirtytrack_tracker *t, uint64_t gpa, uint64_t len);
 int dt_u_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 		    uint64_t *out_size);
-void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h);
+extern const struct dt_source_ops dt_u_vmm_source;
 void dt_u_vmm_free(struct dirtytrack_tracker *t);
 
 /* user_iommu.c */
@@ -104,7 +96,7 @@ int dt_u_iommu_set_map(struct dirtytrack_tracker *t, uint32_t id,
 int dt_u_iommu_peek(struct dirtytrack_tracker *t, uint32_t id, uint64_t iova,
 		    uint64_t length, uint64_t *out_dirty);
 int dt_u_iommu_detach(struct dirtytrack_tracker *t, uint32_t id);
-void dt_u_iommu_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h);
+extern const struct dt_source_ops dt_u_iommu_source;
 void dt_u_iommu_free_all(struct dirtytrack_tracker *t);
 
 #endif /* DT_USER_BACKEND_H */

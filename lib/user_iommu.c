@@ -27,15 +27,27 @@ static struct dt_u_iommu *dt_u_iommu(struct dt_iommu_src *src)
 				     offsetof(struct dt_u_iommu, src));
 }
 
-void dt_u_iommu_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
+static bool dt_u_iommu_attached(void *ctx)
 {
+	return dt_u(ctx)->iommu.nr;
+}
+
+static int dt_u_iommu_harvest(void *ctx, struct dt_harvest *h)
+{
+	struct dirtytrack_tracker *t = ctx;
 	struct dt_iommu_read rd = { 0 };
 
 	dt_iommu_srcs_harvest(&dt_u(t)->iommu, &t->regions, &rd);
-	h->st.iommu_pages += rd.pages;
-	h->st.iommu_calls += rd.calls;
-	h->st.iommu_errors += rd.errors;
+	h->iommu_pages += rd.pages;
+	h->iommu_calls += rd.calls;
+	h->iommu_errors += rd.errors;
+	return 0;
 }
+
+const struct dt_source_ops dt_u_iommu_source = {
+	.attached = dt_u_iommu_attached,
+	.harvest = dt_u_iommu_harvest,
+};
 
 static void dt_u_iommu_free(struct dt_u_iommu *s)
 {

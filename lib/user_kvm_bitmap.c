@@ -21,18 +21,27 @@
  */
 #define DT_U_GUARD_WORDS	8
 
-void dt_u_kvm_bitmap_harvest(struct dirtytrack_tracker *t,
-			     struct dt_u_harvest *h)
+static bool dt_u_kvm_bitmap_attached(void *ctx)
 {
+	return dt_u(ctx)->kbm;
+}
+
+static int dt_u_kvm_bitmap_harvest(void *ctx, struct dt_harvest *h)
+{
+	struct dirtytrack_tracker *t = ctx;
 	struct dt_kvm_bitmap_read rd = { 0 };
 
-	if (!dt_u(t)->kbm)
-		return;
 	dt_kvm_bitmap_src_harvest(&dt_u(t)->kbm->src, &t->regions, h->kind,
 				  h->region, &rd);
-	h->st.kvm_bitmap_pages += rd.pages;
-	h->st.kvm_bitmap_errors += rd.errors;
+	h->bitmap_pages += rd.pages;
+	h->bitmap_errors += rd.errors;
+	return 0;
 }
+
+const struct dt_source_ops dt_u_kvm_bitmap_source = {
+	.attached = dt_u_kvm_bitmap_attached,
+	.harvest = dt_u_kvm_bitmap_harvest,
+};
 
 int dt_u_kvm_bitmap_check_region(struct dirtytrack_tracker *t, uint64_t npages)
 {

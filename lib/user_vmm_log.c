@@ -123,8 +123,15 @@ int dt_u_vmm_log_fd(struct dirtytrack_tracker *t, int *out_fd,
 	return 0;
 }
 
-void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
+static bool dt_u_vmm_attached(void *ctx)
 {
+	(void)ctx;
+	return true;	/* always there */
+}
+
+static int dt_u_vmm_harvest(void *ctx, struct dt_harvest *h)
+{
+	struct dirtytrack_tracker *t = ctx;
 	struct dt_u_vmm_log *log = &dt_u(t)->vmm;
 	struct dt_gfn_cursor cur = { .rs = &t->regions };
 	const struct dt_log_regions lr = {
@@ -136,7 +143,7 @@ void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 	uint64_t i, i_end;
 
 	/* Pages marked in the regions directly count as the log's. */
-	h->st.vmm_pages += log->marked;
+	h->vmm_pages += log->marked;
 	log->marked = 0;
 	if (!log->shared && !log->written)
 		off = (off_t)log->size;		/* nothing can be in it */
@@ -160,8 +167,14 @@ void dt_u_vmm_harvest(struct dirtytrack_tracker *t, struct dt_u_harvest *h)
 		}
 		off = end;
 	}
-	h->st.vmm_pages += c.pages;
-	h->st.vmm_outside += c.outside;
+	h->vmm_pages += c.pages;
+	h->vmm_outside += c.outside;
 	/* The bits addressed to a moved region's old place are in. */
 	dt_regions_forget_moves(&t->regions);
+	return 0;
 }
+
+const struct dt_source_ops dt_u_vmm_source = {
+	.attached = dt_u_vmm_attached,
+	.harvest = dt_u_vmm_harvest,
+};

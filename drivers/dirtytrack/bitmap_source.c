@@ -15,8 +15,9 @@
 /* One guard word after a region's: what the uAPI asks the scratch for. */
 #define DT_KVM_GUARD_WORDS	1
 
-static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
+static int dt_kvm_bitmap_harvest(void *ctx, struct dt_harvest *h)
 {
+	struct dt_tracker *t = ctx;
 	struct dt_kvm_bitmap_read rd = {};
 
 	dt_kvm_bitmap_src_harvest(&t->kbm->src, &t->regions, h->kind,
@@ -26,15 +27,13 @@ static int dt_kvm_bitmap_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
-static bool dt_kvm_bitmap_takes_part(const struct dt_tracker *t,
-				     const struct dt_harvest *h)
+static bool dt_kvm_bitmap_attached(void *ctx)
 {
-	return t->kbm && h->kind != DT_HARVEST_VCPU;
+	return ((struct dt_tracker *)ctx)->kbm;
 }
 
 const struct dt_source_ops dt_kvm_bitmap_source_ops = {
-	.id = DIRTYTRACK_SOURCE_KVM_BITMAP,
-	.takes_part = dt_kvm_bitmap_takes_part,
+	.attached = dt_kvm_bitmap_attached,
 	.harvest = dt_kvm_bitmap_harvest,
 };
 

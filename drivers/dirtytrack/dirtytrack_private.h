@@ -13,11 +13,13 @@
 #include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <uapi/linux/dirtytrack.h>
 #include <uapi/linux/dirtytrack_netlink.h>
 
 #include "core/dt_core.h"
+#include "core/dt_harvest.h"
 #include "core/dt_io.h"
 #include "core/dt_iommufd.h"
 
@@ -240,8 +242,6 @@ struct dt_iommu_source {
 	struct dt_scratch scratch;
 };
 
-#define DT_NR_SOURCES	(DIRTYTRACK_SOURCE_IOMMU + 1)
-
 /**
  * struct dt_source_stats - one source's figures over a tracker's life
  * @pages: pages it reported
@@ -338,6 +338,9 @@ struct dt_stats {
  *             (it must not follow @kbm, which a failed attach frees)
  * @vmm: the vmm source's log, always there (shared with its files)
  * @iommu: the iommu sources (struct dt_iommu_source), by id
+ * @collect: the worker that walks the rings beside the IOMMU reads
+ * @collect_fn: what it runs (harvest.c), and ...
+ * @collect_arg: ... on what
  * @stats: the figures netlink reports
  *
  * Netlink and the ring scan read a tracker under dt_trackers_lock, which
@@ -368,6 +371,9 @@ struct dt_tracker {
 	s64 kbm_shown;
 	struct dt_vmm_log *vmm;
 	struct dt_iommu_srcs iommu;
+	struct work_struct collect;
+	void (*collect_fn)(void *arg);
+	void *collect_arg;
 	struct dt_stats stats;
 };
 
@@ -375,88 +381,8 @@ struct dt_tracker {
 extern struct xarray dt_trackers;
 extern struct mutex dt_trackers_lock;
 
-/**
- * struct dt_harvest - one harvest: what to take, and what it found
- * @kind: enum dt_harvest_kind
- * @ring: DT_HARVEST_VCPU: the ring, or NULL for every ring holding at
- *        least @min_fill used entries
- * @min_fill: see @ring
- * @region: DT_HARVEST_REMOVE: the region
- * @ring_entries: ring entries taken (valid or not)
- * @ring_invalid: ring entries naming no region
- * @ring_foreign: ring entries someone else took (every region marked)
- * @bitmap_pages: pages the KVM bitmap reported
- * @bitmap_errors: memslots whose bitmap could not be read (marked dirty),
- *                 whose manual clear failed, or whose bitmap reported
- *                 pages past the region's declared end
- * @vmm_pages: pages the vmm log reported
- * @vmm_outside: vmm log pages in no region
- * @iommu_pages: pages the iommu sources reported
- * @iommu_calls: IOMMU_HWPT_GET_DIRTY_BITMAP calls
- * @iommu_errors: calls that failed (their range marked dirty)
- * @ring_overflow: rings found full (every region marked)
- * @ring_recovered: zeroed entries marked for KVM's reset after an overflow
- * @ring_resets: KVM_RESET_DIRTY_RINGS calls
- * @ring_partial_resets: those that stopped early, and were issued again
- * @ring_sticky: pages that became dirty at every harvest
- * @ring_reset_errors: harvests whose ring reset failed (or still stopped
- *                     early after DT_RESET_MAX_CALLS calls)
- * @ns: time spent in each source, by enum dirtytrack_source
- * @ran: the sources that took part, BIT(enum dirtytrack_source)
- * @failed: the source whose error stopped the harvest, or -1
- * @start_ns: when the harvest started (ktime_get_ns())
- * @end_ns: when it ended, published and accounted
- */
-struct dt_harvest {
-	enum dt_harvest_kind kind;
-	struct dt_ring_source *ring;
-	u32 min_fill;
-	struct dt_region *region;
-	u32 ring_entries;
-	u32 ring_invalid;
-	u32 ring_foreign;
-	u64 bitmap_pages;
-	u32 bitmap_errors;
-	u64 vmm_pages;
-	u64 vmm_outside;
-	u64 iommu_pages;
-	u32 iommu_calls;
-	u32 iommu_errors;
-	u32 ring_overflow;
-	u32 ring_recovered;
-	u32 ring_resets;
-	u32 ring_partial_resets;
-	u32 ring_sticky;
-	u32 ring_reset_errors;
-	u64 ns[DT_NR_SOURCES];
-	u32 ran;
-	int failed;
-	u64 start_ns;
-	u64 end_ns;
-};
-
-/**
- * struct dt_source_ops - one source of dirty pages
- * @id: enum dirtytrack_source: what statistics, events and traces call it
- * @takes_part: whether the source has anything to do in this harvest
- *              (attached, and of a kind it serves); a source that does
- *              not is neither called nor timed nor counted
- * @collect: optional: the part of the harvest that reads kernel memory
- *           only (pinned pages), so it may run on a worker, overlapping
- *           the other sources' harvests; done before @harvest
- * @harvest: move what the source holds into the regions' pending sets
- *           (in the order of dt_sources[]: rule backup-bitmap-last); an error
- *           stops the harvest with nothing published
- */
-struct dt_source_ops {
-	enum dirtytrack_source id;
-	bool (*takes_part)(const struct dt_tracker *t,
-			   const struct dt_harvest *h);
-	void (*collect)(struct dt_tracker *t, struct dt_harvest *h);
-	int (*harvest)(struct dt_tracker *t, struct dt_harvest *h);
-};
-
 /* harvest.c: every source, in order, then publish */
+void dt_harvest_init(struct dt_tracker *t);
 int dt_harvest(struct dt_tracker *t, struct dt_harvest *h);
 const char *dt_harvest_kind_name(enum dt_harvest_kind kind);
 
@@ -467,8 +393,6 @@ void dt_stats_rate_reset(struct dt_tracker *t);
 u64 dt_stats_rate(u64 count, u64 ns);
 void dt_stats_sync(struct dt_tracker *t, enum dt_sync_phase phase,
 		   const struct dt_harvest *h, u64 harvested_before);
-u64 dt_harvest_pages(const struct dt_harvest *h,
-		     enum dirtytrack_source id);
 
 /* netlink.c: the dirtytrack generic netlink family (6.10 and later) */
 #ifdef DT_HAVE_NETLINK

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One harvest: every source, in the order Documentation/rules.rst demands, into
- * the regions' pending sets; then, only once every source is done (the ring
- * reset included), the pending pages are published in the merged set.  Called
- * with the tracker's lock held.
+ * One harvest in the module: the core's (core/harvest.c), with the
+ * module's sources, its clock, a worker for the ring walk, and then its
+ * statistics and trace points.  Called with the tracker's lock held.
  */
 #include <linux/ktime.h>
 #include <linux/workqueue.h>
@@ -13,63 +12,39 @@
 #define CREATE_TRACE_POINTS
 #include "trace.h"
 
-/*
- * The order is the rules':
- *  - the IOMMU dirty bits, read while a worker walks the pinned rings
- *    (their ioctls need the VMM's context, the walk does not);
- *  - the rings' reset, completed before anything is published (rule
- *    reset-before-copy) and before a memslot goes (rule
- *    reap-before-memslot-change);
- *  - the vmm log, which needs no reset;
- *  - KVM's bitmap last: in ring mode it is the backup bitmap, which the
- *    final sync reads only after every state save (rule backup-bitmap-last).
- * Each source writes its own buffers and sets pending bits with atomic OR only,
- * so sources running at once never lose each other's bits (rule
- * per-source-buffers).
- */
-static const struct dt_source_ops *const dt_sources[] = {
-	&dt_iommu_source_ops,
-	&dt_ring_source_ops,
-	&dt_vmm_source_ops,
-	&dt_kvm_bitmap_source_ops,
-};
-
-/* The sources' collect steps, on a worker. */
-struct dt_collect {
-	struct work_struct work;
-	struct dt_tracker *t;
-	struct dt_harvest *h;
-	u32 want;
-};
-
-/*
- * The collect steps of the sources in @want, from @now (a clock read):
- * each step's time goes to its source's own h->ns[] slot (no race with the
- * caller when on a worker), at one clock read a step.  Return: the clock.
- */
-static u64 dt_collect_all(struct dt_tracker *t, struct dt_harvest *h,
-			  u32 want, u64 now)
+static u64 dt_now_ns(void)
 {
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(dt_sources); i++) {
-		const struct dt_source_ops *src = dt_sources[i];
-		u64 then = now;
-
-		if (!src->collect || !(want & BIT(src->id)))
-			continue;
-		src->collect(t, h);
-		now = ktime_get_ns();
-		h->ns[src->id] += now - then;
-	}
-	return now;
+	return ktime_get_ns();
 }
 
-static void dt_collect_fn(struct work_struct *work)
+static void dt_collect_work(struct work_struct *work)
 {
-	struct dt_collect *c = container_of(work, struct dt_collect, work);
+	struct dt_tracker *t = container_of(work, struct dt_tracker, collect);
 
-	dt_collect_all(c->t, c->h, c->want, ktime_get_ns());
+	t->collect_fn(t->collect_arg);
+}
+
+/* The ring walk reads pinned pages only: it may run on a worker. */
+static bool dt_collect_async(void *ctx, void (*fn)(void *arg), void *arg)
+{
+	struct dt_tracker *t = ctx;
+
+	t->collect_fn = fn;
+	t->collect_arg = arg;
+	queue_work(system_unbound_wq, &t->collect);
+	return true;
+}
+
+static void dt_collect_wait(void *ctx)
+{
+	struct dt_tracker *t = ctx;
+
+	flush_work(&t->collect);
+}
+
+void dt_harvest_init(struct dt_tracker *t)
+{
+	INIT_WORK(&t->collect, dt_collect_work);
 }
 
 const char *dt_harvest_kind_name(enum dt_harvest_kind kind)
@@ -95,55 +70,25 @@ const char *dt_harvest_kind_name(enum dt_harvest_kind kind)
  */
 int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 {
-	struct dt_collect c = { .t = t, .h = h };
-	/* Worth a worker only when there are ioctls to overlap with. */
-	bool async = t->iommu.nr && t->nr_rings && h->kind != DT_HARVEST_VCPU;
-	bool collected = !async;
-	u64 now = ktime_get_ns(), pages = 0;
+	const struct dt_harvest_host host = {
+		.src = {
+			[DIRTYTRACK_SOURCE_IOMMU] = &dt_iommu_source_ops,
+			[DIRTYTRACK_SOURCE_KVM_RING] = &dt_ring_source_ops,
+			[DIRTYTRACK_SOURCE_VMM] = &dt_vmm_source_ops,
+			[DIRTYTRACK_SOURCE_KVM_BITMAP] = &dt_kvm_bitmap_source_ops,
+		},
+		.ctx = t, .regions = &t->regions, .now_ns = dt_now_ns,
+		.collect_async = dt_collect_async,
+		.collect_wait = dt_collect_wait,
+	};
+	u64 pages = 0;
 	size_t i;
-	int ret = 0;
+	int ret;
 
 	lockdep_assert_held(&t->lock);
 	trace_dirtytrack_sync_start(t->id, dt_harvest_kind_name(h->kind));
-	h->failed = -1;
-	h->start_ns = now;
-	for (i = 0; i < ARRAY_SIZE(dt_sources); i++)
-		if (dt_sources[i]->takes_part(t, h))
-			c.want |= BIT(dt_sources[i]->id);
-	if (async) {
-		INIT_WORK_ONSTACK(&c.work, dt_collect_fn);
-		queue_work(system_unbound_wq, &c.work);
-	} else {
-		now = dt_collect_all(t, h, c.want, now);
-	}
-	for (i = 0; !ret && i < ARRAY_SIZE(dt_sources); i++) {
-		const struct dt_source_ops *src = dt_sources[i];
-		u64 then;
-
-		if (!(c.want & BIT(src->id)))
-			continue;
-		if (!collected && src->collect) {
-			flush_work(&c.work);
-			collected = true;
-			now = ktime_get_ns();	/* the wait is no source's */
-		}
-		then = now;
-		ret = src->harvest(t, h);
-		now = ktime_get_ns();
-		h->ns[src->id] += now - then;
-		h->ran |= BIT(src->id);
-		if (ret)
-			h->failed = src->id;
-	}
-	if (async) {
-		if (!collected)
-			flush_work(&c.work);
-		destroy_work_on_stack(&c.work);
-	}
-	if (!ret)
-		dt_regions_publish(&t->regions);
+	ret = dt_harvest_run(&host, h);
 	dt_stats_harvest(t, h, ret);
-	h->end_ns = ktime_get_ns();
 	if (trace_dirtytrack_sync_end_enabled()) {
 		for (i = 0; i < DT_NR_SOURCES; i++)
 			pages += dt_harvest_pages(h, i);

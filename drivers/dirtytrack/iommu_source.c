@@ -26,8 +26,9 @@ static struct dt_iommu_source *dt_iommu_source(struct dt_iommu_src *src)
 }
 
 /* Read and clear every source (core/iommu_source.c). */
-static int dt_iommu_harvest(struct dt_tracker *t, struct dt_harvest *h)
+static int dt_iommu_harvest(void *ctx, struct dt_harvest *h)
 {
+	struct dt_tracker *t = ctx;
 	struct dt_iommu_read rd = {};
 
 	dt_iommu_srcs_harvest(&t->iommu, &t->regions, &rd);
@@ -37,15 +38,13 @@ static int dt_iommu_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
-static bool dt_iommu_takes_part(const struct dt_tracker *t,
-				const struct dt_harvest *h)
+static bool dt_iommu_attached(void *ctx)
 {
-	return t->iommu.nr && h->kind != DT_HARVEST_VCPU;
+	return ((struct dt_tracker *)ctx)->iommu.nr;
 }
 
 const struct dt_source_ops dt_iommu_source_ops = {
-	.id = DIRTYTRACK_SOURCE_IOMMU,
-	.takes_part = dt_iommu_takes_part,
+	.attached = dt_iommu_attached,
 	.harvest = dt_iommu_harvest,
 };
 

@@ -251,19 +251,18 @@ static struct dt_ring *dt_ring_nth(void *ctx, u32 i)
 
 /*
  * Walk the rings @h asks for: pinned memory only, so this may run on a
- * worker while the caller harvests other sources (dt_harvest()).
+ * worker while the caller harvests other sources (core/harvest.c).
  */
-static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
+static void dt_ring_source_collect(void *ctx, struct dt_harvest *h)
 {
+	struct dt_tracker *t = ctx;
 	struct dt_reset_ops ops = {
 		.nr = t->nr_rings, .ring = dt_ring_nth, .ctx = t,
 		.table = &t->table,
 	};
-	struct dt_ring_stats st = {};
 	u32 i;
 
-	dt_rings_collect(&ops, h->kind == DT_HARVEST_VCPU,
-			 h->ring ? &h->ring->ring : NULL, h->min_fill, &st);
+	dt_ring_src_collect(&ops, h);
 	for (i = 0; i < t->nr_rings; i++) {
 		struct dt_ring_source *rs = t->rings[i];
 
@@ -273,11 +272,6 @@ static void dt_ring_source_collect(struct dt_tracker *t, struct dt_harvest *h)
 			trace_dirtytrack_ring_overflow(t->id, rs->vcpu_id);
 		}
 	}
-	h->ring_entries += st.harvested;
-	h->ring_invalid += st.invalid;
-	h->ring_foreign += st.foreign;
-	h->ring_overflow += st.overflow;
-	h->ring_recovered += st.recovered;
 }
 
 /* Whether the KVM this module is built for stops its reset on a signal. */
@@ -328,15 +322,13 @@ static int dt_ring_reset_kvm(void *ctx, bool *bailed)
 }
 
 /*
- * Reset what the walk marked (dt_rings_reset(): every mark, issued again
- * while KVM stops early), then report the pages that are always dirty.
- * The harvested pages stay pending: dt_harvest() publishes them once every
- * source is done.  A failed reset returns its error with the pages still
- * pending; an overflow or a foreign collector makes every region dirty,
- * published only after a reset that completes.
+ * Reset what the walk marked (core/harvest.c, dt_ring_src_reset()).  The
+ * harvested pages stay pending: the core publishes them once every source
+ * is done.  A failed reset returns its error with the pages still pending.
  */
-static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
+static int dt_ring_source_harvest(void *ctx, struct dt_harvest *h)
 {
+	struct dt_tracker *t = ctx;
 	struct dt_reset_ops ops = {
 		.nr = t->nr_rings, .ring = dt_ring_nth,
 		.reset = dt_ring_reset_kvm, .ctx = t, .table = &t->table,
@@ -345,34 +337,23 @@ static int dt_ring_source_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	int ret;
 
 	might_sleep();
-	/*
-	 * Rule reset-before-copy: the reset completes before any harvested page
-	 * is copied.
-	 */
-	ret = dt_rings_reset_and_mark(&ops, DT_RESET_MAX_CALLS, &t->sticky,
-				      &t->regions,
-				      h->ring_foreign || h->ring_overflow, &st);
+	ret = dt_ring_src_reset(&ops, DT_RESET_MAX_CALLS, &t->sticky,
+				&t->regions, h, &st);
 	trace_dirtytrack_ring_reset(t->id, ret, st.resets, st.partial_resets,
 				    st.sticky);
-	h->ring_foreign += st.foreign;
-	h->ring_resets += st.resets;
-	h->ring_partial_resets += st.partial_resets;
-	h->ring_sticky += st.sticky;
 	if (ret && ret != -ERESTARTNOINTR)
 		h->ring_reset_errors++;
 	return ret;
 }
 
 /* No ring: nothing to walk, and KVM refuses the reset of a ringless VM. */
-static bool dt_ring_source_takes_part(const struct dt_tracker *t,
-				      const struct dt_harvest *h)
+static bool dt_ring_source_attached(void *ctx)
 {
-	return t->nr_rings;
+	return ((struct dt_tracker *)ctx)->nr_rings;
 }
 
 const struct dt_source_ops dt_ring_source_ops = {
-	.id = DIRTYTRACK_SOURCE_KVM_RING,
-	.takes_part = dt_ring_source_takes_part,
+	.attached = dt_ring_source_attached,
 	.collect = dt_ring_source_collect,
 	.harvest = dt_ring_source_harvest,
 };

@@ -16,22 +16,6 @@ static inline void dt_stat_add(u64 *field, u64 n)
 	WRITE_ONCE(*field, *field + n);
 }
 
-/* The pages @h found in source @id. */
-u64 dt_harvest_pages(const struct dt_harvest *h, enum dirtytrack_source id)
-{
-	switch (id) {
-	case DIRTYTRACK_SOURCE_KVM_RING:
-		return h->ring_entries;
-	case DIRTYTRACK_SOURCE_KVM_BITMAP:
-		return h->bitmap_pages;
-	case DIRTYTRACK_SOURCE_VMM:
-		return h->vmm_pages;
-	case DIRTYTRACK_SOURCE_IOMMU:
-		return h->iommu_pages;
-	}
-	return 0;
-}
-
 static u64 dt_harvest_invalid(const struct dt_harvest *h,
 			      enum dirtytrack_source id)
 {

@@ -198,20 +198,7 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	WRITE_ONCE(t->state, dt_state_synced(t->state, phase));
 	dt_stats_sync(t, phase, &h, before);
 
-	cmd->out_harvested = h.ring_entries;
-	cmd->out_invalid = h.ring_invalid;
-	cmd->out_foreign = h.ring_foreign;
-	cmd->out_bitmap_pages = h.bitmap_pages;
-	cmd->out_bitmap_errors = h.bitmap_errors;
-	cmd->out_vmm_pages = h.vmm_pages;
-	cmd->out_vmm_outside = min_t(u64, h.vmm_outside, U32_MAX);
-	cmd->out_iommu_pages = h.iommu_pages;
-	cmd->out_iommu_calls = h.iommu_calls;
-	cmd->out_iommu_errors = h.iommu_errors;
-	cmd->out_ring_overflow = h.ring_overflow;
-	cmd->out_ring_resets = h.ring_resets;
-	cmd->out_ring_partial_resets = h.ring_partial_resets;
-	cmd->out_ring_sticky = h.ring_sticky;
+	dt_harvest_to_sync(&h, cmd);
 
 	/* The pages are published: a fault below loses nothing. */
 	ret = dt_put_vcpu_stats(t, cmd->vcpu_stats, cmd->nr_vcpu_stats, esz,
@@ -224,6 +211,7 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	struct dirtytrack_harvest_vcpu *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
 	struct dt_harvest h = { .kind = DT_HARVEST_VCPU };
+	struct dt_ring_source *rs;
 	bool filled = cmd->flags & DIRTYTRACK_HARVEST_FILLED;
 	u32 esz;
 	int ret;
@@ -241,9 +229,10 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 			return -EINVAL;
 		h.min_fill = cmd->min_fill;
 	} else {
-		h.ring = dt_ring_find(t, cmd->vcpu_id);
-		if (!h.ring)
+		rs = dt_ring_find(t, cmd->vcpu_id);
+		if (!rs)
 			return -ENOENT;
+		h.vcpu = &rs->ring;
 	}
 	ret = dt_harvest(t, &h);
 	if (ret)
@@ -253,7 +242,7 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	ret = dt_put_vcpu_stats(t, cmd->vcpu_stats, cmd->nr_vcpu_stats, esz,
 				&cmd->nr_vcpu_stats);
 	ret = ret ?: dt_ucmd_respond(ucmd, sizeof(*cmd));
-	if (!ret && !filled && dt_ring_stuck(&h.ring->ring, h.ring->ring.last))
+	if (!ret && !filled && dt_ring_stuck(h.vcpu, h.vcpu->last))
 		ret = -ENOSPC;
 	return ret;
 }
@@ -532,6 +521,7 @@ int dt_tracker_create(struct dt_ucmd *ucmd)
 	}
 	mutex_init(&t->lock);
 	init_rwsem(&t->map_lock);
+	dt_harvest_init(t);
 	t->vm_file = vm_file;
 	t->mm = current->mm;
 	mmgrab(t->mm);

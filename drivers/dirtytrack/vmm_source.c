@@ -298,8 +298,9 @@ out:
  * after the write.  O(log size / 64) word reads over the pages present:
  * vhost writes no summary.
  */
-static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
+static int dt_vmm_harvest(void *ctx, struct dt_harvest *h)
 {
+	struct dt_tracker *t = ctx;
 	struct dt_gfn_cursor cur = { .rs = &t->regions };
 	const struct dt_log_regions lr = {
 		.find = dt_regions_log_find, .ctx = &cur, .shift = DT_LOG_SHIFT,
@@ -330,15 +331,13 @@ static int dt_vmm_harvest(struct dt_tracker *t, struct dt_harvest *h)
 	return 0;
 }
 
-/* Every harvest but a vCPU's: the log, and the moves it must forget. */
-static bool dt_vmm_takes_part(const struct dt_tracker *t,
-			      const struct dt_harvest *h)
+/* Always there: the log, and the moves it must forget. */
+static bool dt_vmm_attached(void *ctx)
 {
-	return h->kind != DT_HARVEST_VCPU;
+	return true;
 }
 
 const struct dt_source_ops dt_vmm_source_ops = {
-	.id = DIRTYTRACK_SOURCE_VMM,
-	.takes_part = dt_vmm_takes_part,
+	.attached = dt_vmm_attached,
 	.harvest = dt_vmm_harvest,
 };

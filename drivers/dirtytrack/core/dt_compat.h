@@ -22,6 +22,7 @@
 #include <linux/types.h>
 #include <asm/barrier.h>
 #include <uapi/linux/dirtytrack.h>
+#include <uapi/linux/dirtytrack_netlink.h>
 
 /* Ring flags: pairs with KVM's smp_wmb() before it publishes an entry. */
 #define dt_load_acquire(p)		smp_load_acquire(p)
