@@ -170,8 +170,9 @@ static const struct dt_source_ops dt_u_ring_source = {
 /* ---- one harvest ---------------------------------------------------------- */
 
 /* The core's harvest (core/harvest.c), of this process's sources. */
-static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_harvest *h)
+static int dt_u_harvest(void *ctx, struct dt_harvest *h)
 {
+	struct dirtytrack_tracker *t = ctx;
 	const struct dt_harvest_host host = {
 		.src = {
 			[DIRTYTRACK_SOURCE_IOMMU] = &dt_u_iommu_source,
@@ -186,10 +187,13 @@ static int dt_u_harvest(struct dirtytrack_tracker *t, struct dt_harvest *h)
 	return ret ? ret : dt_harvest_run(&host, h);
 }
 
-/* Nothing is harvested between FINAL_BEGIN and FINAL_END, nor after. */
-static int dt_u_may_harvest(struct dirtytrack_tracker *t)
+/* The tracker, for the core's operations that harvest (core/lifecycle.c). */
+static struct dt_lifecycle dt_u_lifecycle(struct dirtytrack_tracker *t)
 {
-	return dt_state_may_harvest(dt_u(t)->state);
+	return (struct dt_lifecycle){
+		.state = &dt_u(t)->state, .harvest = dt_u_harvest,
+		.ctx = t, .iommu = &dt_u(t)->iommu, .rs = &t->regions,
+	};
 }
 
 /* ---- the backend operations ------------------------------------------------ */
@@ -355,11 +359,10 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 			      uint64_t *out_dirty)
 {
 	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
+	struct dt_lifecycle lc = dt_u_lifecycle(t);
 	int ret;
 
-	ret = dt_u_may_harvest(t);
-	if (!ret)
-		ret = dt_u_harvest(t, &h);
+	ret = dt_lifecycle_harvest(&lc, &h);
 	if (ret)
 		return ret;
 	/* The memslot goes, and its mappings with it: nothing stays unlogged. */
@@ -376,15 +379,12 @@ static int dt_u_region_remove(struct dirtytrack_tracker *t,
 static int dt_u_region_move(struct dirtytrack_tracker *t,
 			    struct dt_region *r, uint64_t new_gfn)
 {
-	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
+	struct dt_lifecycle lc = dt_u_lifecycle(t);
 	int ret;
 
-	ret = dt_u_may_harvest(t);
-	if (!ret)
-		ret = dt_u_harvest(t, &h);
+	ret = dt_lifecycle_move(&lc, r, new_gfn);
 	if (ret)
 		return ret;
-	dt_region_moved(r, new_gfn);
 	if (!(r->slot.slot >> 16))
 		dt_u_vmm_grow(t, new_gfn + r->slot.npages);
 	return 0;
@@ -412,13 +412,11 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 		.kind = DT_HARVEST_VCPU, .vcpu = v ? &v->ring : NULL,
 		.min_fill = min_fill,
 	};
+	struct dt_lifecycle lc = dt_u_lifecycle(t);
 	uint32_t i;
 	int ret;
 
-	/* A vCPU that runs during the final sync broke its precondition. */
-	ret = dt_u_may_harvest(t);
-	if (!ret)
-		ret = dt_u_harvest(t, &h);
+	ret = dt_lifecycle_harvest(&lc, &h);
 	if (ret)
 		return ret;
 	for (i = 0; i < t->nr_vcpus; i++)
@@ -426,22 +424,6 @@ static int dt_u_harvest_vcpu(struct dirtytrack_tracker *t,
 				 t->vcpus[i].ring.last_overflow);
 	*out = h.ring_entries + h.ring_invalid;
 	return v && dt_ring_stuck(&v->ring, v->ring.last) ? -ENOSPC : 0;
-}
-
-/* dt_u_harvest() of one kind, for the core's START and STOP. */
-static int dt_u_harvest_kind(void *ctx, enum dt_harvest_kind kind)
-{
-	struct dt_harvest h = { .kind = kind };
-
-	return dt_u_harvest(ctx, &h);
-}
-
-static struct dt_lifecycle dt_u_lifecycle(struct dirtytrack_tracker *t)
-{
-	return (struct dt_lifecycle){
-		.state = &dt_u(t)->state, .harvest = dt_u_harvest_kind,
-		.ctx = t, .iommu = &dt_u(t)->iommu, .rs = &t->regions,
-	};
 }
 
 static int dt_u_start(struct dirtytrack_tracker *t, bool all_dirty)
@@ -461,20 +443,15 @@ static int dt_u_stop(struct dirtytrack_tracker *t)
 static int dt_u_sync(struct dirtytrack_tracker *t, enum dt_sync_phase phase,
 		     struct dirtytrack_sync_stats *st)
 {
-	struct dt_harvest h = {
-		.kind = phase == DT_PHASE_FINAL_END ? DT_HARVEST_ALL : DT_HARVEST_SYNC,
-	};
+	struct dt_lifecycle lc = dt_u_lifecycle(t);
 	struct dirtytrack_sync c = { 0 };
-	struct dt_user *u = dt_u(t);
+	struct dt_harvest h = { 0 };
 	uint32_t i;
 	int ret;
 
-	ret = dt_state_sync(u->state, phase);
-	if (!ret)
-		ret = dt_u_harvest(t, &h);
+	ret = dt_lifecycle_sync(&lc, phase, &h);
 	if (ret)
 		return ret;
-	u->state = dt_state_synced(u->state, phase);
 	for (i = 0; i < t->nr_vcpus; i++)
 		dt_lib_vcpu_took(&t->vcpus[i], t->vcpus[i].ring.last,
 				 t->vcpus[i].ring.last_overflow);
@@ -496,7 +473,7 @@ static int dt_u_iommu_set_map_op(struct dirtytrack_tracker *t, uint32_t id,
 				 const struct dirtytrack_iova_map *maps,
 				 uint32_t nr)
 {
-	int ret = dt_u_may_harvest(t);
+	int ret = dt_state_may_harvest(dt_u(t)->state);
 
 	return ret ? ret : dt_u_iommu_set_map(t, id, maps, nr);
 }

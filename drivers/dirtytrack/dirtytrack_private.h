@@ -381,9 +381,9 @@ struct dt_tracker {
 extern struct xarray dt_trackers;
 extern struct mutex dt_trackers_lock;
 
-/* harvest.c: every source, in order, then publish */
+/* harvest.c: the core's harvest with the module's sources, and its figures */
 void dt_harvest_init(struct dt_tracker *t);
-int dt_harvest(struct dt_tracker *t, struct dt_harvest *h);
+struct dt_lifecycle dt_lifecycle_of(struct dt_tracker *t);
 const char *dt_harvest_kind_name(enum dt_harvest_kind kind);
 
 /* stats.c: the figures netlink reports, and the events they raise */

@@ -61,15 +61,16 @@ const char *dt_harvest_kind_name(enum dt_harvest_kind kind)
 
 /**
  * dt_harvest() - harvest the sources @h asks for, then publish
- * @t: the tracker
+ * @ctx: the tracker
  * @h: the kind of harvest; its counters are accumulated, and its start
  *     and end time set
  *
  * Return: 0, or the first source's error; the pages already harvested then
  * stay pending and the next harvest publishes them.
  */
-int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
+static int dt_harvest(void *ctx, struct dt_harvest *h)
 {
+	struct dt_tracker *t = ctx;
 	const struct dt_harvest_host host = {
 		.src = {
 			[DIRTYTRACK_SOURCE_IOMMU] = &dt_iommu_source_ops,
@@ -97,4 +98,13 @@ int dt_harvest(struct dt_tracker *t, struct dt_harvest *h)
 					  pages, h->end_ns - h->start_ns);
 	}
 	return ret;
+}
+
+/* The tracker, for the core's operations that harvest (core/lifecycle.c). */
+struct dt_lifecycle dt_lifecycle_of(struct dt_tracker *t)
+{
+	return (struct dt_lifecycle){
+		.state = &t->state, .harvest = dt_harvest,
+		.ctx = t, .iommu = &t->iommu, .rs = &t->regions,
+	};
 }

@@ -231,14 +231,16 @@ int dt_region_claim_to_user(struct dt_region *r, u64 first, u64 npages,
  * @ubitmap: where the region's last bits go, or NULL to drop them
  * @count: output: the dirty pages written to @ubitmap
  *
- * Return: 0; -ENOENT if @slot is no region; a harvest's error or -EFAULT,
- * in which case the region stays with its bits.
+ * Return: 0; -ENOENT if @slot is no region; -EBUSY during the final sync
+ * or once sealed; a harvest's error or -EFAULT, in which case the region
+ * stays with its bits.
  */
 int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 		     u64 *count)
 {
 	struct dt_region *r = dt_regions_find(&t->regions, slot);
 	struct dt_harvest h = { .kind = DT_HARVEST_REMOVE, .region = r };
+	struct dt_lifecycle lc = dt_lifecycle_of(t);
 	struct dt_mapped_region *m;
 	int ret;
 
@@ -249,7 +251,7 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
 	 * Rule reap-before-memslot-change and rule backup-bitmap-last: ring
 	 * entries and KVM's bitmap go with the slot.
 	 */
-	ret = dt_harvest(t, &h);
+	ret = dt_lifecycle_harvest(&lc, &h);
 	if (ret)
 		return ret;
 	if (ubitmap) {
@@ -284,12 +286,12 @@ int dt_region_remove(struct dt_tracker *t, u32 slot, u64 __user *ubitmap,
  *
  * Return: 0; -ENOENT if @slot is no region; -EINVAL if the new range
  * wraps or ends above 2^52 bytes; -EEXIST if it overlaps another region;
- * a harvest's error.
+ * -EBUSY during the final sync or once sealed; a harvest's error.
  */
 int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 {
 	struct dt_region *r = dt_regions_find(&t->regions, slot);
-	struct dt_harvest h = { .kind = DT_HARVEST_SYNC };
+	struct dt_lifecycle lc = dt_lifecycle_of(t);
 	u64 end;
 	int ret;
 
@@ -300,14 +302,9 @@ int dt_region_move(struct dt_tracker *t, u32 slot, u64 new_first_gfn)
 	end = new_first_gfn + r->slot.npages;
 	if (dt_regions_overlap(&t->regions, r, slot >> 16, new_first_gfn, end))
 		return -EEXIST;
-	/*
-	 * Rule reap-before-memslot-change: no entry may be left to be read
-	 * against the old place.
-	 */
-	ret = dt_harvest(t, &h);
+	ret = dt_lifecycle_move(&lc, r, new_first_gfn);
 	if (ret)
 		return ret;
-	dt_region_moved(r, new_first_gfn);
 	if (!(slot >> 16))
 		dt_vmm_log_grow(t, end);
 	return 0;

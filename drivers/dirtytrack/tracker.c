@@ -39,16 +39,6 @@ static int dt_tracker_region_add(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-/*
- * Operations that harvest are refused during the final sync and while
- * sealed: nothing may be harvested between FINAL_BEGIN and FINAL_END but
- * by FINAL_END, and nothing after it until a restart.
- */
-static int dt_tracker_may_harvest(struct dt_tracker *t)
-{
-	return dt_state_may_harvest(t->state);
-}
-
 static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_region_remove *cmd = ucmd->cmd;
@@ -57,9 +47,6 @@ static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	ret = dt_tracker_may_harvest(t);
-	if (ret)
-		return ret;
 	ret = dt_region_remove(t, DT_SLOT(cmd->as_id, cmd->slot_id),
 			       u64_to_user_ptr(cmd->bitmap), &cmd->out_dirty);
 	if (ret)
@@ -70,13 +57,9 @@ static int dt_tracker_region_remove(struct dt_ucmd *ucmd)
 static int dt_tracker_region_move(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_region_move *cmd = ucmd->cmd;
-	int ret;
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	ret = dt_tracker_may_harvest(ucmd->ctx);
-	if (ret)
-		return ret;
 	return dt_region_move(ucmd->ctx, DT_SLOT(cmd->as_id, cmd->slot_id),
 			      cmd->new_first_gfn);
 }
@@ -94,10 +77,8 @@ static int dt_tracker_attach_ring(struct dt_ucmd *ucmd)
 	return dt_ucmd_respond(ucmd, sizeof(*cmd));
 }
 
-/* The sync's phase, its harvest, and whether the state allows it. */
-static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
-				enum dt_sync_phase *phase,
-				enum dt_harvest_kind *kind)
+/* The sync's phase. */
+static int dt_tracker_sync_phase(u32 flags, enum dt_sync_phase *phase)
 {
 	switch (flags) {
 	case 0:
@@ -112,8 +93,7 @@ static int dt_tracker_sync_kind(struct dt_tracker *t, u32 flags,
 	default:
 		return -EINVAL;		/* both */
 	}
-	*kind = *phase == DT_PHASE_FINAL_END ? DT_HARVEST_ALL : DT_HARVEST_SYNC;
-	return dt_state_sync(t->state, *phase);
+	return 0;
 }
 
 /* A vcpu_stat_size as the caller gives it: 0 is the first layout. */
@@ -177,13 +157,14 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_sync *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
+	struct dt_lifecycle lc = dt_lifecycle_of(t);
 	struct dt_harvest h = {};
 	enum dt_sync_phase phase;
 	u64 before;
 	u32 esz;
 	int ret;
 
-	ret = dt_tracker_sync_kind(t, cmd->flags, &phase, &h.kind);
+	ret = dt_tracker_sync_phase(cmd->flags, &phase);
 	if (ret)
 		return ret;
 	/* Refused before anything happens, unlike a fault while writing. */
@@ -192,10 +173,9 @@ static int dt_tracker_sync(struct dt_ucmd *ucmd)
 	if (cmd->nr_vcpu_stats && t->nr_rings && !cmd->vcpu_stats)
 		return -EFAULT;
 	before = t->stats.harvested;
-	ret = dt_harvest(t, &h);
+	ret = dt_lifecycle_sync(&lc, phase, &h);
 	if (ret)
 		return ret;
-	WRITE_ONCE(t->state, dt_state_synced(t->state, phase));
 	dt_stats_sync(t, phase, &h, before);
 
 	dt_harvest_to_sync(&h, cmd);
@@ -210,16 +190,13 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_harvest_vcpu *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
+	struct dt_lifecycle lc = dt_lifecycle_of(t);
 	struct dt_harvest h = { .kind = DT_HARVEST_VCPU };
 	struct dt_ring_source *rs;
 	bool filled = cmd->flags & DIRTYTRACK_HARVEST_FILLED;
 	u32 esz;
 	int ret;
 
-	/* A vCPU that runs during the final sync broke its precondition. */
-	ret = dt_tracker_may_harvest(t);
-	if (ret)
-		return ret;
 	if (dt_vcpu_stat_size(cmd->vcpu_stat_size, &esz))
 		return -EINVAL;
 	if (cmd->nr_vcpu_stats && t->nr_rings && !cmd->vcpu_stats)
@@ -234,7 +211,7 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 			return -ENOENT;
 		h.vcpu = &rs->ring;
 	}
-	ret = dt_harvest(t, &h);
+	ret = dt_lifecycle_harvest(&lc, &h);
 	if (ret)
 		return ret;
 	cmd->out_harvested = h.ring_entries + h.ring_invalid;
@@ -247,27 +224,11 @@ static int dt_tracker_harvest_vcpu(struct dt_ucmd *ucmd)
 	return ret;
 }
 
-/* dt_harvest() of one kind, for the core's START and STOP. */
-static int dt_tracker_harvest_kind(void *ctx, enum dt_harvest_kind kind)
-{
-	struct dt_harvest h = { .kind = kind };
-
-	return dt_harvest(ctx, &h);
-}
-
-static struct dt_lifecycle dt_tracker_lifecycle(struct dt_tracker *t)
-{
-	return (struct dt_lifecycle){
-		.state = &t->state, .harvest = dt_tracker_harvest_kind,
-		.ctx = t, .iommu = &t->iommu, .rs = &t->regions,
-	};
-}
-
 static int dt_tracker_start(struct dt_ucmd *ucmd)
 {
 	struct dirtytrack_start *cmd = ucmd->cmd;
 	struct dt_tracker *t = ucmd->ctx;
-	struct dt_lifecycle lc = dt_tracker_lifecycle(t);
+	struct dt_lifecycle lc = dt_lifecycle_of(t);
 	int ret;
 
 	ret = dt_lifecycle_start(&lc, cmd->flags & DIRTYTRACK_START_ALL_DIRTY);
@@ -280,7 +241,7 @@ static int dt_tracker_start(struct dt_ucmd *ucmd)
 
 static int dt_tracker_stop(struct dt_ucmd *ucmd)
 {
-	struct dt_lifecycle lc = dt_tracker_lifecycle(ucmd->ctx);
+	struct dt_lifecycle lc = dt_lifecycle_of(ucmd->ctx);
 
 	return dt_lifecycle_stop(&lc);
 }
@@ -360,7 +321,7 @@ static int dt_tracker_iommu_set_map(struct dt_ucmd *ucmd)
 	struct dirtytrack_iommu_set_map *cmd = ucmd->cmd;
 	int ret;
 
-	ret = dt_tracker_may_harvest(ucmd->ctx);
+	ret = dt_state_may_harvest(((struct dt_tracker *)ucmd->ctx)->state);
 	if (ret)
 		return ret;
 	return dt_iommu_set_map(ucmd->ctx, cmd);

@@ -10,6 +10,7 @@
 #define DT_HARVEST_H
 
 #include "dt_core.h"
+#include "dt_iommufd.h"
 
 #define DT_NR_SOURCES	(DIRTYTRACK_SOURCE_IOMMU + 1)
 
@@ -116,5 +117,33 @@ void dt_ring_src_collect(const struct dt_reset_ops *ops, struct dt_harvest *h);
 int dt_ring_src_reset(const struct dt_reset_ops *ops, u32 max_calls,
 		      struct dt_sticky *sticky, const struct dt_regions *rs,
 		      struct dt_harvest *h, struct dt_ring_stats *st);
+
+/* ---- the operations that harvest (lifecycle.c) ------------------------- */
+
+/**
+ * struct dt_lifecycle - a tracker, as the operations that harvest see it
+ * @state: the tracker's state
+ * @harvest: the home's harvest: dt_harvest_run() of its sources, then
+ *           what the home accounts; 0 or the error that left the pages
+ *           pending
+ * @ctx: the home's, for @harvest
+ * @iommu: the iommu sources
+ * @rs: the regions
+ */
+struct dt_lifecycle {
+	enum dt_state *state;
+	int (*harvest)(void *ctx, struct dt_harvest *h);
+	void *ctx;
+	struct dt_iommu_srcs *iommu;
+	struct dt_regions *rs;
+};
+
+int dt_lifecycle_start(const struct dt_lifecycle *lc, bool all_dirty);
+int dt_lifecycle_stop(const struct dt_lifecycle *lc);
+int dt_lifecycle_sync(const struct dt_lifecycle *lc, enum dt_sync_phase phase,
+		      struct dt_harvest *h);
+int dt_lifecycle_harvest(const struct dt_lifecycle *lc, struct dt_harvest *h);
+int dt_lifecycle_move(const struct dt_lifecycle *lc, struct dt_region *r,
+		      u64 new_first_gfn);
 
 #endif /* DT_HARVEST_H */

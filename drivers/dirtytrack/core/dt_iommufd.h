@@ -205,26 +205,4 @@ struct dt_iommu_src *dt_iommu_src_detach(struct dt_iommu_srcs *ss,
 int dt_iommu_srcs_start(struct dt_iommu_srcs *ss);
 void dt_iommu_srcs_stop(struct dt_iommu_srcs *ss);
 
-/* ---- START and STOP (lifecycle.c) ----------------------------------------- */
-
-/**
- * struct dt_lifecycle - what START and STOP act on
- * @state: the tracker's state
- * @harvest: harvest every source a harvest of @kind takes, then publish;
- *           0 or the error that left the pages pending
- * @ctx: the home's, for @harvest
- * @iommu: the iommu sources
- * @rs: the regions
- */
-struct dt_lifecycle {
-	enum dt_state *state;
-	int (*harvest)(void *ctx, enum dt_harvest_kind kind);
-	void *ctx;
-	struct dt_iommu_srcs *iommu;
-	const struct dt_regions *rs;
-};
-
-int dt_lifecycle_start(const struct dt_lifecycle *lc, bool all_dirty);
-int dt_lifecycle_stop(const struct dt_lifecycle *lc);
-
 #endif /* DT_CORE_IOMMUFD_H */

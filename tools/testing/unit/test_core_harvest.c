@@ -4,7 +4,9 @@
  * rules demand, which kinds each source serves, publish only after every
  * source succeeded, the first error ending the harvest, each source's time,
  * and the ring walk beside the IOMMU reads when the home can run it
- * elsewhere (and only then).
+ * elsewhere (and only then); then the operations that harvest
+ * (core/lifecycle.c): what each state allows, which harvest each makes,
+ * and where a sync leads.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -254,6 +256,89 @@ static void no_worker_runs_the_walk_in_line(void **state)
 	assert_int_equal(hm.async_waited, 0);
 }
 
+/* A home harvest that records its kinds and fails on demand. */
+struct harvests {
+	int calls[DT_HARVEST_REMOVE + 1];
+	int err;
+};
+
+static int count_harvest(void *ctx, struct dt_harvest *h)
+{
+	struct harvests *hv = ctx;
+
+	hv->calls[h->kind]++;
+	return hv->err;
+}
+
+/*
+ * Precopy syncs and FINAL_BEGIN harvest all but the backup bitmap;
+ * FINAL_END everything, and seals.  A refused phase harvests nothing; a
+ * failed harvest leaves the state as it was.
+ */
+static void a_sync_harvests_and_moves_the_state(void **state)
+{
+	enum dt_state st = DT_TRACKING;
+	struct harvests hv = { 0 };
+	struct dt_iommu_srcs none = { 0 };
+	struct two_regions w;
+	struct dt_lifecycle lc = {
+		.state = &st, .harvest = count_harvest, .ctx = &hv,
+		.iommu = &none, .rs = &w.rs,
+	};
+	struct dt_harvest h = { 0 };
+
+	(void)state;
+	two_regions_init(&w);
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_FINAL_END, &h), -EINVAL);
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_PRECOPY, &h), 0);
+	assert_int_equal(h.kind, DT_HARVEST_SYNC);
+	assert_int_equal(st, DT_TRACKING);
+	hv.err = -EINTR;
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_FINAL_BEGIN, &h), -EINTR);
+	assert_int_equal(st, DT_TRACKING);
+	hv.err = 0;
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_FINAL_BEGIN, &h), 0);
+	assert_int_equal(st, DT_FINAL);
+	assert_int_equal(hv.calls[DT_HARVEST_SYNC], 3);
+	/* Between the halves, nothing but FINAL_END harvests. */
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_PRECOPY, &h), -EBUSY);
+	h.kind = DT_HARVEST_VCPU;
+	assert_int_equal(dt_lifecycle_harvest(&lc, &h), -EBUSY);
+	assert_int_equal(dt_lifecycle_move(&lc, &w.r[1], 4096), -EBUSY);
+	assert_int_equal(hv.calls[DT_HARVEST_VCPU] + hv.calls[DT_HARVEST_SYNC], 3);
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_FINAL_END, &h), 0);
+	assert_int_equal(h.kind, DT_HARVEST_ALL);
+	assert_int_equal(hv.calls[DT_HARVEST_ALL], 1);
+	assert_int_equal(st, DT_SEALED);
+	assert_int_equal(dt_lifecycle_sync(&lc, DT_PHASE_FINAL_END, &h), -EBUSY);
+	assert_int_equal(hv.calls[DT_HARVEST_ALL], 1);
+}
+
+/*
+ * Rule reap-before-memslot-change: a move harvests first, and a region
+ * whose harvest failed stays where it was.
+ */
+static void a_move_harvests_before_the_region_moves(void **state)
+{
+	enum dt_state st = DT_TRACKING;
+	struct harvests hv = { .err = -EAGAIN };
+	struct dt_iommu_srcs none = { 0 };
+	struct two_regions w;
+	struct dt_lifecycle lc = {
+		.state = &st, .harvest = count_harvest, .ctx = &hv,
+		.iommu = &none, .rs = &w.rs,
+	};
+
+	(void)state;
+	two_regions_init(&w);
+	assert_int_equal(dt_lifecycle_move(&lc, &w.r[1], 4096), -EAGAIN);
+	assert_int_equal(w.r[1].first_gfn, 1024);
+	hv.err = 0;
+	assert_int_equal(dt_lifecycle_move(&lc, &w.r[1], 4096), 0);
+	assert_int_equal(w.r[1].first_gfn, 4096);
+	assert_int_equal(hv.calls[DT_HARVEST_SYNC], 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -262,6 +347,8 @@ int main(void)
 		cmocka_unit_test(a_missing_source_is_not_called),
 		cmocka_unit_test(an_error_ends_it_with_nothing_published),
 		cmocka_unit_test(no_worker_runs_the_walk_in_line),
+		cmocka_unit_test(a_sync_harvests_and_moves_the_state),
+		cmocka_unit_test(a_move_harvests_before_the_region_moves),
 	};
 
 	return cmocka_run_group_tests_name("core: one harvest", tests, NULL,

@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "dt_iommufd.h"
+#include "dt_harvest.h"
 #include "fake_io.h"
 #include "two_regions.h"
 
@@ -244,11 +244,11 @@ struct harvests {
 	int err;
 };
 
-static int count_harvest(void *ctx, enum dt_harvest_kind kind)
+static int count_harvest(void *ctx, struct dt_harvest *h)
 {
 	struct harvests *hv = ctx;
 
-	hv->calls[kind]++;
+	hv->calls[h->kind]++;
 	return hv->err;
 }
 
