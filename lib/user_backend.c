@@ -130,9 +130,9 @@ static int dt_u_reset_kvm(void *ctx, bool *bailed)
 }
 
 /* The home's rings, for the core's walk and reset. */
-static struct dt_reset_ops dt_u_rings(struct dirtytrack_tracker *t)
+static struct dt_rings_ops dt_u_rings(struct dirtytrack_tracker *t)
 {
-	return (struct dt_reset_ops){
+	return (struct dt_rings_ops){
 		.nr = t->nr_vcpus, .ring = dt_u_ring_nth,
 		.reset = dt_u_reset_kvm, .ctx = t,
 		.table = &dt_u(t)->table,
@@ -146,7 +146,7 @@ static bool dt_u_rings_attached(void *ctx)
 
 static void dt_u_rings_collect(void *ctx, struct dt_harvest *h)
 {
-	struct dt_reset_ops ops = dt_u_rings(ctx);
+	struct dt_rings_ops ops = dt_u_rings(ctx);
 
 	dt_ring_src_collect(&ops, h);
 }
@@ -154,7 +154,7 @@ static void dt_u_rings_collect(void *ctx, struct dt_harvest *h)
 static int dt_u_rings_reset(void *ctx, struct dt_harvest *h)
 {
 	struct dirtytrack_tracker *t = ctx;
-	struct dt_reset_ops ops = dt_u_rings(t);
+	struct dt_rings_ops ops = dt_u_rings(t);
 	struct dt_ring_stats st = { 0 };
 
 	return dt_ring_src_reset(&ops, DT_U_RESET_MAX_CALLS, &dt_u(t)->sticky,

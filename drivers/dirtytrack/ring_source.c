@@ -256,7 +256,7 @@ static struct dt_ring *dt_ring_nth(void *ctx, u32 i)
 static void dt_ring_source_collect(void *ctx, struct dt_harvest *h)
 {
 	struct dt_tracker *t = ctx;
-	struct dt_reset_ops ops = {
+	struct dt_rings_ops ops = {
 		.nr = t->nr_rings, .ring = dt_ring_nth, .ctx = t,
 		.table = &t->table,
 	};
@@ -329,7 +329,7 @@ static int dt_ring_reset_kvm(void *ctx, bool *bailed)
 static int dt_ring_source_harvest(void *ctx, struct dt_harvest *h)
 {
 	struct dt_tracker *t = ctx;
-	struct dt_reset_ops ops = {
+	struct dt_rings_ops ops = {
 		.nr = t->nr_rings, .ring = dt_ring_nth,
 		.reset = dt_ring_reset_kvm, .ctx = t, .table = &t->table,
 	};

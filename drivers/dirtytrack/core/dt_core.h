@@ -371,19 +371,20 @@ void dt_sticky_mark(const struct dt_sticky *s, struct dt_slot_table *t);
 void dt_sticky_forget_slot(struct dt_sticky *s, u32 slot);
 
 /**
- * struct dt_reset_ops - the home's rings and KVM_RESET_DIRTY_RINGS
+ * struct dt_rings_ops - the home's rings, for the walk and the reset
  * @nr: how many rings
  * @ring: the @i-th
- * @reset: issue KVM_RESET_DIRTY_RINGS on the VM; return the count KVM
- *         answered or -errno, and set *@bailed if KVM may have stopped
- *         early on a signal although the count does not show it (the
- *         module can tell; the library cannot).  A home that must let a
- *         signal be delivered first returns an error without calling KVM.
+ * @reset: issue KVM_RESET_DIRTY_RINGS on the VM (the walk needs none);
+ *         return the count KVM answered or -errno, and set *@bailed if
+ *         KVM may have stopped early on a signal although the count does
+ *         not show it (the module can tell; the library cannot).  A home
+ *         that must let a signal be delivered first returns an error
+ *         without calling KVM.
  * @ctx: the home's, passed to @ring and @reset
  * @table: the regions, for entries KVM pushed over our marks (an overflow
  *         in progress), which are taken again
  */
-struct dt_reset_ops {
+struct dt_rings_ops {
 	u32 nr;
 	struct dt_ring *(*ring)(void *ctx, u32 i);
 	int (*reset)(void *ctx, bool *bailed);
@@ -391,12 +392,12 @@ struct dt_reset_ops {
 	struct dt_slot_table *table;
 };
 
-void dt_rings_collect(const struct dt_reset_ops *ops, bool vcpu_harvest,
+void dt_rings_collect(const struct dt_rings_ops *ops, bool vcpu_harvest,
 		      const struct dt_ring *want, u32 min_fill,
 		      struct dt_ring_stats *st);
-int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
+int dt_rings_reset(const struct dt_rings_ops *ops, u32 max_calls,
 		   struct dt_sticky *sticky, struct dt_ring_stats *st);
-int dt_rings_reset_and_mark(const struct dt_reset_ops *ops, u32 max_calls,
+int dt_rings_reset_and_mark(const struct dt_rings_ops *ops, u32 max_calls,
 			    struct dt_sticky *sticky,
 			    const struct dt_regions *rs, bool lost,
 			    struct dt_ring_stats *st);

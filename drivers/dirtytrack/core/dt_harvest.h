@@ -113,8 +113,8 @@ u64 dt_harvest_pages(const struct dt_harvest *h, enum dirtytrack_source id);
 void dt_harvest_to_sync(const struct dt_harvest *h, struct dirtytrack_sync *c);
 
 /* The kvm-ring source's two steps, on the home's rings. */
-void dt_ring_src_collect(const struct dt_reset_ops *ops, struct dt_harvest *h);
-int dt_ring_src_reset(const struct dt_reset_ops *ops, u32 max_calls,
+void dt_ring_src_collect(const struct dt_rings_ops *ops, struct dt_harvest *h);
+int dt_ring_src_reset(const struct dt_rings_ops *ops, u32 max_calls,
 		      struct dt_sticky *sticky, const struct dt_regions *rs,
 		      struct dt_harvest *h, struct dt_ring_stats *st);
 

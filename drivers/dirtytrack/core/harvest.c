@@ -179,7 +179,7 @@ void dt_harvest_to_sync(const struct dt_harvest *h, struct dirtytrack_sync *c)
  * Reads ring memory only: it may run beside the other sources.  What each
  * ring gave is in its &struct dt_ring (@last, @last_overflow).
  */
-void dt_ring_src_collect(const struct dt_reset_ops *ops, struct dt_harvest *h)
+void dt_ring_src_collect(const struct dt_rings_ops *ops, struct dt_harvest *h)
 {
 	struct dt_ring_stats st = { 0 };
 
@@ -207,7 +207,7 @@ void dt_ring_src_collect(const struct dt_reset_ops *ops, struct dt_harvest *h)
  *
  * Return: 0, or the reset's error with the harvested pages still pending.
  */
-int dt_ring_src_reset(const struct dt_reset_ops *ops, u32 max_calls,
+int dt_ring_src_reset(const struct dt_rings_ops *ops, u32 max_calls,
 		      struct dt_sticky *sticky, const struct dt_regions *rs,
 		      struct dt_harvest *h, struct dt_ring_stats *st)
 {

@@ -423,7 +423,7 @@ u32 dt_ring_collect(struct dt_ring *r, struct dt_slot_table *t, bool alone,
  * ring not taken).  Pinned or mapped ring memory only: the module runs it
  * on a worker while the caller reads other sources.
  */
-void dt_rings_collect(const struct dt_reset_ops *ops, bool vcpu_harvest,
+void dt_rings_collect(const struct dt_rings_ops *ops, bool vcpu_harvest,
 		      const struct dt_ring *want, u32 min_fill,
 		      struct dt_ring_stats *st)
 {
@@ -651,7 +651,7 @@ static void dt_ring_stick_batch(struct dt_ring *r, struct dt_sticky *s,
  * what is not yet reset stays marked, and the harvested pages stay pending
  * for the next call.
  */
-int dt_rings_reset(const struct dt_reset_ops *ops, u32 max_calls,
+int dt_rings_reset(const struct dt_rings_ops *ops, u32 max_calls,
 		   struct dt_sticky *sticky, struct dt_ring_stats *st)
 {
 	u32 n = ops->nr, calls, stuck = 0, i;
@@ -759,7 +759,7 @@ bool dt_ring_wanted(const struct dt_ring *r, bool vcpu_harvest,
  *
  * Return: 0, or dt_rings_reset()'s error; the harvested pages stay pending.
  */
-int dt_rings_reset_and_mark(const struct dt_reset_ops *ops, u32 max_calls,
+int dt_rings_reset_and_mark(const struct dt_rings_ops *ops, u32 max_calls,
 			    struct dt_sticky *sticky,
 			    const struct dt_regions *rs, bool lost,
 			    struct dt_ring_stats *st)

@@ -165,7 +165,7 @@ static void check_harvests(struct vm *vm)
 	struct dt_slot_table table = { slots, 2, 0 };
 	struct dt_ring ring = { .gfns = vm->vcpu.ring, .size = RING_ENTRIES };	/* resyncs */
 	struct reset_ctx rc = { vm, &ring };
-	struct dt_reset_ops ops = {
+	struct dt_rings_ops ops = {
 		.nr = 1, .ring = the_ring, .reset = kvm_reset, .ctx = &rc,
 		.table = &table,
 	};

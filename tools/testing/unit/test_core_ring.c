@@ -94,7 +94,7 @@ static int reset_all(void *ctx, bool *bailed)
 /* What a home does: KVM_RESET_DIRTY_RINGS, accounted by the core. */
 static void reset_done(struct world *w)
 {
-	struct dt_reset_ops ops = {
+	struct dt_rings_ops ops = {
 		.nr = 1, .ring = the_ring, .reset = reset_all, .ctx = w,
 		.table = &w->table,
 	};

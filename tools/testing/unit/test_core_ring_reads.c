@@ -126,7 +126,7 @@ static struct dt_ring *nth(void *ctx, u32 i)
  */
 static unsigned long harvest(struct world *w, int alone, u32 *taken)
 {
-	struct dt_reset_ops ops = {
+	struct dt_rings_ops ops = {
 		.nr = NR_RINGS, .ring = nth, .reset = kvm_reset, .ctx = w,
 		.table = &w->table,
 	};

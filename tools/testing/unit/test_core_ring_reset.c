@@ -176,9 +176,9 @@ static struct dt_ring *nth(void *ctx, u32 i)
 }
 
 /* The model's rings, as a home hands them to the core. */
-static struct dt_reset_ops rings_of(struct world *w)
+static struct dt_rings_ops rings_of(struct world *w)
 {
-	return (struct dt_reset_ops){
+	return (struct dt_rings_ops){
 		.nr = NR_RINGS, .ring = nth, .reset = kvm_reset, .ctx = w,
 		.table = &w->table,
 	};
@@ -187,7 +187,7 @@ static struct dt_reset_ops rings_of(struct world *w)
 /* One harvest, as a home does it: walk, reset, sticky pages. */
 static int harvest(struct world *w, u32 max_calls)
 {
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	int i, ret;
 
 	for (i = 0; i < NR_RINGS; i++) {
@@ -367,7 +367,7 @@ static void too_many_sticky_pages_make_everything_dirty(void **state)
 static void a_count_beyond_our_marks_is_foreign(void **state)
 {
 	struct world *w = *state;
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	u64 o;
 
 	for (o = 0; o < 5; o++)
@@ -392,7 +392,7 @@ static void a_count_beyond_our_marks_is_foreign(void **state)
 static void marks_reset_behind_our_back_are_foreign(void **state)
 {
 	struct world *w = *state;
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	bool b;
 	u64 o;
 
@@ -489,7 +489,7 @@ static void phantoms_behind_wrapped_pushes_are_recovered(void **state)
 static void pushes_over_our_marks_are_taken_again(void **state)
 {
 	struct world *w = *state;
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	struct fring *r = &w->r[0];
 	u64 o;
 
@@ -622,7 +622,7 @@ static void a_ring_that_overflowed_for_good_is_stuck(void **state)
 static void collect_takes_the_rings_asked_for(void **state)
 {
 	struct world *w = *state;
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	int o;
 
 	for (o = 0; o < 3; o++)
@@ -682,7 +682,7 @@ static u64 merged_weight(struct regions *g)
 static void lost_entries_make_every_region_dirty_once_reset(void **state)
 {
 	struct world *w = *state;
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	struct regions g;
 
 	regions_init(w, &g);
@@ -708,7 +708,7 @@ static void lost_entries_make_every_region_dirty_once_reset(void **state)
 static void a_foreign_reset_makes_every_region_dirty(void **state)
 {
 	struct world *w = *state;
-	struct dt_reset_ops ops = rings_of(w);
+	struct dt_rings_ops ops = rings_of(w);
 	struct regions g;
 	u64 o;
 
