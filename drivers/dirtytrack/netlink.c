@@ -338,6 +338,7 @@ static int dt_nl_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
 	const struct genl_info *info = genl_info_dump(cb);
 	struct dt_nl_dump_ctx *ctx = dt_nl_dump_ctx(cb);
 	struct nlattr *only = info->attrs[id_attr];
+	unsigned long resume = ctx->id;
 	struct dt_nl_caller c;
 	struct dt_tracker *t;
 	int ret = 0;
@@ -357,12 +358,17 @@ static int dt_nl_dump_rows(struct sk_buff *skb, struct netlink_callback *cb,
 		goto out;
 	}
 	xa_for_each_start(&dt_trackers, ctx->id, t, ctx->id) {
+		/*
+		 * The row to go on from is the resumed tracker's: one
+		 * destroyed since the last part leaves the next its rows.
+		 */
+		if (ctx->id != resume)
+			ctx->row = 0;
 		if (!dt_nl_visible(&c, t))
 			continue;
 		ret = dt_nl_dump_tracker_rows(skb, cb, t, cmd, fn);
 		if (ret)
 			break;
-		ctx->row = 0;
 	}
 out:
 	mutex_unlock(&dt_trackers_lock);

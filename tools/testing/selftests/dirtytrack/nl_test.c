@@ -391,6 +391,77 @@ TEST_F(nl, the_stats_count_exactly_what_the_guest_stored)
 	EXPECT_LT(0, VC(&v[1], DIRTY_RATE));
 }
 
+/* A tracker of its own VM with @n regions of one page each. */
+static int tracker_with_regions(struct __test_metadata *_metadata, int dev,
+				int *vm, int n)
+{
+	int tr, i;
+
+	*vm = dtvm_vm_create(dtvm_kvm());
+	EXPECT_LE(0, *vm);
+	tr = dtt_create(dev, *vm);
+	EXPECT_LE(0, tr) TH_LOG("create: %s", strerror(-tr));
+	for (i = 0; i < n; i++)
+		EXPECT_EQ(0, dtt_region_add(tr, i, (uint64_t)i * DTT_PAGE, 1));
+	return tr;
+}
+
+/*
+ * An unfiltered region dump goes on, part after part, from a tracker and
+ * a row in it.  A tracker destroyed between two parts must cost the next
+ * tracker none of its rows.  The first part is made when the dump is
+ * asked for and the next when the first is read, so the tracker goes in
+ * between: it has rows enough that the first part ends among them.
+ */
+TEST_F(nl, a_tracker_gone_between_dump_parts_costs_the_next_no_row)
+{
+	int dev, vm_gone, vm_next, gone, next, ret, rows = 0, parts = 0;
+	struct dtnl_msg m;
+	struct dtnl d;
+	uint32_t next_id;
+
+	dev = open("/dev/dirtytrack", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, dev);
+	/* Tracker ids grow: the one that goes is dumped first. */
+	gone = tracker_with_regions(_metadata, dev, &vm_gone, 200);
+	next = tracker_with_regions(_metadata, dev, &vm_next, 100);
+	next_id = find_tracker(_metadata, &self->q, getpid(), vm_next);
+	/*
+	 * A socket that has received nothing yet (the family resolved on
+	 * another): its first part is the smallest the kernel makes
+	 * (NLMSG_GOODSIZE), far from 300 rows.
+	 */
+	memset(&d, 0, sizeof(d));
+	d.family = self->q.family;
+	d.buf = malloc(DTNL_BUF_SIZE);
+	ASSERT_NE(NULL, d.buf);
+	d.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	ASSERT_LE(0, d.fd);
+	ASSERT_EQ(0, dtnl_send(&d, d.family, DIRTYTRACK_CMD_REGION_GET,
+			       NLM_F_DUMP, 0, NULL, 0));
+	close(gone);
+	for (;;) {
+		const struct nlmsghdr *nh = dtnl_next(&d, 10000, &ret);
+
+		ASSERT_NE(NULL, nh) TH_LOG("dump: %s", strerror(-ret));
+		if (nh->nlmsg_type == NLMSG_DONE || nh->nlmsg_type == NLMSG_ERROR)
+			break;
+		if (d.off == NLMSG_ALIGN(nh->nlmsg_len))
+			parts++;	/* the first message of a part */
+		dtnl_take(&d, nh, &m);
+		if (RG(&m, TRACKER_ID) == next_id)
+			rows++;
+	}
+	EXPECT_STREQ("", d.bad);
+	dtnl_close(&d);
+	EXPECT_LT(1, parts);
+	EXPECT_EQ(100, rows);
+	close(next);
+	close(vm_gone);
+	close(vm_next);
+	close(dev);
+}
+
 /* A sync with the two-phase flags. */
 static int final_sync(int tr)
 {
