@@ -103,6 +103,7 @@ include tools/testing/unit/unit.mk
 include tools/dtmigrate/dtmigrate.mk
 include tools/dirtytrack/dirtytrack.mk
 include tools/bench/bench.mk
+include tools/testing/fuzz/fuzz.mk
 
 install: install-lib install-dtmigrate install-dirtytrack
 
