@@ -13,6 +13,8 @@
 #   make setup           install and cache everything (tools/setup/setup.sh)
 #   make check           set up, build, and run every test suite
 #   make demo            set up, build, and run the live-migration demo
+#   make fuzz DURATION=s dtfuzz, the fuzzer and shadow model, in the x86
+#                        test guest (tools/testing/fuzz/README)
 #   make bench           the benchmarks, natively and in the x86 test guest
 #                        (tools/bench/bench.sh; results in build/bench/)
 #   make fresh-check     demo and check in a brand-new minimal Debian root
@@ -61,7 +63,7 @@ MODULE_SRCS := Kbuild $(filter-out %.mod.c,$(wildcard drivers/dirtytrack/Kbuild 
 	drivers/dirtytrack/core/*.[ch] drivers/dirtytrack/*.[ch] include/uapi/linux/*.h))
 
 .PHONY: all module selftests tools lib unit setup check demo bench fresh-check hygiene \
-	guests clean need-setup FORCE install uninstall install-lib \
+	guests clean need-setup FORCE install uninstall install-lib fuzz \
 	uninstall-lib modules_install install-dtmigrate uninstall-dtmigrate \
 	install-dirtytrack uninstall-dirtytrack
 .DEFAULT_GOAL := all
