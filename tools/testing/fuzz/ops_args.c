@@ -521,9 +521,7 @@ static void op_limits(struct fz_rng *r)
  */
 static void op_ring_scribble(struct fz_rng *r)
 {
-	struct dirtytrack_attach_ring a = {
-		.size = sizeof(a), .ring_addr = (uintptr_t)sc.vc.ring,
-	};
+	struct dirtytrack_attach_ring a = { .size = sizeof(a) };
 	struct dirtytrack_sync s = { .size = sizeof(s) };
 	struct dirtytrack_harvest_vcpu h = { .size = sizeof(h) };
 	const struct arg_desc *d;
@@ -532,6 +530,8 @@ static void op_ring_scribble(struct fz_rng *r)
 
 	if (scratch_setup())
 		return;
+	/* Mapped by the first scratch_setup(), maybe this one. */
+	a.ring_addr = (uintptr_t)sc.vc.ring;
 	ret = fz_ioctl(sc.tr, DIRTYTRACK_ATTACH_RING, &a);
 	fz_expect("ATTACH_RING of the scratch vCPU", ret, 0, EEXIST, -1);
 	for (i = 0; i < n; i++) {
